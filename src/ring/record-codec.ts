@@ -1,0 +1,127 @@
+/**
+ * Binary framing of Kafka records for the rings. One layout serves both directions:
+ * consumer → main (ref = the consumer's assignment epoch) and main → producer (ref = delivery id,
+ * partition -1 = let the producer's partitioner choose).
+ *
+ * Layout (little endian): ref u32 | partition i32 | offset f64 | timestamp f64 | topic (u16 len + utf8)
+ * | key (i32 len, -1 = null) | value (i32 len, -1 = null) | header count u16 | headers (u16 name len + utf8,
+ * i32 value len + bytes).
+ * Offsets and timestamps travel as f64: exact below 2^53, which no real offset or epoch-ms reaches.
+ */
+
+export interface WireRecord {
+  ref: number;
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: Array<readonly [string, Uint8Array]>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const FIXED_BYTES = 4 + 4 + 8 + 8 + 2 + 4 + 4 + 2;
+
+export class RecordEncoder {
+  private scratch = new Uint8Array(64 * 1024);
+  private view = new DataView(this.scratch.buffer);
+  private readonly names = new Map<string, Uint8Array>();
+
+  /** Encodes into an internal buffer; the returned view is valid until the next call. */
+  encode(record: WireRecord): Uint8Array {
+    const topic = this.nameBytes(record.topic);
+    let size = FIXED_BYTES + topic.length + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    const headerNames: Uint8Array[] = [];
+    for (const [name, value] of record.headers) {
+      const bytes = this.nameBytes(name);
+      headerNames.push(bytes);
+      size += 2 + bytes.length + 4 + value.length;
+    }
+    this.ensure(size);
+    const v = this.view;
+    const b = this.scratch;
+    v.setUint32(0, record.ref >>> 0, true);
+    v.setInt32(4, record.partition, true);
+    v.setFloat64(8, record.offset, true);
+    v.setFloat64(16, record.timestamp, true);
+    let at = 24;
+    v.setUint16(at, topic.length, true);
+    b.set(topic, at + 2);
+    at += 2 + topic.length;
+    at = this.putBytes(at, record.key);
+    at = this.putBytes(at, record.value);
+    v.setUint16(at, record.headers.length, true);
+    at += 2;
+    record.headers.forEach(([, value], i) => {
+      const name = headerNames[i]!;
+      v.setUint16(at, name.length, true);
+      b.set(name, at + 2);
+      at += 2 + name.length;
+      at = this.putBytes(at, value);
+    });
+    return b.subarray(0, at);
+  }
+
+  private putBytes(at: number, bytes: Uint8Array | null): number {
+    if (bytes === null) {
+      this.view.setInt32(at, -1, true);
+      return at + 4;
+    }
+    this.view.setInt32(at, bytes.length, true);
+    this.scratch.set(bytes, at + 4);
+    return at + 4 + bytes.length;
+  }
+
+  private nameBytes(name: string): Uint8Array {
+    let bytes = this.names.get(name);
+    if (!bytes) {
+      bytes = encoder.encode(name);
+      if (bytes.length > 0xffff) throw new RangeError(`topic or header name longer than 65535 bytes`);
+      if (this.names.size < 10_000) this.names.set(name, bytes);
+    }
+    return bytes;
+  }
+
+  private ensure(size: number): void {
+    if (size <= this.scratch.length) return;
+    let next = this.scratch.length;
+    while (next < size) next *= 2;
+    this.scratch = new Uint8Array(next);
+    this.view = new DataView(this.scratch.buffer);
+  }
+}
+
+/** Decodes a frame; key, value and header values are views into `frame` (no copy). */
+export function decodeRecord(frame: Uint8Array): WireRecord {
+  const v = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const ref = v.getUint32(0, true);
+  const partition = v.getInt32(4, true);
+  const offset = v.getFloat64(8, true);
+  const timestamp = v.getFloat64(16, true);
+  let at = 24;
+  const topicLength = v.getUint16(at, true);
+  const topic = decoder.decode(frame.subarray(at + 2, at + 2 + topicLength));
+  at += 2 + topicLength;
+  const readBytes = (): Uint8Array | null => {
+    const length = v.getInt32(at, true);
+    at += 4;
+    if (length < 0) return null;
+    const bytes = frame.subarray(at, at + length);
+    at += length;
+    return bytes;
+  };
+  const key = readBytes();
+  const value = readBytes();
+  const headerCount = v.getUint16(at, true);
+  at += 2;
+  const headers: Array<readonly [string, Uint8Array]> = [];
+  for (let i = 0; i < headerCount; i++) {
+    const nameLength = v.getUint16(at, true);
+    const name = decoder.decode(frame.subarray(at + 2, at + 2 + nameLength));
+    at += 2 + nameLength;
+    headers.push([name, readBytes() ?? new Uint8Array(0)]);
+  }
+  return { ref, topic, partition, offset, timestamp, key, value, headers };
+}

@@ -1,0 +1,200 @@
+/**
+ * The task pool: a pending queue (linked list, so a revoked partition's tasks can be removed), at most
+ * `workers` tasks running, refilled `pickUp` at a time like the seed's scheduler, and lanes for ordering.
+ *
+ * A lane is a chain of tasks that must run one after another in arrival order (same key, or same partition);
+ * only a lane's head is ever in the pending queue. A task asking for a retry gives its slot back while it
+ * waits, but keeps its lane blocked so later tasks of the same lane cannot overtake it.
+ */
+import { LinkedList } from "./linked-list.ts";
+
+export type TaskOutcome = { readonly kind: "done" } | { readonly kind: "retry"; readonly delayMs: number };
+
+export interface Task<T> {
+  readonly id: number;
+  readonly payload: T;
+  /** Tasks with the same lane run strictly in order; null = no ordering constraint. */
+  readonly lane: string | null;
+  /** What the task can be removed by (e.g. "topic/partition"). */
+  readonly group: string;
+  /** 1 on the first run, incremented on each retry. */
+  attempt: number;
+  /** Set when the task's group was removed while it was running or waiting. */
+  cancelled: boolean;
+}
+
+export interface SchedulerOptions<T> {
+  readonly workers: number;
+  readonly pickUp: number;
+  readonly execute: (task: Task<T>) => Promise<TaskOutcome>;
+  /** Called when execute throws: a bug in the caller, reported rather than lost. Default: retry after 1 s. */
+  readonly onExecuteError?: (task: Task<T>, error: unknown) => TaskOutcome;
+}
+
+export interface SchedulerStats {
+  readonly pending: number;
+  readonly running: number;
+  readonly delayed: number;
+  readonly waitingInLanes: number;
+}
+
+interface LaneState<T> {
+  readonly group: string;
+  readonly waiting: LinkedList<Task<T>>;
+}
+
+export class Scheduler<T> {
+  private readonly pending = new LinkedList<Task<T>>();
+  private readonly lanes = new Map<string, LaneState<T>>();
+  private readonly delayed = new Map<Task<T>, ReturnType<typeof setTimeout>>();
+  private readonly runningTasks = new Set<Task<T>>();
+  private waitingInLanes = 0;
+  private nextId = 1;
+  private pumpQueued = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: SchedulerOptions<T>) {
+    if (options.workers < 1 || options.pickUp < 1 || options.pickUp > options.workers) {
+      throw new RangeError(`invalid pool: workers=${options.workers} pickUp=${options.pickUp}`);
+    }
+  }
+
+  get stats(): SchedulerStats {
+    return { pending: this.pending.size, running: this.runningTasks.size, delayed: this.delayed.size, waitingInLanes: this.waitingInLanes };
+  }
+
+  /** Tasks accepted and not finished: pending + running + delayed + waiting behind a lane head. */
+  get size(): number {
+    return this.pending.size + this.runningTasks.size + this.delayed.size + this.waitingInLanes;
+  }
+
+  schedule(payload: T, lane: string | null, group: string): Task<T> {
+    const task: Task<T> = { id: this.nextId++, payload, lane, group, attempt: 1, cancelled: false };
+    if (lane === null) {
+      this.pending.push(task);
+    } else {
+      const state = this.lanes.get(lane);
+      if (state) {
+        state.waiting.push(task);
+        this.waitingInLanes++;
+      } else {
+        this.lanes.set(lane, { group, waiting: new LinkedList() });
+        this.pending.push(task);
+      }
+    }
+    this.requestPump();
+    return task;
+  }
+
+  /** Batches a burst of schedule() calls into one refill, so a burst fills the pool at once. */
+  private requestPump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  /** Removes every not-yet-running task of `group` and marks its running ones cancelled. */
+  removeGroup(group: string): number {
+    const fromPending = this.pending.removeWhere((task) => task.group === group);
+    for (const task of fromPending) task.cancelled = true;
+    let removed = fromPending.length;
+    for (const task of this.runningTasks) if (task.group === group) task.cancelled = true;
+    for (const [task, timer] of this.delayed) {
+      if (task.group !== group) continue;
+      clearTimeout(timer);
+      this.delayed.delete(task);
+      task.cancelled = true;
+      removed++;
+    }
+    for (const [lane, state] of this.lanes) {
+      if (state.group !== group) continue;
+      for (const task of state.waiting) task.cancelled = true;
+      removed += state.waiting.size;
+      this.waitingInLanes -= state.waiting.size;
+      this.lanes.delete(lane);
+    }
+    this.notifyIfIdle();
+    return removed;
+  }
+
+  /** Marks every task cancelled and forgets all that are not running (used on a hard stop). */
+  clear(): void {
+    for (const timer of this.delayed.values()) clearTimeout(timer);
+    this.delayed.clear();
+    this.pending.removeWhere(() => true);
+    this.lanes.clear();
+    this.waitingInLanes = 0;
+    this.notifyIfIdle();
+  }
+
+  /** Resolves when nothing is pending, running, delayed or waiting. */
+  whenIdle(): Promise<void> {
+    if (this.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Starts tasks when enough slots are free: all of them when idle, else in steps of `pickUp`. */
+  private pump(): void {
+    const { workers, pickUp } = this.options;
+    while (this.pending.size > 0) {
+      const running = this.runningTasks.size;
+      const free = workers - running;
+      if (free <= 0 || (running > 0 && free < pickUp)) return;
+      const batch = running === 0 ? free : pickUp;
+      for (let i = 0; i < batch && this.pending.size > 0; i++) this.start(this.pending.shift()!);
+    }
+  }
+
+  private start(task: Task<T>): void {
+    this.runningTasks.add(task);
+    let outcome: Promise<TaskOutcome>;
+    try {
+      outcome = this.options.execute(task);
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    outcome.then(
+      (result) => this.finish(task, result),
+      (error: unknown) => this.finish(task, this.options.onExecuteError?.(task, error) ?? { kind: "retry", delayMs: 1000 }),
+    );
+  }
+
+  private finish(task: Task<T>, outcome: TaskOutcome): void {
+    this.runningTasks.delete(task);
+    if (outcome.kind === "retry" && !task.cancelled) {
+      task.attempt++;
+      const timer = setTimeout(() => {
+        this.delayed.delete(task);
+        this.pending.unshift(task);
+        this.pump();
+      }, outcome.delayMs);
+      this.delayed.set(task, timer);
+    } else if (task.lane !== null && !task.cancelled) {
+      this.advanceLane(task.lane);
+    }
+    this.pump();
+    this.notifyIfIdle();
+  }
+
+  private advanceLane(lane: string): void {
+    const state = this.lanes.get(lane);
+    if (!state) return;
+    const next = state.waiting.shift();
+    if (next === undefined) {
+      this.lanes.delete(lane);
+      return;
+    }
+    this.waitingInLanes--;
+    this.pending.push(next);
+  }
+
+  private notifyIfIdle(): void {
+    if (this.size !== 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,161 @@
+import { describe, expect, test } from "bun:test";
+import { createRing, RingReader, RingWriter } from "../../src/ring/byte-ring.ts";
+import { decodeRecord, RecordEncoder, type WireRecord } from "../../src/ring/record-codec.ts";
+
+const bytes = (n: number, seed = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+
+function drain(reader: RingReader): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  for (let frame = reader.poll(); frame; frame = reader.poll()) frames.push(frame);
+  reader.release();
+  return frames;
+}
+
+describe("byte ring", () => {
+  test("rejects a capacity that is not a power of two", () => {
+    expect(() => createRing(1000)).toThrow(/power of two/);
+  });
+
+  test("empty ring yields nothing; frames appear only after publish", () => {
+    const ring = createRing(256);
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    expect(reader.poll()).toBeNull();
+    expect(writer.tryWrite(bytes(10))).toBe(true);
+    expect(reader.poll()).toBeNull();
+    writer.publish();
+    expect(reader.poll()).toEqual(bytes(10));
+    expect(reader.poll()).toBeNull();
+  });
+
+  test("full ring refuses a frame until the reader releases space", () => {
+    const ring = createRing(64);
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    expect(writer.tryWrite(bytes(28, 1))).toBe(true); // 32 bytes with length
+    expect(writer.tryWrite(bytes(28, 2))).toBe(true); // 64: full
+    expect(writer.free()).toBe(0);
+    expect(writer.tryWrite(bytes(1))).toBe(false);
+    writer.publish();
+    expect(reader.poll()).toEqual(bytes(28, 1));
+    expect(writer.tryWrite(bytes(1))).toBe(false); // not released yet
+    reader.release();
+    expect(writer.tryWrite(bytes(1, 3))).toBe(true);
+    writer.publish();
+    expect(drain(reader)).toEqual([bytes(28, 2), bytes(1, 3)]);
+  });
+
+  test("frames wrap around the end of the buffer, including the length prefix", () => {
+    const ring = createRing(64);
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    const seen: Uint8Array[] = [];
+    const sent: Uint8Array[] = [];
+    for (let i = 0; i < 200; i++) {
+      const frame = bytes(1 + ((i * 7) % 40), i);
+      if (!writer.tryWrite(frame)) {
+        writer.publish();
+        seen.push(...drain(reader));
+        expect(writer.tryWrite(frame)).toBe(true);
+      }
+      sent.push(frame);
+    }
+    writer.publish();
+    seen.push(...drain(reader));
+    expect(seen).toEqual(sent);
+  });
+
+  test("u32 position counters survive wrapping past 2^32", () => {
+    const ring = createRing(64);
+    const control = new Int32Array(ring.control);
+    control[0] = -8; // 2^32 - 8 as u32: write position just below the wrap
+    control[16] = -8;
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    for (let i = 0; i < 5; i++) {
+      expect(writer.tryWrite(bytes(20, i))).toBe(true);
+      writer.publish();
+      expect(drain(reader)).toEqual([bytes(20, i)]);
+    }
+  });
+
+  test("a frame larger than the whole ring streams through it", async () => {
+    const ring = createRing(1024);
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    const big = bytes(100_000, 9);
+    const writing = writer.write(big).then(async () => {
+      await writer.write(bytes(5, 1));
+      writer.publish();
+    });
+    const frames: Uint8Array[] = [];
+    while (frames.length < 2) {
+      await reader.waitForData(50);
+      frames.push(...drain(reader));
+    }
+    await writing;
+    expect(frames[0]!.length).toBe(100_000);
+    expect(frames[0]).toEqual(big);
+    expect(frames[1]).toEqual(bytes(5, 1));
+  });
+
+  test("close lets the reader finish after draining", () => {
+    const ring = createRing(256);
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    writer.tryWrite(bytes(3));
+    writer.close();
+    expect(reader.finished).toBe(false);
+    expect(drain(reader)).toHaveLength(1);
+    expect(reader.finished).toBe(true);
+  });
+
+  test("a writer in one Worker and a reader in another move 200k frames in order, 5 MB records included", async () => {
+    const ring = createRing(64 * 1024);
+    const count = 200_000;
+    const done = new SharedArrayBuffer(8);
+    const writerWorker = new Worker(new URL("./fixtures/ring-writer-worker.ts", import.meta.url));
+    const readerWorker = new Worker(new URL("./fixtures/ring-reader-worker.ts", import.meta.url));
+    const result = new Promise<{ count: number; checksum: number; bigFrames: number; ordered: boolean }>((resolve, reject) => {
+      readerWorker.onmessage = (event: MessageEvent) => resolve(event.data);
+      readerWorker.onerror = (event) => reject(new Error(event.message));
+      writerWorker.onerror = (event) => reject(new Error(event.message));
+    });
+    readerWorker.postMessage({ ring, count });
+    writerWorker.postMessage({ ring, count, done });
+    const summary = await result;
+    writerWorker.terminate();
+    readerWorker.terminate();
+    expect(summary.ordered).toBe(true);
+    expect(summary.count).toBe(count);
+    expect(summary.bigFrames).toBe(2);
+    // checksum of the sequence numbers 0..count-1
+    expect(summary.checksum).toBe((count * (count - 1)) / 2);
+  }, 60_000);
+});
+
+describe("record codec", () => {
+  test("round-trips every field, nulls and headers", () => {
+    const encoder = new RecordEncoder();
+    const record: WireRecord = {
+      ref: 4_000_000_000,
+      topic: "orders.v1",
+      partition: 5,
+      offset: 2 ** 40 + 3,
+      timestamp: 1_764_000_000_123,
+      key: new TextEncoder().encode("k-1"),
+      value: bytes(300),
+      headers: [["trace", bytes(4)], ["empty", new Uint8Array(0)], ["ünïcode", bytes(2)]],
+    };
+    expect(decodeRecord(encoder.encode(record).slice())).toEqual(record);
+    const nulls: WireRecord = { ...record, key: null, value: null, headers: [], partition: -1 };
+    expect(decodeRecord(encoder.encode(nulls).slice())).toEqual(nulls);
+  });
+
+  test("grows for a 5 MB value", () => {
+    const encoder = new RecordEncoder();
+    const value = bytes(5 * 1024 * 1024, 7);
+    const decoded = decodeRecord(encoder.encode({ ref: 1, topic: "t", partition: 0, offset: 0, timestamp: 0, key: null, value, headers: [] }).slice());
+    expect(decoded.value).toEqual(value);
+  });
+});
