@@ -1,0 +1,413 @@
+/**
+ * The table of settings — the single source of truth for every setting's CLI
+ * flag, aliases, env names, default, help text and validation. The zod
+ * schema (`configSchema`) and the yargs options are both generated from it.
+ *
+ * Adding a setting = adding one entry to `settings` (plus, if it depends on
+ * other settings, a line in `deriveDefaults` / `crossChecks`).
+ */
+import { z } from 'zod';
+import { formatDuration, GiB, KiB } from './parse-values.ts';
+import {
+  boolean,
+  brokerList,
+  byteSize,
+  duration,
+  integer,
+  nonEmptyString,
+  oneOf,
+  topic,
+  topicList,
+  type ValueType,
+} from './value-types.ts';
+
+/** Help groups, in display order. */
+export const GROUPS = ['Kafka', 'Processing', 'Reliability', 'Tuning', 'Logging'] as const;
+export type SettingGroup = (typeof GROUPS)[number];
+
+interface SettingSpec<T> {
+  /** Long flag without dashes, e.g. `group-id`. */
+  readonly flag: string;
+  /** Other flag names without dashes; one character = short flag (`w` → `-w`). */
+  readonly aliases?: readonly string[];
+  /** Environment variable names; the first is the primary one and wins if several are set. */
+  readonly env: readonly [string, ...string[]];
+  readonly group: SettingGroup;
+  readonly description: string;
+  readonly type: ValueType<T>;
+  /** Optional warning to emit for the resolved value (e.g. a risky choice). */
+  warn?(value: T): string | undefined;
+}
+
+/** How a setting gets a value when neither flag nor env gives one. */
+export type Presence =
+  | { readonly kind: 'default'; readonly raw: string }
+  | { readonly kind: 'required' }
+  | { readonly kind: 'optional' }
+  | { readonly kind: 'derived'; readonly describe: string };
+
+export interface Setting<Out = unknown> extends SettingSpec<unknown> {
+  readonly presence: Presence;
+  /** raw string (or undefined when unset) → resolved value */
+  readonly schema: z.ZodType<Out, string | undefined>;
+}
+
+function meta(spec: SettingSpec<unknown>) {
+  return { description: spec.description, flag: `--${spec.flag}`, env: [...spec.env] };
+}
+
+/** A setting with a default, written as the user would write it (`'200ms'`, `'4MiB'`). */
+function withDefault<T>(spec: SettingSpec<T>, raw: string): Setting<T> {
+  const checked = spec.type.schema.safeParse(raw);
+  if (!checked.success) throw new Error(`config: default ${JSON.stringify(raw)} of --${spec.flag} is invalid`);
+  const schema = z.string().default(raw).pipe(spec.type.schema).meta(meta(spec));
+  return { ...spec, presence: { kind: 'default', raw }, schema };
+}
+
+/** A setting that must be given by flag or env. */
+function required<T>(spec: SettingSpec<T>): Setting<T> {
+  const schema = z.string().pipe(spec.type.schema).meta(meta(spec));
+  return { ...spec, presence: { kind: 'required' }, schema };
+}
+
+/** A setting that may stay unset (undefined in Config). */
+function optional<T>(spec: SettingSpec<T>): Setting<T | undefined> {
+  return { ...spec, presence: { kind: 'optional' }, schema: spec.type.schema.optional().meta(meta(spec)) };
+}
+
+/** A setting whose default is computed from other settings in `deriveDefaults`. */
+function derived<T>(spec: SettingSpec<T>, describe: string): Setting<T | undefined> {
+  return { ...spec, presence: { kind: 'derived', describe }, schema: spec.type.schema.optional().meta(meta(spec)) };
+}
+
+export const settings = {
+  // ── Kafka ────────────────────────────────────────────────────────────────
+  brokers: withDefault(
+    {
+      flag: 'brokers',
+      aliases: ['b'],
+      env: ['KAFKA_SERVERS', 'PROCESSOR_BROKERS'],
+      group: 'Kafka',
+      description: 'Bootstrap brokers, host[:port] list (comma or space separated; port defaults to 9092).',
+      type: brokerList(),
+    },
+    'localhost:9092',
+  ),
+  groupId: withDefault(
+    {
+      flag: 'group-id',
+      env: ['KAFKA_GROUP_ID'],
+      group: 'Kafka',
+      description: 'Consumer group id.',
+      type: nonEmptyString(),
+    },
+    'processor',
+  ),
+  inputTopics: required({
+    flag: 'input-topics',
+    aliases: ['topics'],
+    env: ['KAFKA_CONSUMER_TOPICS'],
+    group: 'Kafka',
+    description: 'Topics to consume (comma or space separated).',
+    type: topicList(),
+  }),
+  outputTopic: required({
+    flag: 'output-topic',
+    env: ['KAFKA_CONSUMER_TOPIC', 'PROCESSOR_OUTPUT_TOPIC'],
+    group: 'Kafka',
+    description: 'Topic results are produced to; must not be an input topic.',
+    type: topic(),
+  }),
+  dlqTopic: derived(
+    {
+      flag: 'dlq-topic',
+      env: ['PROCESSOR_DLQ_TOPIC'],
+      group: 'Kafka',
+      description: 'Dead-letter topic for messages that exhausted their retries; must differ from output and input topics.',
+      type: topic(),
+    },
+    '<output-topic>.dlq',
+  ),
+  offsetReset: withDefault(
+    {
+      flag: 'offset-reset',
+      env: ['KAFKA_OFFSET_RESET'],
+      group: 'Kafka',
+      description: 'Where to start when the group has no committed offset: earliest|latest (smallest/largest accepted).',
+      type: oneOf(['earliest', 'latest'], { smallest: 'earliest', largest: 'latest' }),
+    },
+    'earliest',
+  ),
+  clientId: withDefault(
+    {
+      flag: 'client-id',
+      env: ['PROCESSOR_CLIENT_ID'],
+      group: 'Kafka',
+      description: 'Kafka client id.',
+      type: nonEmptyString(),
+    },
+    'processor',
+  ),
+  groupProtocol: withDefault(
+    {
+      flag: 'group-protocol',
+      env: ['PROCESSOR_GROUP_PROTOCOL'],
+      group: 'Kafka',
+      description: 'Consumer group protocol: classic|consumer (KIP-848).',
+      type: oneOf(['classic', 'consumer']),
+    },
+    'classic',
+  ),
+
+  // ── Processing ───────────────────────────────────────────────────────────
+  workers: withDefault(
+    {
+      flag: 'workers',
+      aliases: ['w'],
+      env: ['WORKER_POOL', 'PROCESSOR_WORKERS'],
+      group: 'Processing',
+      description: 'Max concurrently running handler tasks (1..100000).',
+      type: integer(1, 100_000),
+    },
+    '16',
+  ),
+  pickUp: derived(
+    {
+      flag: 'pick-up',
+      env: ['TASKS_PICK_UP'],
+      group: 'Processing',
+      description: 'Free worker slots needed before pulling the next batch (1..workers).',
+      type: integer(1, 100_000),
+    },
+    'max(1, floor(workers/3))',
+  ),
+  consumers: withDefault(
+    {
+      flag: 'consumers',
+      aliases: ['c'],
+      env: ['CONSUMERS_COUNT'],
+      group: 'Processing',
+      description: 'Number of Kafka consumers (1..64).',
+      type: integer(1, 64),
+    },
+    '1',
+  ),
+  producers: withDefault(
+    {
+      flag: 'producers',
+      aliases: ['p'],
+      env: ['PRODUCERS_COUNT'],
+      group: 'Processing',
+      description: 'Number of Kafka producers (1..64).',
+      type: integer(1, 64),
+    },
+    '1',
+  ),
+  ordering: withDefault(
+    {
+      flag: 'ordering',
+      env: ['PROCESSOR_ORDERING'],
+      group: 'Processing',
+      description: 'Ordering guarantee: key (per message key) | partition | none.',
+      type: oneOf(['key', 'partition', 'none']),
+    },
+    'key',
+  ),
+  handler: optional({
+    flag: 'handler',
+    env: ['PROCESSOR_HANDLER'],
+    group: 'Processing',
+    description: 'Path of the handler module.',
+    type: nonEmptyString(),
+  }),
+  handlerTimeoutMs: withDefault(
+    {
+      flag: 'handler-timeout',
+      env: ['PROCESSOR_HANDLER_TIMEOUT'],
+      group: 'Processing',
+      description: 'Time limit for one handler attempt.',
+      type: duration(),
+    },
+    '30s',
+  ),
+
+  // ── Reliability ──────────────────────────────────────────────────────────
+  autoOffsetStore: withDefault(
+    {
+      flag: 'auto-offset-store',
+      env: ['KAFKA_AUTO_OFFSET_STORE'],
+      group: 'Reliability',
+      description: 'Store offsets as soon as messages are consumed, not after they are produced: faster, but may lose messages on a crash.',
+      type: boolean(),
+      warn: (on) =>
+        on
+          ? '--auto-offset-store is on: offsets are stored as messages are consumed (faster), so messages still in flight may be lost on a crash'
+          : undefined,
+    },
+    'false',
+  ),
+  retries: withDefault(
+    {
+      flag: 'retries',
+      env: ['PROCESSOR_RETRIES'],
+      group: 'Reliability',
+      description: 'Extra handler attempts after the first (0..1000).',
+      type: integer(0, 1000),
+    },
+    '3',
+  ),
+  retryBackoffMs: withDefault(
+    {
+      flag: 'retry-backoff',
+      env: ['PROCESSOR_RETRY_BACKOFF'],
+      group: 'Reliability',
+      description: 'Initial retry backoff (exponential, with jitter).',
+      type: duration(1),
+    },
+    '200ms',
+  ),
+  retryBackoffMaxMs: withDefault(
+    {
+      flag: 'retry-backoff-max',
+      env: ['PROCESSOR_RETRY_BACKOFF_MAX'],
+      group: 'Reliability',
+      description: 'Maximum retry backoff (>= --retry-backoff).',
+      type: duration(1),
+    },
+    '30s',
+  ),
+  shutdownTimeoutMs: withDefault(
+    {
+      flag: 'shutdown-timeout',
+      env: ['PROCESSOR_SHUTDOWN_TIMEOUT'],
+      group: 'Reliability',
+      description: 'Time allowed to drain in-flight work on shutdown.',
+      type: duration(),
+    },
+    '30s',
+  ),
+  commitIntervalMs: withDefault(
+    {
+      flag: 'commit-interval',
+      env: ['PROCESSOR_COMMIT_INTERVAL'],
+      group: 'Reliability',
+      description: 'How often stored offsets are committed (>= 10ms).',
+      type: duration(10),
+    },
+    '1s',
+  ),
+
+  // ── Tuning ───────────────────────────────────────────────────────────────
+  ringBytes: withDefault(
+    {
+      flag: 'ring-size',
+      env: ['PROCESSOR_RING_SIZE'],
+      group: 'Tuning',
+      description: 'Ring buffer size; a power of two between 64KiB and 1GiB.',
+      type: byteSize({ min: 64 * KiB, max: GiB, powerOfTwo: true }),
+    },
+    '4MiB',
+  ),
+  maxMessageBytes: withDefault(
+    {
+      flag: 'max-message-bytes',
+      env: ['PROCESSOR_MAX_MESSAGE_BYTES'],
+      group: 'Tuning',
+      description: 'Largest message accepted (>= 1KiB).',
+      type: byteSize({ min: KiB }),
+    },
+    '16MiB',
+  ),
+  sessionTimeoutMs: withDefault(
+    {
+      flag: 'session-timeout',
+      env: ['PROCESSOR_SESSION_TIMEOUT'],
+      group: 'Tuning',
+      description: 'Consumer group session timeout.',
+      type: duration(),
+    },
+    '30s',
+  ),
+  rebalanceTimeoutMs: withDefault(
+    {
+      flag: 'rebalance-timeout',
+      env: ['PROCESSOR_REBALANCE_TIMEOUT'],
+      group: 'Tuning',
+      description: 'Consumer group rebalance timeout.',
+      type: duration(),
+    },
+    '60s',
+  ),
+  heartbeatIntervalMs: withDefault(
+    {
+      flag: 'heartbeat-interval',
+      env: ['PROCESSOR_HEARTBEAT_INTERVAL'],
+      group: 'Tuning',
+      description: 'Consumer heartbeat interval (< --session-timeout).',
+      type: duration(),
+    },
+    '3s',
+  ),
+
+  // ── Logging ──────────────────────────────────────────────────────────────
+  logLevel: withDefault(
+    {
+      flag: 'log-level',
+      env: ['PROCESSOR_LOG_LEVEL', 'LOG_LEVEL'],
+      group: 'Logging',
+      description: 'Log level: debug|info|warn|error|silent.',
+      type: oneOf(['debug', 'info', 'warn', 'error', 'silent']),
+    },
+    'info',
+  ),
+} as const satisfies Record<string, Setting>;
+
+export type SettingKey = keyof typeof settings;
+export const settingKeys = Object.keys(settings) as SettingKey[];
+
+/** The raw input the schema parses: one string (or undefined = unset) per setting. */
+export type RawConfig = { [K in SettingKey]?: string | undefined };
+
+type Shape = { [K in SettingKey]: (typeof settings)[K]['schema'] };
+const shape = Object.fromEntries(settingKeys.map((key) => [key, settings[key].schema])) as Shape;
+
+type Fields = z.output<z.ZodObject<Shape>>;
+
+/** Fill in defaults that depend on other settings. */
+function deriveDefaults(c: Fields) {
+  return {
+    ...c,
+    dlqTopic: c.dlqTopic ?? `${c.outputTopic}.dlq`,
+    pickUp: c.pickUp ?? Math.max(1, Math.floor(c.workers / 3)),
+  };
+}
+
+type Resolved = ReturnType<typeof deriveDefaults>;
+
+/** Rules involving several settings. Issues point at the setting to fix (path[0]). */
+function crossChecks(c: Resolved, ctx: z.RefinementCtx): void {
+  const issue = (key: SettingKey, message: string, input: unknown) =>
+    ctx.addIssue({ code: 'custom', path: [key], message, input });
+  if (c.inputTopics.includes(c.outputTopic)) {
+    issue('outputTopic', 'must not be one of --input-topics', c.outputTopic);
+  }
+  if (c.dlqTopic === c.outputTopic) {
+    issue('dlqTopic', 'must differ from --output-topic', c.dlqTopic);
+  } else if (c.inputTopics.includes(c.dlqTopic)) {
+    issue('dlqTopic', 'must not be one of --input-topics', c.dlqTopic);
+  }
+  if (c.pickUp > c.workers) {
+    issue('pickUp', `must be <= --workers (${c.workers})`, c.pickUp);
+  }
+  if (c.retryBackoffMaxMs < c.retryBackoffMs) {
+    issue('retryBackoffMaxMs', `must be >= --retry-backoff (${formatDuration(c.retryBackoffMs)})`, c.retryBackoffMaxMs);
+  }
+  if (c.heartbeatIntervalMs >= c.sessionTimeoutMs) {
+    issue('heartbeatIntervalMs', `must be less than --session-timeout (${formatDuration(c.sessionTimeoutMs)})`, c.heartbeatIntervalMs);
+  }
+}
+
+/** Raw strings (or undefined) per setting → fully resolved, validated Config. */
+export const configSchema = z.object(shape).strict().transform(deriveDefaults).superRefine(crossChecks);
+
+export type Config = z.output<typeof configSchema>;

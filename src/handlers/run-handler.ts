@@ -1,0 +1,107 @@
+/** Calls a handler once and turns whatever it does (returns, throws, hangs) into a plain outcome. */
+import { isPermanent, type Bytes, type Handler, type HeaderValue, type InputRecord, type OutputRecord } from "./types.ts";
+
+export interface ResolvedOutput {
+  topic: string;
+  key: Bytes | null;
+  value: Bytes | null;
+  headers: Array<readonly [string, Bytes]>;
+}
+
+export type HandlerOutcome =
+  | { readonly kind: "outputs"; readonly outputs: ResolvedOutput[] }
+  | { readonly kind: "failed"; readonly reason: string; readonly permanent: boolean };
+
+const encoder = new TextEncoder();
+
+function toBytes(value: string | Bytes): Bytes {
+  return typeof value === "string" ? encoder.encode(value) : value;
+}
+
+class WrongResult extends Error {}
+
+function isBytesOrString(value: unknown): value is string | Bytes {
+  return typeof value === "string" || value instanceof Uint8Array;
+}
+
+function resolveHeaders(
+  headers: OutputRecord["headers"],
+  input: InputRecord,
+): Array<readonly [string, Bytes]> {
+  if (headers === undefined) return [...input.headers];
+  const entries: ReadonlyArray<readonly [string, HeaderValue]> = Array.isArray(headers)
+    ? (headers as ReadonlyArray<readonly [string, HeaderValue]>)
+    : Object.entries(headers as Readonly<Record<string, HeaderValue>>);
+  return entries.map((entry) => {
+    if (!Array.isArray(entry) || typeof entry[0] !== "string" || !isBytesOrString(entry[1])) {
+      throw new WrongResult("a header must be [name: string, value: string | Uint8Array]");
+    }
+    return [entry[0], toBytes(entry[1])] as const;
+  });
+}
+
+function resolveOutput(output: unknown, input: InputRecord, defaultTopic: string): ResolvedOutput {
+  if (typeof output !== "object" || output === null || Array.isArray(output) || output instanceof Uint8Array) {
+    throw new WrongResult(`expected an output record object, got ${describe(output)}`);
+  }
+  const record = output as OutputRecord;
+  if (record.value !== null && !isBytesOrString(record.value)) {
+    throw new WrongResult(`output value must be a string, Uint8Array or null, got ${describe(record.value)}`);
+  }
+  if (record.key !== undefined && record.key !== null && !isBytesOrString(record.key)) {
+    throw new WrongResult(`output key must be a string, Uint8Array or null, got ${describe(record.key)}`);
+  }
+  if (record.topic !== undefined && (typeof record.topic !== "string" || record.topic.length === 0)) {
+    throw new WrongResult(`output topic must be a non-empty string`);
+  }
+  return {
+    topic: record.topic ?? defaultTopic,
+    key: record.key === undefined ? input.key : record.key === null ? null : toBytes(record.key),
+    value: record.value === null ? null : toBytes(record.value),
+    headers: resolveHeaders(record.headers, input),
+  };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  try {
+    return `thrown ${typeof error}: ${typeof error === "string" ? error : JSON.stringify(error)}`;
+  } catch {
+    return `thrown ${typeof error}`;
+  }
+}
+
+export async function runHandler(
+  handler: Handler,
+  input: InputRecord,
+  defaultTopic: string,
+  timeoutMs: number,
+): Promise<HandlerOutcome> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    let result = handler(input);
+    if (result instanceof Promise) {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`handler timed out after ${timeoutMs} ms`)), timeoutMs);
+      });
+      result = await Promise.race([result, timeout]);
+    }
+    if (result === null) return { kind: "outputs", outputs: [] };
+    if (result === undefined) throw new WrongResult("got undefined (return null to filter a record out)");
+    const list: readonly unknown[] = Array.isArray(result) ? result : [result];
+    return { kind: "outputs", outputs: list.map((output) => resolveOutput(output, input, defaultTopic)) };
+  } catch (error) {
+    if (error instanceof WrongResult) {
+      return { kind: "failed", reason: `handler returned a wrong type: ${error.message}`, permanent: true };
+    }
+    return { kind: "failed", reason: errorText(error), permanent: isPermanent(error) };
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The contract between processor and a handler module. A handler module (loaded with `--handler file.ts`)
+ * exports `default` (or `handler`): a function from one input record to zero, one or many output records.
+ */
+
+export type Bytes = Uint8Array;
+
+export interface InputRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Record timestamp, milliseconds since the epoch. */
+  readonly timestamp: number;
+  readonly key: Bytes | null;
+  readonly value: Bytes | null;
+  readonly headers: ReadonlyArray<readonly [string, Bytes]>;
+  /** 1 on the first call, 2 on the first retry, … */
+  readonly attempt: number;
+}
+
+export type HeaderValue = string | Bytes;
+
+export interface OutputRecord {
+  readonly value: string | Bytes | null;
+  /** Omitted: keep the input's key. */
+  readonly key?: string | Bytes | null;
+  /** Omitted: keep the input's headers. */
+  readonly headers?: ReadonlyArray<readonly [string, HeaderValue]> | Readonly<Record<string, HeaderValue>>;
+  /** Omitted: the configured output topic. */
+  readonly topic?: string;
+}
+
+/** null filters the record out (its offset still counts as done); an array fans out. */
+export type HandlerResult = OutputRecord | ReadonlyArray<OutputRecord> | null;
+
+export type Handler = (record: InputRecord) => HandlerResult | Promise<HandlerResult>;
+
+/**
+ * Throw this (or any error with `permanent: true`) for input that no retry can fix: the record goes to the
+ * dead-letter topic at once.
+ */
+export class PermanentError extends Error {
+  readonly permanent = true;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PermanentError";
+  }
+}
+
+export function isPermanent(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { permanent?: unknown }).permanent === true;
+}

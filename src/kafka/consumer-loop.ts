@@ -1,0 +1,197 @@
+/**
+ * One group member inside a Worker: fetches records and writes them into its ring, writes an assignment frame
+ * whenever the group hands it a new assignment, and commits the offsets the main thread asks for.
+ *
+ * Backpressure: the loop awaits ring space before pulling the next record, and the client's stream stops
+ * fetching while it is not being read.
+ */
+import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type Message, type MessagesStream } from "@platformatic/kafka";
+import { RingWriter, type RingBuffers } from "../ring/byte-ring.ts";
+import { RecordEncoder } from "../ring/record-codec.ts";
+import type { Logger } from "../observability/logger.ts";
+import { baseClientOptions } from "./client-options.ts";
+import { backoffMs, describeError, fatalReason, sleep } from "./errors.ts";
+import { ASSIGNMENT_FRAME, type AssignmentChange, type CommitOffset, type ConsumerSettings, type FromConsumer } from "./protocol.ts";
+
+type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+type Assignments = ReadonlyArray<{ topic: string; partitions: readonly number[] }>;
+
+const PUBLISH_EVERY = 256;
+const textEncoder = new TextEncoder();
+
+export class ConsumerLoop {
+  private readonly writer: RingWriter;
+  private readonly encoder = new RecordEncoder();
+  private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
+  private assigned = new Set<string>();
+  private epoch = 0;
+  private joined = false;
+  private stopping = false;
+  private pendingControl: Uint8Array[] = [];
+  private finished: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly index: number,
+    ring: RingBuffers,
+    private readonly settings: ConsumerSettings,
+    private readonly post: (message: FromConsumer) => void,
+    private readonly log: Logger,
+  ) {
+    this.writer = new RingWriter(ring);
+    this.consumer = new Consumer({
+      ...baseClientOptions(settings, `consumer-${index}`),
+      groupId: settings.groupId,
+      groupProtocol: settings.groupProtocol,
+      ...(settings.groupProtocol === "classic"
+        ? {
+            sessionTimeout: settings.sessionTimeoutMs,
+            rebalanceTimeout: settings.rebalanceTimeoutMs,
+            heartbeatInterval: settings.heartbeatIntervalMs,
+          }
+        : { rebalanceTimeout: settings.rebalanceTimeoutMs }),
+      autocommit: false,
+      maxWaitTime: 200,
+      maxBytes: Math.max(settings.maxMessageBytes, 8 << 20),
+      highWaterMark: 1024,
+    });
+    this.consumer.on("error", (error: unknown) => this.log.warn("consumer group error; rejoining", { error: describeError(error) }));
+    this.consumer.on("consumer:group:join", (event: { assignments?: Assignments }) => this.onJoin(event.assignments));
+    this.consumer.on("consumer:group:rebalance", () => this.log.info("group rebalancing"));
+  }
+
+  start(): void {
+    this.finished = this.run();
+  }
+
+  /** Commits only offsets of partitions this member still owns; the group rejects a stale generation anyway. */
+  async commit(requestId: number, offsets: readonly CommitOffset[]): Promise<void> {
+    const owned = offsets.filter((o) => this.assigned.has(`${o.topic}\u0000${o.partition}`));
+    if (owned.length === 0) {
+      this.post({ type: "commit-result", requestId, committed: [] });
+      return;
+    }
+    try {
+      await this.consumer.commit({
+        offsets: owned.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })),
+      });
+      this.post({ type: "commit-result", requestId, committed: owned });
+    } catch (error) {
+      this.post({ type: "commit-result", requestId, committed: [], error: describeError(error) });
+    }
+  }
+
+  /** Stops fetching; records already in the ring are still processed and committed by the main thread. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.stream?.close().catch(() => undefined);
+    await this.finished;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    await this.consumer.close(true).catch((error: unknown) => this.log.warn("consumer close failed", { error: describeError(error) }));
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        const stream = await this.consumer.consume({
+          topics: [...this.settings.topics],
+          mode: MessagesStreamModes.COMMITTED,
+          fallbackMode: this.settings.offsetReset === "earliest" ? MessagesStreamFallbackModes.EARLIEST : MessagesStreamFallbackModes.LATEST,
+        });
+        this.stream = stream;
+        if (!this.joined) {
+          this.joined = true;
+          this.post({ type: "joined", index: this.index });
+        }
+        failures = 0;
+        await this.pump(stream);
+      } catch (error) {
+        if (this.stopping) break;
+        const fatal = fatalReason(error);
+        if (fatal !== null || !this.joined) {
+          this.post({ type: "fatal", message: `consumer ${this.index}: ${fatal ?? `cannot join group: ${describeError(error)}`}` });
+          return;
+        }
+        const delay = backoffMs(failures++, 250, 10_000);
+        this.log.warn("consumer stream failed; retrying", { error: describeError(error), retryInMs: delay });
+        await sleep(delay);
+      }
+    }
+    this.flushControl();
+    this.writer.close();
+  }
+
+  private async pump(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+    let sincePublish = 0;
+    for await (const message of stream as AsyncIterable<RawMessage>) {
+      if (this.pendingControl.length > 0) await this.writeControlFrames();
+      if (!this.isCurrent(message)) continue;
+      const frame = this.encoder.encode({
+        ref: this.epoch,
+        topic: message.topic,
+        partition: message.partition,
+        offset: Number(message.offset),
+        timestamp: Number(message.timestamp),
+        key: message.key ?? null,
+        value: message.value ?? null,
+        headers: message.headerEntries.map(([name, value]) => [name.toString("utf8"), value ?? new Uint8Array(0)] as const),
+      });
+      if (!this.writer.tryWrite(frame)) await this.writer.write(frame.slice());
+      if (++sincePublish >= PUBLISH_EVERY || stream.readableLength === 0) {
+        this.writer.publish();
+        sincePublish = 0;
+      }
+    }
+    this.writer.publish();
+    if (!this.stopping) throw new Error("message stream ended unexpectedly");
+  }
+
+  /** Drops records fetched for an assignment this member no longer has (the client still delivers them). */
+  private isCurrent(message: RawMessage): boolean {
+    if (!this.assigned.has(`${message.topic}\u0000${message.partition}`)) return false;
+    const consumerMeta = message.metadata?.consumer as { generationId?: number } | undefined;
+    const generation = consumerMeta?.generationId;
+    return this.settings.groupProtocol !== "classic" || generation === undefined || generation === this.consumer.generationId;
+  }
+
+  private onJoin(assignments: Assignments | undefined): void {
+    const current = assignments ?? this.consumer.assignments ?? [];
+    this.assigned = new Set(current.flatMap(({ topic, partitions }) => partitions.map((p) => `${topic}\u0000${p}`)));
+    this.epoch++;
+    const change: AssignmentChange = {
+      partitions: current.flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))),
+    };
+    this.log.info("partitions assigned", { epoch: this.epoch, partitions: change.partitions.map((p) => `${p.topic}/${p.partition}`).join(",") });
+    const frame = this.encoder
+      .encode({
+        ref: this.epoch,
+        topic: "",
+        partition: ASSIGNMENT_FRAME,
+        offset: 0,
+        timestamp: Date.now(),
+        key: null,
+        value: textEncoder.encode(JSON.stringify(change)),
+        headers: [],
+      })
+      .slice();
+    this.pendingControl.push(frame);
+    this.flushControl();
+  }
+
+  /** Writes queued assignment frames now if they fit; otherwise the fetch loop writes them before its next record. */
+  private flushControl(): void {
+    while (this.pendingControl.length > 0 && this.writer.tryWrite(this.pendingControl[0]!)) this.pendingControl.shift();
+    this.writer.publish();
+  }
+
+  private async writeControlFrames(): Promise<void> {
+    while (this.pendingControl.length > 0) {
+      await this.writer.write(this.pendingControl.shift()!);
+    }
+    this.writer.publish();
+  }
+}

@@ -1,0 +1,60 @@
+/** Messages between the main thread and the Kafka Workers. Records never travel here: they go through rings. */
+import type { RingBuffers } from "../ring/byte-ring.ts";
+import type { LogLevel } from "../observability/logger.ts";
+
+export interface ClientSettings {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logLevel: LogLevel;
+}
+
+export interface ConsumerSettings extends ClientSettings {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly offsetReset: "earliest" | "latest";
+  readonly groupProtocol: "classic" | "consumer";
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly maxMessageBytes: number;
+}
+
+export type ProducerSettings = ClientSettings & { readonly maxMessageBytes: number };
+
+export interface CommitOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export type ToConsumer =
+  | { readonly type: "init"; readonly index: number; readonly ring: RingBuffers; readonly settings: ConsumerSettings }
+  | { readonly type: "commit"; readonly requestId: number; readonly offsets: readonly CommitOffset[] }
+  /** Stop fetching but stay in the group, so the last commits still count. */
+  | { readonly type: "stop" }
+  /** Leave the group and exit. */
+  | { readonly type: "close" };
+
+export type FromConsumer =
+  | { readonly type: "joined"; readonly index: number }
+  | { readonly type: "commit-result"; readonly requestId: number; readonly committed: readonly CommitOffset[]; readonly error?: string }
+  | { readonly type: "fatal"; readonly message: string }
+  | { readonly type: "closed" };
+
+export type ToProducer =
+  | { readonly type: "init"; readonly index: number; readonly ring: RingBuffers; readonly settings: ProducerSettings }
+  | { readonly type: "close" };
+
+export type FromProducer =
+  | { readonly type: "ready"; readonly index: number }
+  /** Delivery ids (the `ref` of each output frame) acknowledged by Kafka. */
+  | { readonly type: "delivered"; readonly ids: Uint32Array }
+  | { readonly type: "fatal"; readonly message: string }
+  | { readonly type: "closed" };
+
+/** Partition value of a ring frame that carries an assignment change instead of a record. */
+export const ASSIGNMENT_FRAME = -2;
+
+export interface AssignmentChange {
+  readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>;
+}

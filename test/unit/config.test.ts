@@ -1,0 +1,702 @@
+import { afterEach, beforeEach, describe, expect, spyOn, test } from 'bun:test';
+import {
+  type Config,
+  GiB,
+  KiB,
+  loadConfig,
+  type LoadResult,
+  MiB,
+  parseBoolean,
+  parseBroker,
+  parseByteSize,
+  parseDuration,
+  parseInteger,
+  parseList,
+  type SettingKey,
+  settingKeys,
+  settings,
+} from '../../src/config/index.ts';
+
+type Env = Record<string, string | undefined>;
+
+const VERSION = '9.8.7-test';
+/** The two required settings, given by flag. */
+const REQ = ['--input-topics', 'in', '--output-topic', 'out'] as const;
+/** The two required settings, given by env. */
+const REQ_ENV: Env = { KAFKA_CONSUMER_TOPICS: 'in', KAFKA_CONSUMER_TOPIC: 'out' };
+
+function load(argv: readonly string[], env: Env = {}): LoadResult {
+  return loadConfig(argv, env, VERSION);
+}
+
+function run(argv: readonly string[], env: Env = {}): { config: Config; warnings: string[] } {
+  const result = load(argv, env);
+  if (result.kind !== 'run') throw new Error(`expected kind 'run', got exit ${result.code}: ${result.output}`);
+  return result;
+}
+
+function cfg(argv: readonly string[], env: Env = {}): Config {
+  return run(argv, env).config;
+}
+
+/** Asserts a usage error: kind 'exit', code 2, one line, prefixed; returns the line. */
+function fails(argv: readonly string[], env: Env = {}): string {
+  const result = load(argv, env);
+  if (result.kind !== 'exit') throw new Error(`expected an error, got config ${JSON.stringify(result.config)}`);
+  expect(result.code).toBe(2);
+  expect(result.output).not.toContain('\n');
+  expect(result.output.startsWith('processor: ')).toBe(true);
+  return result.output;
+}
+
+/** Asserts the error names the flag and the env variable. */
+function failsNaming(argv: readonly string[], env: Env, flag: string, envName: string): string {
+  const line = fails(argv, env);
+  expect(line).toContain(flag);
+  expect(line).toContain(envName);
+  return line;
+}
+
+describe('defaults', () => {
+  test('only the required settings given: everything else defaults', () => {
+    expect(load([], REQ_ENV)).toEqual({
+      kind: 'run',
+      warnings: [],
+      config: {
+        brokers: ['localhost:9092'],
+        groupId: 'processor',
+        inputTopics: ['in'],
+        outputTopic: 'out',
+        dlqTopic: 'out.dlq',
+        offsetReset: 'earliest',
+        autoOffsetStore: false,
+        workers: 16,
+        pickUp: 5,
+        consumers: 1,
+        producers: 1,
+        ordering: 'key',
+        retries: 3,
+        retryBackoffMs: 200,
+        retryBackoffMaxMs: 30_000,
+        handler: undefined,
+        handlerTimeoutMs: 30_000,
+        shutdownTimeoutMs: 30_000,
+        commitIntervalMs: 1_000,
+        ringBytes: 4 * MiB,
+        maxMessageBytes: 16 * MiB,
+        clientId: 'processor',
+        groupProtocol: 'classic',
+        sessionTimeoutMs: 30_000,
+        rebalanceTimeoutMs: 60_000,
+        heartbeatIntervalMs: 3_000,
+        logLevel: 'info',
+      },
+    });
+  });
+
+  test('Config is fully resolved (compile-time check)', () => {
+    type Expected = {
+      brokers: string[];
+      groupId: string;
+      inputTopics: string[];
+      outputTopic: string;
+      dlqTopic: string;
+      offsetReset: 'earliest' | 'latest';
+      autoOffsetStore: boolean;
+      workers: number;
+      pickUp: number;
+      consumers: number;
+      producers: number;
+      ordering: 'key' | 'partition' | 'none';
+      retries: number;
+      retryBackoffMs: number;
+      retryBackoffMaxMs: number;
+      handler: string | undefined;
+      handlerTimeoutMs: number;
+      shutdownTimeoutMs: number;
+      commitIntervalMs: number;
+      ringBytes: number;
+      maxMessageBytes: number;
+      clientId: string;
+      groupProtocol: 'classic' | 'consumer';
+      sessionTimeoutMs: number;
+      rebalanceTimeoutMs: number;
+      heartbeatIntervalMs: number;
+      logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+    };
+    type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+    type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
+    const same: Same<Config, Expected> = true;
+    const onlyHandlerMayBeUndefined: Same<OptionalKeys<Config>, 'handler'> = true;
+    expect(same && onlyHandlerMayBeUndefined).toBe(true);
+  });
+
+  test('every default in the table is itself valid (validated at module load)', () => {
+    for (const key of settingKeys) {
+      const s = settings[key];
+      if (s.presence.kind === 'default') expect(s.type.schema.safeParse(s.presence.raw).success).toBe(true);
+    }
+  });
+});
+
+describe('precedence: flag > env > default', () => {
+  const cases: {
+    kind: string;
+    key: SettingKey;
+    flag: string;
+    env: string;
+    flagValue: string;
+    envValue: string;
+    fromFlag: unknown;
+    fromEnv: unknown;
+    byDefault: unknown;
+  }[] = [
+    { kind: 'int', key: 'workers', flag: '--workers', env: 'WORKER_POOL', flagValue: '7', envValue: '9', fromFlag: 7, fromEnv: 9, byDefault: 16 },
+    { kind: 'enum', key: 'ordering', flag: '--ordering', env: 'PROCESSOR_ORDERING', flagValue: 'none', envValue: 'partition', fromFlag: 'none', fromEnv: 'partition', byDefault: 'key' },
+    { kind: 'list', key: 'brokers', flag: '--brokers', env: 'KAFKA_SERVERS', flagValue: 'a:1,b:2', envValue: 'c:3 d', fromFlag: ['a:1', 'b:2'], fromEnv: ['c:3', 'd:9092'], byDefault: ['localhost:9092'] },
+    { kind: 'duration', key: 'retryBackoffMs', flag: '--retry-backoff', env: 'PROCESSOR_RETRY_BACKOFF', flagValue: '2s', envValue: '750ms', fromFlag: 2_000, fromEnv: 750, byDefault: 200 },
+    { kind: 'bool', key: 'autoOffsetStore', flag: '--auto-offset-store', env: 'KAFKA_AUTO_OFFSET_STORE', flagValue: 'false', envValue: 'yes', fromFlag: false, fromEnv: true, byDefault: false },
+    { kind: 'bool (inverse)', key: 'autoOffsetStore', flag: '--auto-offset-store', env: 'KAFKA_AUTO_OFFSET_STORE', flagValue: 'true', envValue: '0', fromFlag: true, fromEnv: false, byDefault: false },
+    { kind: 'size', key: 'ringBytes', flag: '--ring-size', env: 'PROCESSOR_RING_SIZE', flagValue: '64KiB', envValue: '1GiB', fromFlag: 64 * KiB, fromEnv: GiB, byDefault: 4 * MiB },
+    { kind: 'string', key: 'groupId', flag: '--group-id', env: 'KAFKA_GROUP_ID', flagValue: 'g-flag', envValue: 'g-env', fromFlag: 'g-flag', fromEnv: 'g-env', byDefault: 'processor' },
+  ];
+
+  for (const c of cases) {
+    test(`${c.kind} (${c.flag} / ${c.env})`, () => {
+      const env = { ...REQ_ENV, [c.env]: c.envValue };
+      expect(cfg([c.flag, c.flagValue], env)[c.key] as unknown).toEqual(c.fromFlag);
+      expect(cfg([`${c.flag}=${c.flagValue}`], env)[c.key] as unknown).toEqual(c.fromFlag);
+      expect(cfg([], env)[c.key] as unknown).toEqual(c.fromEnv);
+      expect(cfg([], REQ_ENV)[c.key] as unknown).toEqual(c.byDefault);
+    });
+  }
+
+  test('required list: flag beats env', () => {
+    const env = { KAFKA_CONSUMER_TOPICS: 'e1 e2', KAFKA_CONSUMER_TOPIC: 'out' };
+    expect(cfg(['--input-topics', 'f1,f2'], env).inputTopics).toEqual(['f1', 'f2']);
+    expect(cfg([], env).inputTopics).toEqual(['e1', 'e2']);
+  });
+
+  test('empty env values count as unset', () => {
+    expect(cfg([], { ...REQ_ENV, WORKER_POOL: '' }).workers).toBe(16);
+    expect(cfg([], { ...REQ_ENV, WORKER_POOL: '   ' }).workers).toBe(16);
+    expect(cfg([], { ...REQ_ENV, WORKER_POOL: '', PROCESSOR_WORKERS: '8' }).workers).toBe(8);
+    expect(cfg([], { ...REQ_ENV, KAFKA_SERVERS: '' }).brokers).toEqual(['localhost:9092']);
+    expect(cfg([], { ...REQ_ENV, KAFKA_AUTO_OFFSET_STORE: '' }).autoOffsetStore).toBe(false);
+  });
+
+  test('a flag beats an invalid env value (env is never looked at)', () => {
+    expect(cfg(['--workers', '3'], { ...REQ_ENV, WORKER_POOL: 'abc' }).workers).toBe(3);
+  });
+
+  test('the primary env name wins over the secondary one, with a warning if they differ', () => {
+    const both = run([], { ...REQ_ENV, WORKER_POOL: '4', PROCESSOR_WORKERS: '8' });
+    expect(both.config.workers).toBe(4);
+    expect(both.warnings.join(' ')).toContain('WORKER_POOL');
+    expect(both.warnings.join(' ')).toContain('PROCESSOR_WORKERS');
+    expect(run([], { ...REQ_ENV, WORKER_POOL: '4', PROCESSOR_WORKERS: '4' }).warnings).toEqual([]);
+  });
+
+  test('secondary env names work alone', () => {
+    const c = cfg([], {
+      KAFKA_CONSUMER_TOPICS: 'in',
+      PROCESSOR_OUTPUT_TOPIC: 'o2',
+      PROCESSOR_BROKERS: 'k1:1',
+      PROCESSOR_WORKERS: '12',
+      LOG_LEVEL: 'debug',
+    });
+    expect(c.outputTopic).toBe('o2');
+    expect(c.brokers).toEqual(['k1:1']);
+    expect(c.workers).toBe(12);
+    expect(c.logLevel).toBe('debug');
+    expect(cfg([], { ...REQ_ENV, PROCESSOR_LOG_LEVEL: 'warn', LOG_LEVEL: 'debug' }).logLevel).toBe('warn');
+  });
+
+  test('a flag given twice: the last one wins (also across aliases)', () => {
+    expect(cfg([...REQ, '--workers', '2', '--workers', '3']).workers).toBe(3);
+    expect(cfg([...REQ, '-w', '2', '--workers', '3']).workers).toBe(3);
+    expect(cfg([...REQ, '--workers', '3', '-w', '2']).workers).toBe(2);
+    expect(cfg([...REQ, '--brokers', 'a', '-b', 'b']).brokers).toEqual(['b:9092']);
+  });
+});
+
+describe('seed environment names', () => {
+  test('KAFKA_SERVERS', () => {
+    expect(cfg([], { ...REQ_ENV, KAFKA_SERVERS: 'kafka-0:9092,kafka-1:9093' }).brokers).toEqual(['kafka-0:9092', 'kafka-1:9093']);
+  });
+  test('KAFKA_GROUP_ID', () => {
+    expect(cfg([], { ...REQ_ENV, KAFKA_GROUP_ID: 'seed-group' }).groupId).toBe('seed-group');
+  });
+  test('KAFKA_CONSUMER_TOPICS: space-separated', () => {
+    expect(cfg([], { KAFKA_CONSUMER_TOPICS: 'a b  c', KAFKA_CONSUMER_TOPIC: 'out' }).inputTopics).toEqual(['a', 'b', 'c']);
+  });
+  test('KAFKA_CONSUMER_TOPICS: comma-separated, mixed, trimmed, empties dropped', () => {
+    expect(cfg([], { KAFKA_CONSUMER_TOPICS: 'a,b,c', KAFKA_CONSUMER_TOPIC: 'out' }).inputTopics).toEqual(['a', 'b', 'c']);
+    expect(cfg([], { KAFKA_CONSUMER_TOPICS: ' a, b ,,c\n', KAFKA_CONSUMER_TOPIC: 'out' }).inputTopics).toEqual(['a', 'b', 'c']);
+  });
+  test('KAFKA_CONSUMER_TOPIC is the OUTPUT topic', () => {
+    const c = cfg([], { KAFKA_CONSUMER_TOPICS: 'in', KAFKA_CONSUMER_TOPIC: 'results' });
+    expect(c.outputTopic).toBe('results');
+    expect(c.inputTopics).toEqual(['in']);
+  });
+  test('KAFKA_OFFSET_RESET, including the legacy smallest/largest', () => {
+    expect(cfg([], { ...REQ_ENV, KAFKA_OFFSET_RESET: 'latest' }).offsetReset).toBe('latest');
+    expect(cfg([], { ...REQ_ENV, KAFKA_OFFSET_RESET: 'smallest' }).offsetReset).toBe('earliest');
+    expect(cfg([], { ...REQ_ENV, KAFKA_OFFSET_RESET: 'largest' }).offsetReset).toBe('latest');
+    expect(cfg([], { ...REQ_ENV, KAFKA_OFFSET_RESET: 'LATEST' }).offsetReset).toBe('latest');
+  });
+  test('KAFKA_AUTO_OFFSET_STORE (and its warning)', () => {
+    const on = run([], { ...REQ_ENV, KAFKA_AUTO_OFFSET_STORE: 'true' });
+    expect(on.config.autoOffsetStore).toBe(true);
+    expect(on.warnings).toHaveLength(1);
+    expect(on.warnings[0]).toContain('may be lost on a crash');
+    const off = run([], { ...REQ_ENV, KAFKA_AUTO_OFFSET_STORE: 'false' });
+    expect(off.config.autoOffsetStore).toBe(false);
+    expect(off.warnings).toEqual([]);
+  });
+  test('WORKER_POOL', () => {
+    expect(cfg([], { ...REQ_ENV, WORKER_POOL: '64' }).workers).toBe(64);
+  });
+  test('TASKS_PICK_UP', () => {
+    expect(cfg([], { ...REQ_ENV, TASKS_PICK_UP: '7' }).pickUp).toBe(7);
+  });
+  test('CONSUMERS_COUNT', () => {
+    expect(cfg([], { ...REQ_ENV, CONSUMERS_COUNT: '4' }).consumers).toBe(4);
+  });
+  test('PRODUCERS_COUNT', () => {
+    expect(cfg([], { ...REQ_ENV, PRODUCERS_COUNT: '3' }).producers).toBe(3);
+  });
+  test('a full seed environment', () => {
+    const c = cfg([], {
+      KAFKA_SERVERS: 'broker:29092',
+      KAFKA_GROUP_ID: 'g',
+      KAFKA_CONSUMER_TOPICS: 'in1 in2',
+      KAFKA_CONSUMER_TOPIC: 'out',
+      KAFKA_OFFSET_RESET: 'smallest',
+      KAFKA_AUTO_OFFSET_STORE: 'false',
+      WORKER_POOL: '30',
+      TASKS_PICK_UP: '10',
+      CONSUMERS_COUNT: '2',
+      PRODUCERS_COUNT: '2',
+    });
+    expect(c).toMatchObject({
+      brokers: ['broker:29092'],
+      groupId: 'g',
+      inputTopics: ['in1', 'in2'],
+      outputTopic: 'out',
+      dlqTopic: 'out.dlq',
+      offsetReset: 'earliest',
+      autoOffsetStore: false,
+      workers: 30,
+      pickUp: 10,
+      consumers: 2,
+      producers: 2,
+    });
+  });
+});
+
+describe('derived defaults', () => {
+  test('dlqTopic defaults to <outputTopic>.dlq; explicit value wins', () => {
+    expect(cfg(['--topics', 'in', '--output-topic', 'enriched']).dlqTopic).toBe('enriched.dlq');
+    expect(cfg([...REQ, '--dlq-topic', 'dead']).dlqTopic).toBe('dead');
+    expect(cfg([], { ...REQ_ENV, PROCESSOR_DLQ_TOPIC: 'dead-env' }).dlqTopic).toBe('dead-env');
+  });
+
+  test('pickUp defaults to max(1, floor(workers/3)); explicit value wins', () => {
+    for (const [workers, pickUp] of [
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [5, 1],
+      [6, 2],
+      [16, 5],
+      [30, 10],
+      [100_000, 33_333],
+    ] as const) {
+      expect(cfg([...REQ, '--workers', String(workers)]).pickUp).toBe(pickUp);
+    }
+    expect(cfg([...REQ, '--workers', '8', '--pick-up', '8']).pickUp).toBe(8);
+    expect(cfg([...REQ, '--workers', '8', '--pick-up', '1']).pickUp).toBe(1);
+  });
+});
+
+describe('flag forms', () => {
+  test('short aliases and --topics', () => {
+    const c = cfg(['--topics', 't1,t2', '--output-topic', 'o', '-b', 'h1', '-w', '9', '-c', '2', '-p', '3']);
+    expect(c.inputTopics).toEqual(['t1', 't2']);
+    expect(c.brokers).toEqual(['h1:9092']);
+    expect(c.workers).toBe(9);
+    expect(c.consumers).toBe(2);
+    expect(c.producers).toBe(3);
+  });
+
+  test('boolean: bare flag = true, --no-flag = false, word values, case-insensitive', () => {
+    expect(cfg([...REQ, '--auto-offset-store']).autoOffsetStore).toBe(true);
+    expect(cfg(['--auto-offset-store', ...REQ]).autoOffsetStore).toBe(true);
+    expect(cfg([...REQ, '--no-auto-offset-store'], { KAFKA_AUTO_OFFSET_STORE: 'yes' }).autoOffsetStore).toBe(false);
+    for (const [text, value] of [
+      ['true', true],
+      ['YES', true],
+      ['1', true],
+      ['False', false],
+      ['no', false],
+      ['0', false],
+    ] as const) {
+      expect(cfg([...REQ, `--auto-offset-store=${text}`]).autoOffsetStore).toBe(value);
+      expect(cfg([...REQ], { KAFKA_AUTO_OFFSET_STORE: text }).autoOffsetStore).toBe(value);
+    }
+  });
+
+  test('durations and sizes in every unit', () => {
+    const c = cfg([
+      ...REQ,
+      '--retry-backoff',
+      '500ms',
+      '--retry-backoff-max',
+      '2m',
+      '--handler-timeout',
+      '1h',
+      '--shutdown-timeout',
+      '2500',
+      '--commit-interval',
+      '1.5s',
+      '--max-message-bytes',
+      '1MB',
+      '--ring-size',
+      '512KiB',
+    ]);
+    expect(c.retryBackoffMs).toBe(500);
+    expect(c.retryBackoffMaxMs).toBe(120_000);
+    expect(c.handlerTimeoutMs).toBe(3_600_000);
+    expect(c.shutdownTimeoutMs).toBe(2_500);
+    expect(c.commitIntervalMs).toBe(1_500);
+    expect(c.maxMessageBytes).toBe(1_000_000);
+    expect(c.ringBytes).toBe(512 * KiB);
+  });
+
+  test('enums accept every listed value', () => {
+    for (const level of ['debug', 'info', 'warn', 'error', 'silent'] as const) {
+      expect(cfg([...REQ, '--log-level', level]).logLevel).toBe(level);
+    }
+    expect(cfg([...REQ, '--group-protocol', 'consumer']).groupProtocol).toBe('consumer');
+    expect(cfg([...REQ, '--ordering', 'partition']).ordering).toBe('partition');
+  });
+
+  test('handler is optional', () => {
+    expect(cfg(REQ).handler).toBeUndefined();
+    expect(cfg([...REQ, '--handler', './h.ts']).handler).toBe('./h.ts');
+    expect(cfg(REQ, { PROCESSOR_HANDLER: '/x/h.js' }).handler).toBe('/x/h.js');
+  });
+
+  test('a value starting with "-" is taken as the value', () => {
+    expect(fails([...REQ, '--retries', '-1'])).toContain('got "-1"');
+  });
+});
+
+describe('errors: kind exit, code 2, one line naming the flag and the env var', () => {
+  test('unknown flag', () => {
+    expect(fails([...REQ, '--bogus'])).toContain('--bogus');
+    expect(fails([...REQ, '--bogus=1'])).toContain('--bogus');
+    expect(fails([...REQ, '-x'])).toContain('-x');
+    const two = fails([...REQ, '--foo', '--bar', '1']);
+    expect(two).toContain('--foo');
+    expect(two).toContain('--bar');
+    expect(fails([...REQ, '--worker', '3'])).toContain('did you mean --workers?');
+    expect(fails([...REQ, '--WORKER_POOL', '3'])).toContain('did you mean --workers?');
+  });
+
+  test('camelCase spelling of a flag is unknown', () => {
+    expect(fails([...REQ, '--groupId', 'g'])).toContain('--groupId');
+  });
+
+  test('unexpected positional argument', () => {
+    expect(fails([...REQ, 'stray'])).toContain('"stray"');
+    expect(fails([...REQ, '--', '--workers', '3'])).toContain('unexpected argument');
+  });
+
+  test('bad number (flag and env)', () => {
+    const viaFlag = failsNaming([...REQ, '--workers', 'abc'], {}, '--workers', 'WORKER_POOL');
+    expect(viaFlag).toBe(
+      'processor: invalid --workers (env WORKER_POOL, PROCESSOR_WORKERS): expected an integer between 1 and 100000, got "abc"',
+    );
+    const viaEnv = failsNaming([], { ...REQ_ENV, WORKER_POOL: 'abc' }, '--workers', 'WORKER_POOL');
+    expect(viaEnv).toBe('processor: invalid --workers (env WORKER_POOL): expected an integer between 1 and 100000, got "abc"');
+    expect(failsNaming([], { ...REQ_ENV, PROCESSOR_WORKERS: '1.5' }, '--workers', 'PROCESSOR_WORKERS')).toContain('got "1.5"');
+    failsNaming([...REQ, '--retries', '1e3'], {}, '--retries', 'PROCESSOR_RETRIES');
+    failsNaming([], { ...REQ_ENV, CONSUMERS_COUNT: 'two' }, '--consumers', 'CONSUMERS_COUNT');
+  });
+
+  test('workers < 1 (and > 100000)', () => {
+    failsNaming([...REQ, '--workers', '0'], {}, '--workers', 'WORKER_POOL');
+    failsNaming([...REQ, '--workers', '-5'], {}, '--workers', 'WORKER_POOL');
+    failsNaming([...REQ, '--workers', '100001'], {}, '--workers', 'WORKER_POOL');
+  });
+
+  test('other integer ranges', () => {
+    failsNaming([...REQ, '--consumers', '65'], {}, '--consumers', 'CONSUMERS_COUNT');
+    failsNaming([...REQ, '--producers', '0'], {}, '--producers', 'PRODUCERS_COUNT');
+    failsNaming([...REQ, '--retries', '1001'], {}, '--retries', 'PROCESSOR_RETRIES');
+    failsNaming([...REQ, '--pick-up', '0'], {}, '--pick-up', 'TASKS_PICK_UP');
+  });
+
+  test('pickUp > workers', () => {
+    const line = failsNaming([...REQ, '--workers', '4', '--pick-up', '5'], {}, '--pick-up', 'TASKS_PICK_UP');
+    expect(line).toContain('--workers (4)');
+    failsNaming([], { ...REQ_ENV, TASKS_PICK_UP: '17' }, '--pick-up', 'TASKS_PICK_UP');
+  });
+
+  test('unknown ordering (and other enums)', () => {
+    const line = failsNaming([...REQ, '--ordering', 'random'], {}, '--ordering', 'PROCESSOR_ORDERING');
+    expect(line).toContain('key|partition|none');
+    failsNaming([], { ...REQ_ENV, KAFKA_OFFSET_RESET: 'beginning' }, '--offset-reset', 'KAFKA_OFFSET_RESET');
+    failsNaming([...REQ, '--log-level', 'verbose'], {}, '--log-level', 'PROCESSOR_LOG_LEVEL');
+    failsNaming([], { ...REQ_ENV, LOG_LEVEL: 'verbose' }, '--log-level', 'LOG_LEVEL');
+    failsNaming([...REQ, '--group-protocol', 'new'], {}, '--group-protocol', 'PROCESSOR_GROUP_PROTOCOL');
+  });
+
+  test('empty brokers', () => {
+    failsNaming([...REQ, '--brokers', ''], {}, '--brokers', 'KAFKA_SERVERS');
+    failsNaming([...REQ, '--brokers', ' , '], {}, '--brokers', 'KAFKA_SERVERS');
+    failsNaming([], { ...REQ_ENV, KAFKA_SERVERS: ',' }, '--brokers', 'KAFKA_SERVERS');
+  });
+
+  test('malformed broker', () => {
+    failsNaming([...REQ, '--brokers', 'host:99999'], {}, '--brokers', 'KAFKA_SERVERS');
+    failsNaming([...REQ, '--brokers', 'a:1,:9092'], {}, '--brokers', 'KAFKA_SERVERS');
+    failsNaming([], { ...REQ_ENV, PROCESSOR_BROKERS: 'http://x' }, '--brokers', 'PROCESSOR_BROKERS');
+  });
+
+  test('missing input topics', () => {
+    const line = failsNaming(['--output-topic', 'out'], {}, '--input-topics', 'KAFKA_CONSUMER_TOPICS');
+    expect(line).toBe('processor: missing required --input-topics (env KAFKA_CONSUMER_TOPICS)');
+    failsNaming(['--output-topic', 'out'], { KAFKA_CONSUMER_TOPICS: '' }, '--input-topics', 'KAFKA_CONSUMER_TOPICS');
+    failsNaming(['--output-topic', 'out', '--input-topics', ','], {}, '--input-topics', 'KAFKA_CONSUMER_TOPICS');
+  });
+
+  test('missing output topic', () => {
+    const line = failsNaming(['--input-topics', 'in'], {}, '--output-topic', 'KAFKA_CONSUMER_TOPIC');
+    expect(line).toContain('missing required');
+    expect(line).toContain('PROCESSOR_OUTPUT_TOPIC');
+    failsNaming(['--input-topics', 'in', '--output-topic', ''], {}, '--output-topic', 'KAFKA_CONSUMER_TOPIC');
+  });
+
+  test('output == one of the inputs', () => {
+    failsNaming(['--input-topics', 'a,b', '--output-topic', 'b'], {}, '--output-topic', 'KAFKA_CONSUMER_TOPIC');
+    failsNaming([], { KAFKA_CONSUMER_TOPICS: 'a b', KAFKA_CONSUMER_TOPIC: 'a' }, '--output-topic', 'KAFKA_CONSUMER_TOPIC');
+  });
+
+  test('dlq topic equal to output or an input (explicit or derived)', () => {
+    failsNaming([...REQ, '--dlq-topic', 'out'], {}, '--dlq-topic', 'PROCESSOR_DLQ_TOPIC');
+    failsNaming([...REQ, '--dlq-topic', 'in'], {}, '--dlq-topic', 'PROCESSOR_DLQ_TOPIC');
+    const derived = failsNaming(['--input-topics', 'out.dlq', '--output-topic', 'out'], {}, '--dlq-topic', 'PROCESSOR_DLQ_TOPIC');
+    expect(derived).toContain('"out.dlq"');
+  });
+
+  test('invalid topic name', () => {
+    failsNaming(['--input-topics', 'a,b/c', '--output-topic', 'o'], {}, '--input-topics', 'KAFKA_CONSUMER_TOPICS');
+    failsNaming(['--input-topics', 'a', '--output-topic', 'o o'], {}, '--output-topic', 'KAFKA_CONSUMER_TOPIC');
+  });
+
+  test('bad duration', () => {
+    failsNaming([...REQ, '--retry-backoff', '5x'], {}, '--retry-backoff', 'PROCESSOR_RETRY_BACKOFF');
+    failsNaming([...REQ, '--retry-backoff', '0'], {}, '--retry-backoff', 'PROCESSOR_RETRY_BACKOFF');
+    failsNaming([], { ...REQ_ENV, PROCESSOR_HANDLER_TIMEOUT: 'soon' }, '--handler-timeout', 'PROCESSOR_HANDLER_TIMEOUT');
+    failsNaming([...REQ, '--commit-interval', '5ms'], {}, '--commit-interval', 'PROCESSOR_COMMIT_INTERVAL');
+    failsNaming([...REQ, '--session-timeout', '30d'], {}, '--session-timeout', 'PROCESSOR_SESSION_TIMEOUT');
+    failsNaming([...REQ, '--shutdown-timeout', '1000h'], {}, '--shutdown-timeout', 'PROCESSOR_SHUTDOWN_TIMEOUT');
+  });
+
+  test('retry backoff max < retry backoff', () => {
+    failsNaming([...REQ, '--retry-backoff', '5s', '--retry-backoff-max', '1s'], {}, '--retry-backoff-max', 'PROCESSOR_RETRY_BACKOFF_MAX');
+  });
+
+  test('ring size not a power of two (or out of range)', () => {
+    const line = failsNaming([...REQ, '--ring-size', '3MiB'], {}, '--ring-size', 'PROCESSOR_RING_SIZE');
+    expect(line).toContain('power of two');
+    expect(failsNaming([], { ...REQ_ENV, PROCESSOR_RING_SIZE: '100000' }, '--ring-size', 'PROCESSOR_RING_SIZE')).toContain('power of two');
+    failsNaming([...REQ, '--ring-size', '32KiB'], {}, '--ring-size', 'PROCESSOR_RING_SIZE');
+    failsNaming([...REQ, '--ring-size', '2GiB'], {}, '--ring-size', 'PROCESSOR_RING_SIZE');
+    failsNaming([...REQ, '--ring-size', 'big'], {}, '--ring-size', 'PROCESSOR_RING_SIZE');
+  });
+
+  test('max message bytes below 1KiB', () => {
+    failsNaming([...REQ, '--max-message-bytes', '1000'], {}, '--max-message-bytes', 'PROCESSOR_MAX_MESSAGE_BYTES');
+  });
+
+  test('heartbeat >= session timeout', () => {
+    const equal = failsNaming([...REQ, '--heartbeat-interval', '30s'], {}, '--heartbeat-interval', 'PROCESSOR_HEARTBEAT_INTERVAL');
+    expect(equal).toContain('--session-timeout');
+    const viaSession = failsNaming([...REQ, '--session-timeout', '2s'], {}, '--heartbeat-interval', 'PROCESSOR_HEARTBEAT_INTERVAL');
+    expect(viaSession).toContain('got default "3s"');
+    failsNaming([], { ...REQ_ENV, PROCESSOR_HEARTBEAT_INTERVAL: '1m' }, '--heartbeat-interval', 'PROCESSOR_HEARTBEAT_INTERVAL');
+    expect(cfg([...REQ, '--heartbeat-interval', '29999'])).toMatchObject({ heartbeatIntervalMs: 29_999 });
+  });
+
+  test('bad boolean', () => {
+    failsNaming([...REQ, '--auto-offset-store=maybe'], {}, '--auto-offset-store', 'KAFKA_AUTO_OFFSET_STORE');
+    failsNaming([], { ...REQ_ENV, KAFKA_AUTO_OFFSET_STORE: 'on-ish' }, '--auto-offset-store', 'KAFKA_AUTO_OFFSET_STORE');
+  });
+
+  test('a non-boolean flag without a value, or negated', () => {
+    expect(failsNaming([...REQ, '--workers'], {}, '--workers', 'WORKER_POOL')).toContain('missing value');
+    expect(failsNaming(['--workers', ...REQ], {}, '--workers', 'WORKER_POOL')).toContain('missing value');
+    failsNaming([...REQ, '--no-workers'], {}, '--workers', 'WORKER_POOL');
+    failsNaming([...REQ, '--group-id', ''], {}, '--group-id', 'KAFKA_GROUP_ID');
+  });
+
+  test('every setting rejects garbage from its flag and from each of its env names', () => {
+    const stringLike = new Set<SettingKey>(['groupId', 'clientId', 'handler']);
+    for (const key of settingKeys) {
+      if (stringLike.has(key)) continue;
+      const s = settings[key];
+      const bad = '!?';
+      // Required settings keep a valid companion so the failure is the one under test.
+      const base = key === 'inputTopics' ? ['--output-topic', 'out'] : key === 'outputTopic' ? ['--input-topics', 'in'] : [...REQ];
+      failsNaming([...base, `--${s.flag}=${bad}`], {}, `--${s.flag}`, s.env[0]);
+      for (const name of s.env) failsNaming(base, { [name]: bad }, `--${s.flag}`, name);
+    }
+  });
+
+  test('the first invalid setting is reported (one line even with several problems)', () => {
+    const line = fails(['--workers', 'x', '--ordering', 'y']);
+    expect(line.split('\n')).toHaveLength(1);
+  });
+});
+
+describe('--help and --version', () => {
+  function exitOutput(argv: readonly string[], env: Env = {}): string {
+    const result = load(argv, env);
+    if (result.kind !== 'exit') throw new Error('expected exit');
+    expect(result.code).toBe(0);
+    return result.output;
+  }
+
+  test('--help lists every flag, alias and env name, grouped, with defaults', () => {
+    const help = exitOutput(['--help']);
+    expect(help.startsWith('processor [options]')).toBe(true);
+    for (const key of settingKeys) {
+      const s = settings[key];
+      expect(help).toContain(`--${s.flag}`);
+      for (const alias of s.aliases ?? []) expect(help).toContain(alias.length === 1 ? `-${alias}` : `--${alias}`);
+      for (const name of s.env) expect(help).toContain(name);
+      if (s.presence.kind === 'default') expect(help).toContain(`[default: ${s.presence.raw}]`);
+    }
+    for (const group of ['Kafka:', 'Processing:', 'Reliability:', 'Tuning:', 'Logging:']) expect(help).toContain(group);
+    expect(help.indexOf('Kafka:')).toBeLessThan(help.indexOf('Processing:'));
+    expect(help.indexOf('Tuning:')).toBeLessThan(help.indexOf('Logging:'));
+    expect(help).toContain('[env: WORKER_POOL, PROCESSOR_WORKERS] [default: 16]');
+    expect(help).toContain('[env: KAFKA_CONSUMER_TOPICS] [required]');
+    expect(help).toContain('[default: <output-topic>.dlq]');
+    expect(help).toContain('--help');
+    expect(help).toContain('--version');
+  });
+
+  test('-h works and help wins over invalid or missing input', () => {
+    const help = exitOutput(['-h']);
+    expect(help).toContain('--workers');
+    expect(exitOutput(['--workers', 'abc', '--help'])).toBe(help);
+    expect(exitOutput(['--bogus', '--help'], { WORKER_POOL: 'x' })).toBe(help);
+  });
+
+  test('--version prints the version passed in', () => {
+    expect(exitOutput(['--version'])).toBe(VERSION);
+    expect(exitOutput(['-V'])).toBe(VERSION);
+    expect(loadConfig(['--version'], {}, '1.0.0-other')).toEqual({ kind: 'exit', code: 0, output: '1.0.0-other' });
+  });
+});
+
+describe('side effects', () => {
+  const spies: { mockRestore(): void }[] = [];
+  const writes: string[] = [];
+  beforeEach(() => {
+    writes.length = 0;
+    const record = (...args: unknown[]) => {
+      writes.push(args.map(String).join(' '));
+      return true;
+    };
+    spies.push(
+      spyOn(process.stdout, 'write').mockImplementation(record),
+      spyOn(process.stderr, 'write').mockImplementation(record),
+      spyOn(console, 'log').mockImplementation(record),
+      spyOn(console, 'error').mockImplementation(record),
+      spyOn(console, 'warn').mockImplementation(record),
+      spyOn(console, 'info').mockImplementation(record),
+      spyOn(process, 'exit').mockImplementation((() => {
+        throw new Error('process.exit called');
+      }) as typeof process.exit),
+    );
+  });
+  afterEach(() => {
+    for (const spy of spies.splice(0)) spy.mockRestore();
+  });
+
+  test('never prints and never exits, whatever the input', () => {
+    for (const argv of [['--help'], ['--version'], ['--bogus'], ['--workers', 'x'], ['stray'], [], [...REQ]]) {
+      load(argv, { KAFKA_AUTO_OFFSET_STORE: 'true' });
+    }
+    expect(writes).toEqual([]);
+  });
+
+  test('does not read process.argv or process.env', () => {
+    const savedArgv = process.argv;
+    process.argv = [...savedArgv, '--bogus', '--help'];
+    process.env.WORKER_POOL = 'abc';
+    try {
+      expect(cfg(REQ).workers).toBe(16);
+    } finally {
+      process.argv = savedArgv;
+      delete process.env.WORKER_POOL;
+    }
+  });
+});
+
+describe('value parsers', () => {
+  test('parseList', () => {
+    expect(parseList('a b,c , ,d\te\n')).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(parseList(' , ')).toEqual([]);
+  });
+
+  test('parseDuration', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('2m')).toBe(120_000);
+    expect(parseDuration('1h')).toBe(3_600_000);
+    expect(parseDuration('250')).toBe(250);
+    expect(parseDuration(' 10 S ')).toBe(10_000);
+    expect(parseDuration('0.5s')).toBe(500);
+    for (const bad of ['', 'ms', '1.5', '-1s', '1d', '1e3', '10 seconds', 'abc']) expect(parseDuration(bad)).toBeUndefined();
+  });
+
+  test('parseByteSize', () => {
+    expect(parseByteSize('512KiB')).toBe(512 * KiB);
+    expect(parseByteSize('8MiB')).toBe(8 * MiB);
+    expect(parseByteSize('1GiB')).toBe(GiB);
+    expect(parseByteSize('1MB')).toBe(1_000_000);
+    expect(parseByteSize('1kb')).toBe(1_000);
+    expect(parseByteSize('100B')).toBe(100);
+    expect(parseByteSize('4096')).toBe(4096);
+    expect(parseByteSize('1.5KiB')).toBe(1536);
+    for (const bad of ['', 'MiB', '1.5', '-1', '4M', 'lots']) expect(parseByteSize(bad)).toBeUndefined();
+  });
+
+  test('parseBoolean', () => {
+    for (const t of ['true', 'TRUE', '1', 'yes', 'Yes']) expect(parseBoolean(t)).toBe(true);
+    for (const f of ['false', 'False', '0', 'no', 'NO']) expect(parseBoolean(f)).toBe(false);
+    for (const bad of ['', 'y', 'on', '2']) expect(parseBoolean(bad)).toBeUndefined();
+  });
+
+  test('parseInteger', () => {
+    expect(parseInteger('42')).toBe(42);
+    expect(parseInteger('-3')).toBe(-3);
+    for (const bad of ['', '4.2', '0x10', '1e3', '9007199254740993', 'ten']) expect(parseInteger(bad)).toBeUndefined();
+  });
+
+  test('parseBroker', () => {
+    expect(parseBroker('kafka')).toBe('kafka:9092');
+    expect(parseBroker('kafka-0.kafka.svc:29092')).toBe('kafka-0.kafka.svc:29092');
+    expect(parseBroker('10.0.0.1')).toBe('10.0.0.1:9092');
+    expect(parseBroker('[::1]:9093')).toBe('[::1]:9093');
+    expect(parseBroker('[::1]')).toBe('[::1]:9092');
+    for (const bad of ['', ':9092', 'host:', 'host:0', 'host:65536', '::1', 'a b', 'PLAINTEXT://h:1']) expect(parseBroker(bad)).toBeUndefined();
+  });
+});
