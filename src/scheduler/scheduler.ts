@@ -29,6 +29,8 @@ export interface SchedulerOptions<T> {
   readonly execute: (task: Task<T>) => Promise<TaskOutcome>;
   /** Called when execute throws: a bug in the caller, reported rather than lost. Default: retry after 1 s. */
   readonly onExecuteError?: (task: Task<T>, error: unknown) => TaskOutcome;
+  /** Called after every run of a task (done or retry), e.g. to resume intake held back by a size limit. */
+  readonly onSettled?: () => void;
 }
 
 export interface SchedulerStats {
@@ -96,26 +98,23 @@ export class Scheduler<T> {
     });
   }
 
-  /** Removes every not-yet-running task of `group` and marks its running ones cancelled. */
-  removeGroup(group: string): number {
-    const fromPending = this.pending.removeWhere((task) => task.group === group);
-    for (const task of fromPending) task.cancelled = true;
-    let removed = fromPending.length;
+  /** Removes every not-yet-running task of `group` (returned) and marks its running ones cancelled. */
+  removeGroup(group: string): Array<Task<T>> {
+    const removed = this.pending.removeWhere((task) => task.group === group);
     for (const task of this.runningTasks) if (task.group === group) task.cancelled = true;
     for (const [task, timer] of this.delayed) {
       if (task.group !== group) continue;
       clearTimeout(timer);
       this.delayed.delete(task);
-      task.cancelled = true;
-      removed++;
+      removed.push(task);
     }
     for (const [lane, state] of this.lanes) {
       if (state.group !== group) continue;
-      for (const task of state.waiting) task.cancelled = true;
-      removed += state.waiting.size;
+      removed.push(...state.waiting);
       this.waitingInLanes -= state.waiting.size;
       this.lanes.delete(lane);
     }
+    for (const task of removed) task.cancelled = true;
     this.notifyIfIdle();
     return removed;
   }
@@ -177,6 +176,7 @@ export class Scheduler<T> {
     }
     this.pump();
     this.notifyIfIdle();
+    this.options.onSettled?.();
   }
 
   private advanceLane(lane: string): void {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bun
+/**
+ * Builds the single-file executable: `bun run build [-- --target bun-linux-arm64 --outfile dist/x]`.
+ * The main entry and the Worker entries are compiled together (they sit in one folder, see src/main.ts).
+ */
+import { createRequire } from "node:module";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: { target: { type: "string" }, outfile: { type: "string", default: "dist/processor" } },
+});
+
+// @platformatic/wasm-utils reads native.wasm from disk when imported; a compiled binary has no such file.
+const wasmBundled = createRequire(import.meta.url).resolve("@platformatic/wasm-utils/bundled");
+
+const started = performance.now();
+const result = await Bun.build({
+  entrypoints: ["src/main.ts", "src/consumer-worker.ts", "src/producer-worker.ts"],
+  compile: {
+    outfile: values.outfile,
+    autoloadPackageJson: true, // lets a --handler module resolve its own npm imports
+    ...(values.target ? { target: values.target as Bun.Build.CompileTarget } : {}),
+  },
+  minify: true,
+  sourcemap: "linked",
+  plugins: [
+    {
+      name: "wasm-utils-bundled",
+      setup(build) {
+        build.onResolve({ filter: /^@platformatic\/wasm-utils$/ }, () => ({ path: wasmBundled }));
+      },
+    },
+  ],
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+console.log(`built ${values.outfile} in ${Math.round(performance.now() - started)} ms`);

@@ -1,0 +1,313 @@
+/**
+ * The main thread's half of processor: records come in from the consumer rings, become scheduler tasks, run
+ * through the handler, and go out through the producer rings; acknowledgements flow back and move the commit
+ * points. An offset is committed only when every output of its record (or its dead-letter copy) is in Kafka.
+ */
+import { createRing, RingReader, RingWriter, type RingBuffers } from "../ring/byte-ring.ts";
+import { decodeRecord, RecordEncoder, type WireRecord } from "../ring/record-codec.ts";
+import { Scheduler, type Task, type TaskOutcome } from "../scheduler/scheduler.ts";
+import { OffsetTracker, partitionKey, type CommitRequest, type Ticket } from "../offsets/offset-tracker.ts";
+import { runHandler, errorText, type ResolvedOutput } from "../handlers/run-handler.ts";
+import type { Handler, InputRecord } from "../handlers/types.ts";
+import { ASSIGNMENT_FRAME, type AssignmentChange, type CommitOffset } from "../kafka/protocol.ts";
+import { backoffMs } from "../kafka/errors.ts";
+import type { Logger } from "../observability/logger.ts";
+import { deadLetter } from "./dead-letter.ts";
+
+export type Ordering = "key" | "partition" | "none";
+
+export interface PipelineSettings {
+  readonly workers: number;
+  readonly pickUp: number;
+  readonly ordering: Ordering;
+  readonly retries: number;
+  readonly retryBackoffMs: number;
+  readonly retryBackoffMaxMs: number;
+  readonly handlerTimeoutMs: number;
+  readonly outputTopic: string;
+  readonly dlqTopic: string;
+  readonly autoOffsetStore: boolean;
+  readonly ringBytes: number;
+  readonly producers: number;
+}
+
+/** How the pipeline asks a consumer Worker to commit. */
+export type CommitPort = (offsets: readonly CommitOffset[]) => Promise<{ committed: readonly CommitOffset[]; error?: string }>;
+
+interface RecordWork {
+  readonly input: Omit<InputRecord, "attempt">;
+  readonly ticket: Ticket;
+  readonly bytes: number;
+}
+
+interface PendingDelivery {
+  readonly ticket: Ticket;
+  remaining: number;
+}
+
+export interface PipelineStats {
+  consumed: number;
+  produced: number;
+  deadLettered: number;
+  filtered: number;
+  retried: number;
+  committedOffsets: number;
+  rebalances: number;
+}
+
+const latin1 = new TextDecoder("latin1");
+const utf8 = new TextDecoder();
+
+function hashString(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+export class Pipeline {
+  readonly stats: PipelineStats = { consumed: 0, produced: 0, deadLettered: 0, filtered: 0, retried: 0, committedOffsets: 0, rebalances: 0 };
+  readonly producerRings: RingBuffers[];
+  private readonly producerWriters: RingWriter[];
+  private readonly scheduler: Scheduler<RecordWork>;
+  private readonly tracker = new OffsetTracker();
+  private readonly encoder = new RecordEncoder();
+  private readonly deliveries = new Map<number, PendingDelivery>();
+  private nextDeliveryId = 1;
+  private bufferedBytes = 0;
+  private readonly maxBufferedRecords: number;
+  private readonly maxBufferedBytes: number;
+  private intakeWaiters: Array<() => void> = [];
+  private publishQueued = false;
+  private readonly drains: Array<Promise<void>> = [];
+  private readonly idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly settings: PipelineSettings,
+    private readonly handler: Handler,
+    private readonly log: Logger,
+  ) {
+    this.producerRings = Array.from({ length: settings.producers }, () => createRing(settings.ringBytes));
+    this.producerWriters = this.producerRings.map((ring) => new RingWriter(ring));
+    this.maxBufferedRecords = Math.max(4096, settings.workers * 4);
+    this.maxBufferedBytes = settings.ringBytes * 2;
+    this.scheduler = new Scheduler<RecordWork>({
+      workers: settings.workers,
+      pickUp: settings.pickUp,
+      execute: (task) => this.execute(task),
+      onExecuteError: (task, error) => {
+        this.log.error("internal error while processing a record; retrying", { ...this.where(task), error: errorText(error) });
+        return { kind: "retry", delayMs: 1000 };
+      },
+      onSettled: () => this.onSettled(),
+    });
+  }
+
+  /** Reads a consumer Worker's ring until it closes. */
+  attachConsumer(owner: number, ring: RingBuffers): void {
+    this.drains.push(this.drain(owner, new RingReader(ring)));
+  }
+
+  /** Producer acknowledgements: each id is one output now safely in Kafka. */
+  delivered(ids: Uint32Array): void {
+    for (const id of ids) {
+      const pending = this.deliveries.get(id);
+      if (!pending) continue;
+      this.deliveries.delete(id);
+      this.stats.produced++;
+      if (--pending.remaining === 0) this.tracker.complete(pending.ticket);
+    }
+    this.notifyIdle();
+  }
+
+  /** One commit round: every partition whose contiguous completed prefix moved, batched per consumer. */
+  async commit(ports: readonly CommitPort[]): Promise<void> {
+    const byOwner = new Map<number, CommitRequest[]>();
+    for (const request of this.tracker.takeCommits()) {
+      const list = byOwner.get(request.owner) ?? [];
+      list.push(request);
+      byOwner.set(request.owner, list);
+    }
+    await Promise.all(
+      [...byOwner].map(async ([owner, requests]) => {
+        const port = ports[owner];
+        if (!port) return;
+        const result = await port(requests);
+        this.stats.committedOffsets += result.committed.length;
+        if (result.error !== undefined) {
+          this.log.warn("commit failed; will retry", { consumer: owner, error: result.error, partitions: requests.length });
+          for (const request of requests) this.tracker.retryCommit(request);
+        }
+      }),
+    );
+  }
+
+  /** Resolves when every consumer ring closed and all its records are processed and delivered. */
+  async drained(): Promise<void> {
+    await Promise.all(this.drains);
+    while (this.scheduler.size > 0 || this.deliveries.size > 0) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  /** Lets the producer Workers finish: they exit after delivering what is in their rings. */
+  closeProducerRings(): void {
+    for (const writer of this.producerWriters) writer.close();
+  }
+
+  get inFlight(): number {
+    return this.scheduler.size + this.deliveries.size;
+  }
+
+  private async drain(owner: number, reader: RingReader): Promise<void> {
+    while (!reader.finished) {
+      await reader.waitForData(500);
+      while (this.scheduler.size >= this.maxBufferedRecords || this.bufferedBytes >= this.maxBufferedBytes) {
+        await new Promise<void>((resolve) => this.intakeWaiters.push(resolve));
+      }
+      let taken = 0;
+      for (let frame = reader.poll(); frame; frame = reader.poll()) {
+        this.accept(owner, decodeRecord(frame), frame.length);
+        if (++taken >= 1024) break;
+      }
+      reader.release();
+    }
+  }
+
+  private accept(owner: number, record: WireRecord, bytes: number): void {
+    if (record.partition === ASSIGNMENT_FRAME) {
+      this.onAssignment(owner, record);
+      return;
+    }
+    this.stats.consumed++;
+    const { ticket, rewound } = this.tracker.track(record.topic, record.partition, record.offset, owner);
+    if (rewound) {
+      const removed = this.removeGroup(ticket.partitionKey);
+      this.log.info("partition re-fetched from its committed offset; dropped its older work", { topic: record.topic, partition: record.partition, offset: record.offset, removed });
+    }
+    if (this.settings.autoOffsetStore) this.tracker.complete(ticket);
+    const input = {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      timestamp: record.timestamp,
+      key: record.key,
+      value: record.value,
+      headers: record.headers,
+    };
+    this.bufferedBytes += bytes;
+    this.scheduler.schedule({ input, ticket, bytes }, this.laneOf(record), ticket.partitionKey);
+  }
+
+  private onAssignment(owner: number, record: WireRecord): void {
+    const change = JSON.parse(utf8.decode(record.value ?? new Uint8Array(0))) as AssignmentChange;
+    const keep = new Set(change.partitions.map((p) => partitionKey(p.topic, p.partition)));
+    const dropped = this.tracker.retainOwned(owner, keep);
+    let removed = 0;
+    for (const key of dropped) removed += this.removeGroup(key);
+    this.stats.rebalances++;
+    this.log.info("assignment changed", { consumer: owner, epoch: record.ref, partitions: keep.size, revoked: dropped.length, removedTasks: removed });
+  }
+
+  /** Drops a partition's queued work; returns how many tasks were removed. */
+  private removeGroup(group: string): number {
+    const removed = this.scheduler.removeGroup(group);
+    for (const task of removed) this.bufferedBytes -= task.payload.bytes;
+    this.onSettled();
+    return removed.length;
+  }
+
+  private laneOf(record: WireRecord): string | null {
+    switch (this.settings.ordering) {
+      case "none":
+        return null;
+      case "partition":
+        return partitionKey(record.topic, record.partition);
+      case "key":
+        // Kafka promises no order for records without a key.
+        return record.key === null ? null : `${partitionKey(record.topic, record.partition)}\u0000${latin1.decode(record.key)}`;
+    }
+  }
+
+  private async execute(task: Task<RecordWork>): Promise<TaskOutcome> {
+    const { input, ticket } = task.payload;
+    const stale = (): boolean => task.cancelled || !this.tracker.isCurrent(ticket);
+    if (stale()) return this.settle(task);
+    const outcome = await runHandler(this.handler, { ...input, attempt: task.attempt }, this.settings.outputTopic, this.settings.handlerTimeoutMs);
+    // Revoked or rewound meanwhile: the record will be delivered again, so its result is not needed.
+    if (stale()) return this.settle(task);
+    if (outcome.kind === "outputs") {
+      if (outcome.outputs.length === 0) this.stats.filtered++;
+      await this.emit(task, outcome.outputs);
+      return this.settle(task);
+    }
+    if (!outcome.permanent && task.attempt <= this.settings.retries) {
+      this.stats.retried++;
+      const delayMs = backoffMs(task.attempt - 1, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs);
+      this.log.debug("handler failed; will retry", { ...this.where(task), error: outcome.reason, attempt: task.attempt, retryInMs: delayMs });
+      return { kind: "retry", delayMs };
+    }
+    this.log.warn("record sent to the dead-letter topic", { ...this.where(task), error: outcome.reason, attempts: task.attempt, dlqTopic: this.settings.dlqTopic });
+    this.stats.deadLettered++;
+    await this.emit(task, [deadLetter({ ...input, attempt: task.attempt }, this.settings.dlqTopic, outcome.reason, task.attempt, outcome.permanent)]);
+    return this.settle(task);
+  }
+
+  private settle(task: Task<RecordWork>): TaskOutcome {
+    this.bufferedBytes -= task.payload.bytes;
+    return { kind: "done" };
+  }
+
+  /** Hands outputs to a producer ring; the record is done when all of them are acknowledged. */
+  private async emit(task: Task<RecordWork>, outputs: readonly ResolvedOutput[]): Promise<void> {
+    const { ticket } = task.payload;
+    if (outputs.length === 0) {
+      this.tracker.complete(ticket);
+      return;
+    }
+    const pending: PendingDelivery = { ticket, remaining: outputs.length };
+    const writer = this.producerWriters[this.producerFor(task)]!;
+    for (const output of outputs) {
+      const id = this.nextDeliveryId;
+      this.nextDeliveryId = id >= 0xffffffff ? 1 : id + 1;
+      this.deliveries.set(id, pending);
+      const frame = this.encoder.encode({ ref: id, topic: output.topic, partition: -1, offset: 0, timestamp: 0, key: output.key, value: output.value, headers: output.headers });
+      if (!writer.tryWrite(frame)) await writer.write(frame.slice());
+    }
+    this.queuePublish();
+  }
+
+  /** Same lane → same producer, so per-key (or per-partition) order survives the hop to Kafka. */
+  private producerFor(task: Task<RecordWork>): number {
+    const count = this.producerWriters.length;
+    if (count === 1) return 0;
+    return hashString(task.lane ?? task.group) % count;
+  }
+
+  private queuePublish(): void {
+    if (this.publishQueued) return;
+    this.publishQueued = true;
+    queueMicrotask(() => {
+      this.publishQueued = false;
+      for (const writer of this.producerWriters) writer.publish();
+    });
+  }
+
+  private onSettled(): void {
+    if (this.intakeWaiters.length > 0 && this.scheduler.size < this.maxBufferedRecords && this.bufferedBytes < this.maxBufferedBytes) {
+      const waiters = this.intakeWaiters;
+      this.intakeWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (this.idleWaiters.length === 0 || this.scheduler.size > 0 || this.deliveries.size > 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private where(task: Task<RecordWork>): Record<string, string | number> {
+    const { topic, partition, offset } = task.payload.input;
+    return { topic, partition, offset };
+  }
+}

@@ -1,0 +1,42 @@
+/** The program: configuration → handler → supervisor → exit code. Signals reach only the main thread. */
+import { loadConfig } from "../config/index.ts";
+import { HandlerLoadError, loadHandler } from "../handlers/load-handler.ts";
+import { createLogger } from "../observability/logger.ts";
+import { Supervisor, EXIT_FATAL } from "./supervisor.ts";
+import type { WorkerUrls } from "./workers.ts";
+
+export const EXIT_USAGE = 2;
+
+export async function run(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, version: string, urls: WorkerUrls): Promise<number> {
+  const loaded = loadConfig(argv, env, version);
+  if (loaded.kind === "exit") {
+    (loaded.code === 0 ? process.stdout : process.stderr).write(`${loaded.output}\n`);
+    return loaded.code;
+  }
+  const { config } = loaded;
+  const log = createLogger(config.logLevel, { component: "main" });
+  for (const warning of loaded.warnings) log.warn(warning);
+
+  let handler;
+  try {
+    handler = await loadHandler(config.handler);
+  } catch (error) {
+    if (!(error instanceof HandlerLoadError)) throw error;
+    process.stderr.write(`processor: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+
+  const supervisor = new Supervisor(config, handler, urls, log);
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      process.stderr.write(`processor: second ${signal}: exiting now; offsets stay at the last commit\n`);
+      process.exit(EXIT_FATAL);
+    }
+    void supervisor.shutdown(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  await supervisor.start();
+  return supervisor.exitCode;
+}

@@ -1,0 +1,146 @@
+/**
+ * Starts the Workers around the pipeline, commits on a timer, and runs the shutdown:
+ * stop fetching → finish and deliver in-flight work → commit → leave the group → stop the Workers.
+ */
+import type { Config } from "../config/index.ts";
+import type { Handler } from "../handlers/types.ts";
+import type { ClientSettings } from "../kafka/protocol.ts";
+import { createRing } from "../ring/byte-ring.ts";
+import { checkTopics } from "../kafka/topic-check.ts";
+import type { Logger } from "../observability/logger.ts";
+import { Pipeline } from "./pipeline.ts";
+import { ConsumerWorker, ProducerWorker, type WorkerUrls } from "./workers.ts";
+
+const PROGRESS_EVERY_MS = 5_000;
+
+export const EXIT_OK = 0;
+export const EXIT_FATAL = 1;
+
+export class Supervisor {
+  private readonly pipeline: Pipeline;
+  private consumers: ConsumerWorker[] = [];
+  private producers: ProducerWorker[] = [];
+  private commitTimer: ReturnType<typeof setInterval> | undefined;
+  private progressTimer: ReturnType<typeof setInterval> | undefined;
+  private committing: Promise<void> | null = null;
+  private shuttingDown = false;
+  private resolveExit: (code: number) => void = () => undefined;
+  readonly exitCode: Promise<number>;
+
+  constructor(
+    private readonly config: Config,
+    handler: Handler,
+    private readonly urls: WorkerUrls,
+    private readonly log: Logger,
+  ) {
+    this.exitCode = new Promise((resolve) => (this.resolveExit = resolve));
+    this.pipeline = new Pipeline(config, handler, log);
+  }
+
+  private get client(): ClientSettings {
+    return { brokers: this.config.brokers, clientId: this.config.clientId, logLevel: this.config.logLevel };
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    const problem = await checkTopics(this.client, [...config.inputTopics, config.outputTopic, config.dlqTopic]);
+    if (problem !== null) return this.fatal(problem);
+
+    this.producers = this.pipeline.producerRings.map((ring, index) => {
+      const worker = new ProducerWorker(this.urls.producer, index, (ids) => this.pipeline.delivered(ids), (m) => this.fatal(m));
+      worker.send({ type: "init", index, ring, settings: { ...this.client, maxMessageBytes: config.maxMessageBytes } });
+      return worker;
+    });
+    this.consumers = Array.from({ length: config.consumers }, (_, index) => {
+      const ring = createRing(config.ringBytes);
+      this.pipeline.attachConsumer(index, ring);
+      const worker = new ConsumerWorker(this.urls.consumer, index, (i) => this.log.info("joined the group", { consumer: i, groupId: config.groupId }), (m) => this.fatal(m));
+      worker.send({
+        type: "init",
+        index,
+        ring,
+        settings: {
+          ...this.client,
+          groupId: config.groupId,
+          topics: config.inputTopics,
+          offsetReset: config.offsetReset,
+          groupProtocol: config.groupProtocol,
+          sessionTimeoutMs: config.sessionTimeoutMs,
+          rebalanceTimeoutMs: config.rebalanceTimeoutMs,
+          heartbeatIntervalMs: config.heartbeatIntervalMs,
+          maxMessageBytes: config.maxMessageBytes,
+        },
+      });
+      return worker;
+    });
+    this.commitTimer = setInterval(() => {
+      if (this.committing === null) void this.commitRound();
+    }, config.commitIntervalMs);
+    this.progressTimer = setInterval(() => this.reportProgress(), PROGRESS_EVERY_MS);
+    this.log.info("processor started", {
+      consumers: config.consumers,
+      producers: config.producers,
+      workers: config.workers,
+      ordering: config.ordering,
+      input: config.inputTopics.join(","),
+      output: config.outputTopic,
+      dlq: config.dlqTopic,
+    });
+  }
+
+  /** First signal: graceful shutdown. Offsets stay at the last safe commit whatever happens. */
+  async shutdown(signal: string): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    const started = Date.now();
+    this.log.info("shutting down: finishing in-flight work", { signal, inFlight: this.pipeline.inFlight, timeoutMs: this.config.shutdownTimeoutMs });
+    for (const consumer of this.consumers) consumer.send({ type: "stop" });
+    const timedOut = !(await this.within(this.pipeline.drained(), this.config.shutdownTimeoutMs));
+    if (timedOut) this.log.warn("shutdown timeout reached; unfinished records stay uncommitted and will be processed again", { inFlight: this.pipeline.inFlight });
+    await this.commitRound();
+    clearInterval(this.commitTimer);
+    clearInterval(this.progressTimer);
+    for (const consumer of this.consumers) consumer.send({ type: "close" });
+    this.pipeline.closeProducerRings();
+    for (const producer of this.producers) producer.send({ type: "close" });
+    if (timedOut) for (const producer of this.producers) producer.terminate();
+await this.within(Promise.all([...this.consumers, ...(timedOut ? [] : this.producers)].map((w) => w.closed)), 10_000);
+    for (const worker of [...this.consumers, ...this.producers]) worker.terminate();
+    this.reportProgress();
+    this.log.info("stopped", { ms: Date.now() - started });
+    this.resolveExit(timedOut ? EXIT_FATAL : EXIT_OK);
+  }
+
+  /** A condition no retry fixes. Exits at once: uncommitted work is simply processed again after a restart. */
+  fatal(message: string): void {
+    this.log.error("fatal", { error: message });
+    process.stderr.write(`processor: ${message}\n`);
+    for (const worker of [...this.consumers, ...this.producers]) worker.terminate();
+    this.resolveExit(EXIT_FATAL);
+  }
+
+  private commitRound(): Promise<void> {
+    // One round at a time; a round asked for while one runs waits for it, then runs again.
+    const run = async (): Promise<void> => {
+      await this.pipeline.commit(this.consumers.map((c) => c.commit));
+    };
+    const next = (this.committing ?? Promise.resolve()).then(run, run);
+    this.committing = next;
+    void next.finally(() => {
+      if (this.committing === next) this.committing = null;
+    });
+    return next;
+  }
+
+  private reportProgress(): void {
+    this.log.info("progress", { ...this.pipeline.stats, inFlight: this.pipeline.inFlight });
+  }
+
+  private async within(work: Promise<unknown>, ms: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    const finished = await Promise.race([work.then(() => true), timeout]);
+    clearTimeout(timer);
+    return finished;
+  }
+}

@@ -1,0 +1,67 @@
+/** Typed wrappers around the Kafka Workers: start them, talk to them, stop them. */
+import type { FromConsumer, FromProducer, ToConsumer, ToProducer, CommitOffset } from "../kafka/protocol.ts";
+import type { CommitPort } from "./pipeline.ts";
+
+export interface WorkerUrls {
+  readonly consumer: URL;
+  readonly producer: URL;
+}
+
+type Fatal = (message: string) => void;
+
+class TypedWorker<In, Out extends { type: string }> {
+  private readonly worker: Worker;
+  private closedResolve: (() => void) | null = null;
+  readonly closed: Promise<void>;
+
+  constructor(url: URL, name: string, onMessage: (message: Out) => void, onFatal: Fatal) {
+    this.worker = new Worker(url, { name });
+    this.closed = new Promise((resolve) => (this.closedResolve = resolve));
+    this.worker.onmessage = (event: MessageEvent<Out>) => {
+      if (event.data.type === "closed") this.closedResolve?.();
+      onMessage(event.data);
+    };
+    this.worker.onerror = (event: ErrorEvent) => onFatal(`${name} crashed: ${event.message}`);
+  }
+
+  send(message: In): void {
+    this.worker.postMessage(message);
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+  }
+}
+
+export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
+  private nextRequest = 1;
+  private readonly commits = new Map<number, (result: { committed: readonly CommitOffset[]; error?: string }) => void>();
+
+  constructor(url: URL, index: number, onJoined: (index: number) => void, onFatal: Fatal) {
+    super(url, `consumer-${index}`, (message) => {
+      if (message.type === "joined") onJoined(message.index);
+      else if (message.type === "fatal") onFatal(message.message);
+      else if (message.type === "commit-result") {
+        const resolve = this.commits.get(message.requestId);
+        this.commits.delete(message.requestId);
+        resolve?.(message.error === undefined ? { committed: message.committed } : { committed: message.committed, error: message.error });
+      }
+    }, onFatal);
+  }
+
+  readonly commit: CommitPort = (offsets) =>
+    new Promise((resolve) => {
+      const requestId = this.nextRequest++;
+      this.commits.set(requestId, resolve);
+      this.send({ type: "commit", requestId, offsets });
+    });
+}
+
+export class ProducerWorker extends TypedWorker<ToProducer, FromProducer> {
+  constructor(url: URL, index: number, onDelivered: (ids: Uint32Array) => void, onFatal: Fatal) {
+    super(url, `producer-${index}`, (message) => {
+      if (message.type === "delivered") onDelivered(message.ids);
+      else if (message.type === "fatal") onFatal(message.message);
+    }, onFatal);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * One idempotent producer inside a Worker: reads output frames from its ring in batches, sends each batch
+ * (acks=all), and reports the delivered ids back. A batch is retried with backoff until Kafka takes it or the
+ * error is one no retry fixes; it is never dropped.
+ */
+import { compatibilityPartitioner, Producer, type MessageToProduce } from "@platformatic/kafka";
+import { RingReader, type RingBuffers } from "../ring/byte-ring.ts";
+import { decodeRecord } from "../ring/record-codec.ts";
+import type { Logger } from "../observability/logger.ts";
+import { baseClientOptions } from "./client-options.ts";
+import { backoffMs, describeError, fatalReason, sleep } from "./errors.ts";
+import type { FromProducer, ProducerSettings } from "./protocol.ts";
+
+type OutMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+
+const MAX_BATCH_RECORDS = 8192;
+const MAX_BATCH_BYTES = 8 << 20;
+
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+export class ProducerLoop {
+  private readonly reader: RingReader;
+  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  private finished: Promise<void> = Promise.resolve();
+  private failedFatally = false;
+  /** A topic deleted while running is waited for; missing at start it is a configuration error. */
+  private delivered = false;
+
+  constructor(
+    private readonly index: number,
+    ring: RingBuffers,
+    settings: ProducerSettings,
+    private readonly post: (message: FromProducer) => void,
+    private readonly log: Logger,
+  ) {
+    this.reader = new RingReader(ring);
+    this.producer = new Producer({
+      ...baseClientOptions(settings, `producer-${index}`),
+      idempotent: true,
+      partitioner: compatibilityPartitioner,
+    });
+  }
+
+  start(): void {
+    this.finished = this.run();
+  }
+
+  /** Resolves once the main thread closed the ring and every frame in it was delivered. */
+  async close(): Promise<void> {
+    await this.finished;
+    await this.producer.close().catch((error: unknown) => this.log.warn("producer close failed", { error: describeError(error) }));
+  }
+
+  private async run(): Promise<void> {
+    while (!this.reader.finished && !this.failedFatally) {
+      await this.reader.waitForData(1000);
+      const { messages, ids } = this.takeBatch();
+      if (messages.length === 0) continue;
+      if (!(await this.send(messages))) return;
+      this.post({ type: "delivered", ids });
+    }
+  }
+
+  private takeBatch(): { messages: OutMessage[]; ids: Uint32Array } {
+    const messages: OutMessage[] = [];
+    const ids: number[] = [];
+    let bytes = 0;
+    for (let frame = this.reader.poll(); frame; frame = this.reader.poll()) {
+      const record = decodeRecord(frame);
+      const message: OutMessage = {
+        topic: record.topic,
+        key: record.key === null ? undefined : asBuffer(record.key),
+        value: record.value === null ? undefined : asBuffer(record.value),
+        headers: new Map(record.headers.map(([name, value]) => [Buffer.from(name), asBuffer(value)])),
+      };
+      if (record.partition >= 0) message.partition = record.partition;
+      messages.push(message);
+      ids.push(record.ref);
+      bytes += frame.length;
+      if (messages.length >= MAX_BATCH_RECORDS || bytes >= MAX_BATCH_BYTES) break;
+    }
+    this.reader.release();
+    return { messages, ids: Uint32Array.from(ids) };
+  }
+
+  /** True once Kafka acknowledged the whole batch; false after reporting a fatal error. */
+  private async send(messages: OutMessage[]): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.producer.send({ messages });
+        if (attempt > 0) this.log.info("produce recovered", { attempts: attempt + 1 });
+        this.delivered = true;
+        return true;
+      } catch (error) {
+        const fatal = fatalReason(error);
+        if (fatal !== null && !(this.delivered && fatal.startsWith("Unknown topic"))) {
+          this.failedFatally = true;
+          this.post({ type: "fatal", message: `producer ${this.index}: ${fatal}` });
+          return false;
+        }
+        const delay = backoffMs(attempt, 200, 10_000);
+        this.log.warn("produce failed; retrying the batch", { error: describeError(error), records: messages.length, attempt: attempt + 1, retryInMs: delay });
+        await sleep(delay);
+      }
+    }
+  }
+}
