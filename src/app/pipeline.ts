@@ -158,6 +158,15 @@ export class Pipeline {
     return this.scheduler.size + this.deliveries.size;
   }
 
+  /** Partitions whose commit point is held back by a record, for the progress report. */
+  get blockedPartitions(): string {
+    return this.tracker
+      .describe()
+      .filter((p) => p.oldestInFlight !== null)
+      .map((p) => `${p.topic}/${p.partition}@${p.oldestInFlight}(${p.inFlight})`)
+      .join(",");
+  }
+
   private async drain(owner: number, reader: RingReader): Promise<void> {
     while (!reader.finished) {
       await reader.waitForData(500);

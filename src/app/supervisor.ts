@@ -24,6 +24,7 @@ export class Supervisor {
   private progressTimer: ReturnType<typeof setInterval> | undefined;
   private committing: Promise<void> | null = null;
   private shuttingDown = false;
+  private readonly joined = new Set<number>();
   private resolveExit: (code: number) => void = () => undefined;
   readonly exitCode: Promise<number>;
 
@@ -54,7 +55,7 @@ export class Supervisor {
     this.consumers = Array.from({ length: config.consumers }, (_, index) => {
       const ring = createRing(config.ringBytes);
       this.pipeline.attachConsumer(index, ring);
-      const worker = new ConsumerWorker(this.urls.consumer, index, (i) => this.log.info("joined the group", { consumer: i, groupId: config.groupId }), (m) => this.fatal(m));
+      const worker = new ConsumerWorker(this.urls.consumer, index, (i) => this.onJoined(i), (m) => this.fatal(m));
       worker.send({
         type: "init",
         index,
@@ -86,6 +87,13 @@ export class Supervisor {
       output: config.outputTopic,
       dlq: config.dlqTopic,
     });
+  }
+
+  /** Fetching starts once all consumers joined: one rebalance before any work instead of one in the middle. */
+  private onJoined(index: number): void {
+    this.joined.add(index);
+    this.log.info("joined the group", { consumer: index, groupId: this.config.groupId, joined: this.joined.size, of: this.consumers.length });
+    if (this.joined.size === this.consumers.length) for (const consumer of this.consumers) consumer.send({ type: "go" });
   }
 
   /** First signal: graceful shutdown. Offsets stay at the last safe commit whatever happens. */
@@ -133,7 +141,7 @@ await this.within(Promise.all([...this.consumers, ...(timedOut ? [] : this.produ
   }
 
   private reportProgress(): void {
-    this.log.info("progress", { ...this.pipeline.stats, inFlight: this.pipeline.inFlight });
+    this.log.info("progress", { ...this.pipeline.stats, inFlight: this.pipeline.inFlight, waitingOn: this.pipeline.blockedPartitions });
   }
 
   private async within(work: Promise<unknown>, ms: number): Promise<boolean> {

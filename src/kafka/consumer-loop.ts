@@ -30,6 +30,11 @@ export class ConsumerLoop {
   private stopping = false;
   private pendingControl: Uint8Array[] = [];
   private finished: Promise<void> = Promise.resolve();
+  /** Fetching waits until every consumer of this process has joined, so their first rebalance costs nothing. */
+  private readonly released: Promise<void>;
+  private release: () => void = () => undefined;
+  private onStop: () => void = () => undefined;
+  private readonly stopRequested = new Promise<void>((resolve) => (this.onStop = resolve));
 
   constructor(
     private readonly index: number,
@@ -39,6 +44,7 @@ export class ConsumerLoop {
     private readonly log: Logger,
   ) {
     this.writer = new RingWriter(ring);
+    this.released = new Promise((resolve) => (this.release = resolve));
     this.consumer = new Consumer({
       ...baseClientOptions(settings, `consumer-${index}`),
       groupId: settings.groupId,
@@ -64,6 +70,11 @@ export class ConsumerLoop {
     this.finished = this.run();
   }
 
+  /** Lets the fetch loop start reading (sent by the main thread once all its consumers joined). */
+  go(): void {
+    this.release();
+  }
+
   /** Commits only offsets of partitions this member still owns; the group rejects a stale generation anyway. */
   async commit(requestId: number, offsets: readonly CommitOffset[]): Promise<void> {
     const owned = offsets.filter((o) => this.assigned.has(`${o.topic}\u0000${o.partition}`));
@@ -84,6 +95,7 @@ export class ConsumerLoop {
   /** Stops fetching; records already in the ring are still processed and committed by the main thread. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.onStop();
     await this.stream?.close().catch(() => undefined);
     await this.finished;
   }
@@ -106,6 +118,7 @@ export class ConsumerLoop {
         if (!this.joined) {
           this.joined = true;
           this.post({ type: "joined", index: this.index });
+          await Promise.race([this.released, this.stopRequested]);
         }
         failures = 0;
         await this.pump(stream);
@@ -150,12 +163,14 @@ export class ConsumerLoop {
     if (!this.stopping) throw new Error("message stream ended unexpectedly");
   }
 
-  /** Drops records fetched for an assignment this member no longer has (the client still delivers them). */
+  /**
+   * Drops records of partitions this member no longer owns (the client still delivers what it buffered); their
+   * new owner starts from the committed offset, which none of them passed. Records of partitions kept across a
+   * rebalance pass even if fetched under the previous generation: the client does not fetch them again unless a
+   * commit exists, so dropping them would leave a hole.
+   */
   private isCurrent(message: RawMessage): boolean {
-    if (!this.assigned.has(`${message.topic}\u0000${message.partition}`)) return false;
-    const consumerMeta = message.metadata?.consumer as { generationId?: number } | undefined;
-    const generation = consumerMeta?.generationId;
-    return this.settings.groupProtocol !== "classic" || generation === undefined || generation === this.consumer.generationId;
+    return this.assigned.has(`${message.topic}\u0000${message.partition}`);
   }
 
   private onJoin(assignments: Assignments | undefined): void {

@@ -30,6 +30,8 @@ export interface CommitOffset {
 export type ToConsumer =
   | { readonly type: "init"; readonly index: number; readonly ring: RingBuffers; readonly settings: ConsumerSettings }
   | { readonly type: "commit"; readonly requestId: number; readonly offsets: readonly CommitOffset[] }
+  /** Start fetching: every consumer of the process has joined the group. */
+  | { readonly type: "go" }
   /** Stop fetching but stay in the group, so the last commits still count. */
   | { readonly type: "stop" }
   /** Leave the group and exit. */

@@ -106,6 +106,19 @@ export class OffsetTracker {
     if (entry && entry.requested === commit.offset) entry.requested = null;
   }
 
+  /** Per partition: where commits stand and which record holds them back (for progress reports). */
+  describe(): Array<{ topic: string; partition: number; owner: number; commitPoint: number | null; oldestInFlight: number | null; inFlight: number; lastSeen: number }> {
+    return [...this.partitions.values()].map((e) => ({
+      topic: e.topic,
+      partition: e.partition,
+      owner: e.owner,
+      commitPoint: e.offsets.commitPoint,
+      oldestInFlight: e.offsets.oldestInFlight,
+      inFlight: e.offsets.inFlight,
+      lastSeen: e.offsets.lastSeen,
+    }));
+  }
+
   get inFlight(): number {
     let total = 0;
     for (const entry of this.partitions.values()) total += entry.offsets.inFlight;

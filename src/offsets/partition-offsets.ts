@@ -18,6 +18,11 @@ export class PartitionOffsets {
     return this.offsets.length - this.head;
   }
 
+  /** The oldest record still in flight: what holds the commit point back. */
+  get oldestInFlight(): number | null {
+    return this.head < this.offsets.length ? this.offsets[this.head]! : null;
+  }
+
   add(offset: number): void {
     if (offset <= this.lastSeen) throw new RangeError(`offset ${offset} not after ${this.lastSeen}`);
     this.offsets.push(offset);
