@@ -16,8 +16,10 @@ export async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<
   }
 }
 
-export async function createTopics(names: readonly string[], partitions: number): Promise<void> {
-  await withAdmin((admin) => admin.createTopics({ topics: [...names], partitions, replicas: 1 }));
+export async function createTopics(names: readonly string[], partitions: number, configs: Record<string, string> = {}): Promise<void> {
+  await withAdmin((admin) =>
+    admin.createTopics({ topics: [...names], partitions, replicas: 1, configs: Object.entries(configs).map(([name, value]) => ({ name, value })) }),
+  );
 }
 
 export async function deleteTopics(names: readonly string[]): Promise<void> {
