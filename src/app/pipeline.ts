@@ -179,6 +179,9 @@ export class Pipeline {
         if (++taken >= 1024) break;
       }
       reader.release();
+      // While records keep coming, everything here runs as microtasks: give timers (commits) and Worker
+      // messages (delivery reports) their turn after every batch.
+      if (taken > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

@@ -8,6 +8,22 @@ import type { WorkerUrls } from "./workers.ts";
 export const EXIT_USAGE = 2;
 
 export async function run(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, version: string, urls: WorkerUrls): Promise<number> {
+  // Signals are caught from the first moment: a stop during start-up must not kill the process mid-way.
+  let signals = 0;
+  let pendingSignal: string | null = null;
+  let onFirstSignal = (signal: string): void => {
+    pendingSignal = signal;
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      process.stderr.write(`processor: second ${signal}: exiting now; offsets stay at the last commit\n`);
+      process.exit(EXIT_FATAL);
+    }
+    onFirstSignal(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
   const loaded = loadConfig(argv, env, version);
   if (loaded.kind === "exit") {
     (loaded.code === 0 ? process.stdout : process.stderr).write(`${loaded.output}\n`);
@@ -27,16 +43,9 @@ export async function run(argv: readonly string[], env: Readonly<Record<string, 
   }
 
   const supervisor = new Supervisor(config, handler, urls, log);
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (++signals > 1) {
-      process.stderr.write(`processor: second ${signal}: exiting now; offsets stay at the last commit\n`);
-      process.exit(EXIT_FATAL);
-    }
-    void supervisor.shutdown(signal);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
   await supervisor.start();
+  // A signal that arrived while starting is acted on now that there is something to stop.
+  if (pendingSignal !== null) void supervisor.shutdown(pendingSignal);
+  onFirstSignal = (signal) => void supervisor.shutdown(signal);
   return supervisor.exitCode;
 }

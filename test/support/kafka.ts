@@ -52,6 +52,7 @@ export async function produce(topic: string, records: readonly SeedRecord[], bat
 
 export interface ReadRecord {
   partition: number;
+  timestamp: number;
   offset: number;
   key: string | null;
   value: string | null;
@@ -96,6 +97,7 @@ export async function readAll(topic: string): Promise<ReadRecord[]> {
       if (Number(message.offset) >= (ends[message.partition] ?? 0)) continue;
       records.push({
         partition: message.partition,
+        timestamp: Number(message.timestamp),
         offset: Number(message.offset),
         key: message.key ? message.key.toString() : null,
         value: message.value ? message.value.toString() : null,

@@ -1,0 +1,158 @@
+/**
+ * The compiled binary under the events a production processor lives through: slow handlers, crashes,
+ * group members coming and going, graceful stops. Every input id must reach output or DLQ.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, readAll, uniqueName } from "../support/kafka.ts";
+import { buildBinary, eventually, startProcessor, type RunningProcessor } from "../support/processor.ts";
+import { seedCases } from "../support/seed-data.ts";
+import { verify } from "../support/verify.ts";
+
+const root = resolve(import.meta.dir, "../..");
+const created: string[] = [];
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+async function topics(prefix: string, partitions: number) {
+  const input = uniqueName(`${prefix}-in`);
+  const output = uniqueName(`${prefix}-out`);
+  const dlq = `${output}.dlq`;
+  created.push(input, output, dlq);
+  await createTopics([input, output, dlq], partitions);
+  return { input, output, dlq };
+}
+
+const producedCount = async (t: { output: string; dlq: string }) => sum(await endOffsets(t.output)) + sum(await endOffsets(t.dlq));
+
+async function waitCommittedToEnd(groupId: string, input: string, timeoutMs = 90_000): Promise<boolean> {
+  const ends = JSON.stringify(await endOffsets(input));
+  return eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === ends, timeoutMs);
+}
+
+/** Fails with the processors' recent logs attached, so a failure here can be understood from CI output. */
+function expectWithLogs(ok: boolean, ...processors: RunningProcessor[]): void {
+  if (!ok) for (const p of processors) console.error(p.log().split("\n").filter((l) => !l.includes("dead-letter")).slice(-40).join("\n"));
+  expect(ok).toBe(true);
+}
+
+async function stop(processor: RunningProcessor): Promise<number> {
+  processor.process.kill("SIGTERM");
+  return processor.exited();
+}
+
+beforeAll(() => buildBinary(), 120_000);
+afterAll(() => deleteTopics(created));
+
+test("key ordering with a slow async handler: per-key order kept, far faster than one record at a time per partition", async () => {
+  const t = await topics("order", 6);
+  const COUNT = 6000;
+  const KEYS = 600;
+  const DELAY_MS = 20;
+  await produce(t.input, Array.from({ length: COUNT }, (_, i) => ({ key: `key-${i % KEYS}`, value: `${Math.floor(i / KEYS)}` })));
+  const groupId = uniqueName("g");
+  const processor = startProcessor(
+    ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--handler", resolve(root, "test/fixtures/slow-handler.ts"), "--workers", "300", "--ordering", "key"],
+    { SLOW_HANDLER_MS: String(DELAY_MS) },
+  );
+  expect(await waitCommittedToEnd(groupId, t.input)).toBe(true);
+  expect(await stop(processor)).toBe(0);
+
+  const outputs = await readAll(t.output);
+  expect(outputs).toHaveLength(COUNT);
+  const lastByKey = new Map<string, number>();
+  let violations = 0;
+  for (const record of outputs.sort((a, b) => a.partition - b.partition || a.offset - b.offset)) {
+    const sequence = Number(record.value);
+    if (sequence !== (lastByKey.get(record.key!) ?? -1) + 1) violations++;
+    lastByKey.set(record.key!, sequence);
+  }
+  expect(violations).toBe(0);
+  // One record at a time per partition would need COUNT * DELAY / partitions of handler time.
+  const partitionBoundMs = (COUNT * DELAY_MS) / 6;
+  const timestamps = outputs.map((r) => r.timestamp);
+  const spanMs = Math.max(...timestamps) - Math.min(...timestamps);
+  console.log(`key ordering: ${COUNT} records in ${spanMs} ms of output time; partition-bound would take ${partitionBoundMs} ms`);
+  expect(spanMs).toBeLessThan(partitionBoundMs / 4);
+}, 180_000);
+
+test("SIGKILL mid-stream, then restart: nothing lost, duplicates counted", async () => {
+  const t = await topics("kill", 6);
+  const cases = seedCases(60_000, 500, uniqueName("run"));
+  await produce(t.input, cases.map((c) => c.record), 5000);
+  const groupId = uniqueName("g");
+  // a small ring keeps the read-ahead small, so the kill really lands mid-stream; a short session timeout lets
+  // the group notice the dead member quickly
+  const args = ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--workers", "32", "--ring-size", "256KiB", "--session-timeout", "6s", "--heartbeat-interval", "1s"];
+  const first = startProcessor(args);
+  expect(await eventually(async () => (await producedCount(t)) >= 15_000, 60_000, 50)).toBe(true);
+  first.process.kill("SIGKILL");
+  expect(await first.exited()).not.toBe(0);
+  const producedBeforeKill = await producedCount(t);
+  const committedAtKill = sum((await committedOffsets(groupId, t.input)).map((o) => Math.max(0, o ?? 0)));
+  expect(committedAtKill).toBeLessThan(cases.length);
+
+  const second = startProcessor(args);
+  expect(await waitCommittedToEnd(groupId, t.input)).toBe(true);
+  expect(await stop(second)).toBe(0);
+  const verdict = await verify(cases, t.output, t.dlq);
+  console.log(`SIGKILL: ${producedBeforeKill} produced and ${committedAtKill} committed before the kill; lost ${verdict.lost.length}, duplicates ${verdict.duplicates}`);
+  expect(verdict.lost).toEqual([]);
+  expect(verdict.misplaced).toEqual([]);
+  // only records produced but not yet committed at the kill can come out twice
+  expect(verdict.duplicates).toBeLessThanOrEqual(producedBeforeKill - committedAtKill);
+}, 240_000);
+
+test("a second process joins mid-stream and leaves again: nothing lost", async () => {
+  const t = await topics("join", 6);
+  const cases = seedCases(60_000, 500, uniqueName("run"));
+  await produce(t.input, cases.map((c) => c.record), 5000);
+  const groupId = uniqueName("g");
+  const args = ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--workers", "32", "--heartbeat-interval", "500ms"];
+  const first = startProcessor(args);
+  expect(await eventually(async () => (await producedCount(t)) >= 5_000, 60_000, 50)).toBe(true);
+  const second = startProcessor(args);
+  await second.waitForLog('"msg":"assignment changed"');
+  expectWithLogs(await eventually(async () => (await producedCount(t)) >= 30_000, 60_000, 50), first, second);
+  expect(await stop(second)).toBe(0);
+  expectWithLogs(await waitCommittedToEnd(groupId, t.input), first, second);
+  expect(await stop(first)).toBe(0);
+  const verdict = await verify(cases, t.output, t.dlq);
+  console.log(`join/leave: lost ${verdict.lost.length}, duplicates ${verdict.duplicates}`);
+  expect(verdict.lost).toEqual([]);
+  expect(verdict.misplaced).toEqual([]);
+  expect(verdict.wrongStatus).toEqual([]);
+}, 240_000);
+
+test("SIGTERM mid-stream exits 0 within the timeout; a restart produces no duplicates", async () => {
+  const t = await topics("term", 6);
+  const cases = seedCases(60_000, 500, uniqueName("run"));
+  await produce(t.input, cases.map((c) => c.record), 5000);
+  const groupId = uniqueName("g");
+  const args = ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--workers", "32", "--shutdown-timeout", "20s", "--ring-size", "256KiB"];
+  const first = startProcessor(args);
+  expect(await eventually(async () => (await producedCount(t)) >= 15_000, 60_000, 50)).toBe(true);
+  const signalled = Date.now();
+  first.process.kill("SIGTERM");
+  expect(await first.exited()).toBe(0);
+  const stopMs = Date.now() - signalled;
+  expect(stopMs).toBeLessThan(20_000);
+  expect(first.log()).toContain('"msg":"stopped"');
+  expect(await producedCount(t)).toBeLessThan(cases.length); // the stop really came mid-stream
+
+  const second = startProcessor(args);
+  expect(await waitCommittedToEnd(groupId, t.input)).toBe(true);
+  expect(await stop(second)).toBe(0);
+  const verdict = await verify(cases, t.output, t.dlq);
+  console.log(`SIGTERM: stopped in ${stopMs} ms; lost ${verdict.lost.length}, duplicates ${verdict.duplicates}`);
+  expect(verdict.lost).toEqual([]);
+  expect(verdict.duplicates).toBe(0);
+}, 240_000);
+
+test("fatal broker problems exit non-zero with one clear line", async () => {
+  const unreachable = Bun.spawnSync([resolve(root, "dist/processor-test"), "--brokers", "127.0.0.1:1", "--input-topics", "a", "--output-topic", "b"], { stderr: "pipe" });
+  expect(unreachable.exitCode).toBe(1);
+  expect(unreachable.stderr.toString()).toContain("processor: cannot reach brokers 127.0.0.1:1");
+  const unknownHost = Bun.spawnSync([resolve(root, "dist/processor-test"), "--brokers", "no-such-host.invalid:9092", "--input-topics", "a", "--output-topic", "b"], { stderr: "pipe" });
+  expect(unknownHost.exitCode).toBe(1);
+  expect(unknownHost.stderr.toString()).toMatch(/processor: .*(not found|cannot reach)/);
+}, 120_000);
