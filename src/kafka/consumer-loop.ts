@@ -25,6 +25,7 @@ export class ConsumerLoop {
   private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
   private assigned = new Set<string>();
+  private assignmentSignature: string | null = null;
   private epoch = 0;
   private joined = false;
   private stopping = false;
@@ -62,8 +63,14 @@ export class ConsumerLoop {
       highWaterMark: 1024,
     });
     this.consumer.on("error", (error: unknown) => this.log.warn("consumer group error; rejoining", { error: describeError(error) }));
-    this.consumer.on("consumer:group:join", (event: { assignments?: Assignments }) => this.onJoin(event.assignments));
-    this.consumer.on("consumer:group:rebalance", () => this.log.info("group rebalancing"));
+    // The classic protocol announces every new assignment with a join event; KIP-848 changes it in heartbeats
+    // without one, so the assignment is also compared after heartbeats and rebalances.
+    this.consumer.on("consumer:group:join", () => this.syncAssignment());
+    this.consumer.on("consumer:heartbeat:end", () => this.syncAssignment());
+    this.consumer.on("consumer:group:rebalance", () => {
+      this.log.info("group rebalancing");
+      setImmediate(() => this.syncAssignment());
+    });
   }
 
   start(): void {
@@ -170,11 +177,21 @@ export class ConsumerLoop {
    * commit exists, so dropping them would leave a hole.
    */
   private isCurrent(message: RawMessage): boolean {
-    return this.assigned.has(`${message.topic}\u0000${message.partition}`);
+    const key = `${message.topic}\u0000${message.partition}`;
+    if (this.assigned.has(key)) return true;
+    this.syncAssignment();
+    return this.assigned.has(key);
   }
 
-  private onJoin(assignments: Assignments | undefined): void {
-    const current = assignments ?? this.consumer.assignments ?? [];
+  private syncAssignment(): void {
+    const current = this.consumer.assignments ?? [];
+    const signature = current.map(({ topic, partitions }) => `${topic}:${[...partitions].sort((a, b) => a - b).join(",")}`).sort().join(";");
+    if (signature === this.assignmentSignature) return;
+    this.assignmentSignature = signature;
+    this.onAssignment(current);
+  }
+
+  private onAssignment(current: Assignments): void {
     this.assigned = new Set(current.flatMap(({ topic, partitions }) => partitions.map((p) => `${topic}\u0000${p}`)));
     this.epoch++;
     const change: AssignmentChange = {
