@@ -55,7 +55,7 @@ export class Supervisor {
     this.consumers = Array.from({ length: config.consumers }, (_, index) => {
       const ring = createRing(config.ringBytes);
       this.pipeline.attachConsumer(index, ring);
-      const worker = new ConsumerWorker(this.urls.consumer, index, (i) => this.onJoined(i), (m) => this.fatal(m));
+      const worker = new ConsumerWorker(this.urls.consumer, index, (i) => this.onJoined(i), () => void this.commitRound(), (m) => this.fatal(m));
       worker.send({
         type: "init",
         index,

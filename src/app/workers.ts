@@ -37,9 +37,10 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
   private nextRequest = 1;
   private readonly commits = new Map<number, (result: { committed: readonly CommitOffset[]; error?: string }) => void>();
 
-  constructor(url: URL, index: number, onJoined: (index: number) => void, onFatal: Fatal) {
+  constructor(url: URL, index: number, onJoined: (index: number) => void, onRebalancing: () => void, onFatal: Fatal) {
     super(url, `consumer-${index}`, (message) => {
       if (message.type === "joined") onJoined(message.index);
+      else if (message.type === "rebalancing") onRebalancing();
       else if (message.type === "fatal") onFatal(message.message);
       else if (message.type === "commit-result") {
         const resolve = this.commits.get(message.requestId);

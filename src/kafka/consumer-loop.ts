@@ -69,6 +69,7 @@ export class ConsumerLoop {
     this.consumer.on("consumer:heartbeat:end", () => this.syncAssignment());
     this.consumer.on("consumer:group:rebalance", () => {
       this.log.info("group rebalancing");
+      this.post({ type: "rebalancing", index: this.index });
       setImmediate(() => this.syncAssignment());
     });
   }

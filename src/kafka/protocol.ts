@@ -39,6 +39,8 @@ export type ToConsumer =
 
 export type FromConsumer =
   | { readonly type: "joined"; readonly index: number }
+  /** The group is rebalancing: a good moment to commit what is done before partitions move. */
+  | { readonly type: "rebalancing"; readonly index: number }
   | { readonly type: "commit-result"; readonly requestId: number; readonly committed: readonly CommitOffset[]; readonly error?: string }
   | { readonly type: "fatal"; readonly message: string }
   | { readonly type: "closed" };
