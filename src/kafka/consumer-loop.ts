@@ -129,6 +129,11 @@ export class ConsumerLoop {
           await Promise.race([this.released, this.stopRequested]);
         }
         failures = 0;
+        if (this.stopping) {
+          // stop() came while this member was still joining: nothing was read, nothing to hand over
+          await stream.close().catch(() => undefined);
+          break;
+        }
         await this.pump(stream);
       } catch (error) {
         if (this.stopping) break;

@@ -148,6 +148,16 @@ test("SIGTERM mid-stream exits 0 within the timeout; a restart produces no dupli
   expect(verdict.duplicates).toBe(0);
 }, 240_000);
 
+test("SIGTERM while consumers are still joining the group exits 0 promptly", async () => {
+  const t = await topics("early", 2);
+  const processor = startProcessor(["--input-topics", t.input, "--output-topic", t.output, "--group-id", uniqueName("g"), "--consumers", "2"]);
+  await processor.waitForLog('"msg":"processor started"');
+  const signalled = Date.now();
+  processor.process.kill("SIGTERM");
+  expect(await processor.exited()).toBe(0);
+  expect(Date.now() - signalled).toBeLessThan(15_000);
+}, 60_000);
+
 test("fatal broker problems exit non-zero with one clear line", async () => {
   const unreachable = Bun.spawnSync([resolve(root, "dist/processor-test"), "--brokers", "127.0.0.1:1", "--input-topics", "a", "--output-topic", "b"], { stderr: "pipe" });
   expect(unreachable.exitCode).toBe(1);
