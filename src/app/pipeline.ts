@@ -7,7 +7,7 @@ import { createRing, RingReader, RingWriter, type RingBuffers } from "../ring/by
 import { decodeRecord, RecordEncoder, type WireRecord } from "../ring/record-codec.ts";
 import { Scheduler, type Task, type TaskOutcome } from "../scheduler/scheduler.ts";
 import { OffsetTracker, partitionKey, type CommitRequest, type Ticket } from "../offsets/offset-tracker.ts";
-import { runHandler, errorText, type ResolvedOutput } from "../handlers/run-handler.ts";
+import { runHandler, errorText, type HandlerOutcome, type ResolvedOutput } from "../handlers/run-handler.ts";
 import type { Handler, InputRecord } from "../handlers/types.ts";
 import { ASSIGNMENT_FRAME, type AssignmentChange, type CommitOffset } from "../kafka/protocol.ts";
 import { backoffMs } from "../kafka/errors.ts";
@@ -55,6 +55,7 @@ export interface PipelineStats {
   rebalances: number;
 }
 
+const DONE: TaskOutcome = { kind: "done" };
 const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder();
 
@@ -240,37 +241,46 @@ export class Pipeline {
     }
   }
 
-  private async execute(task: Task<RecordWork>): Promise<TaskOutcome> {
-    const { input, ticket } = task.payload;
-    const stale = (): boolean => task.cancelled || !this.tracker.isCurrent(ticket);
-    if (stale()) return this.settle(task);
-    const outcome = await runHandler(this.handler, { ...input, attempt: task.attempt }, this.settings.outputTopic, this.settings.handlerTimeoutMs);
-    // Revoked or rewound meanwhile: the record will be delivered again, so its result is not needed.
-    if (stale()) return this.settle(task);
+  /** Synchronous end to end when the handler is and the producer ring has room: no promise per record. */
+  private execute(task: Task<RecordWork>): TaskOutcome | Promise<TaskOutcome> {
+    if (this.isStale(task)) return this.settle(task);
+    const { input } = task.payload;
+    const outcome = runHandler(this.handler, { ...input, attempt: task.attempt }, this.settings.outputTopic, this.settings.handlerTimeoutMs);
+    return outcome instanceof Promise ? outcome.then((o) => this.afterHandler(task, o)) : this.afterHandler(task, outcome);
+  }
+
+  /** Revoked or rewound meanwhile: the record will be delivered again, so its result is not wanted. */
+  private isStale(task: Task<RecordWork>): boolean {
+    return task.cancelled || !this.tracker.isCurrent(task.payload.ticket);
+  }
+
+  private afterHandler(task: Task<RecordWork>, outcome: HandlerOutcome): TaskOutcome | Promise<TaskOutcome> {
+    if (this.isStale(task)) return this.settle(task);
+    let emitted: void | Promise<void>;
     if (outcome.kind === "outputs") {
       if (outcome.outputs.length === 0) this.stats.filtered++;
-      await this.emit(task, outcome.outputs);
-      return this.settle(task);
-    }
-    if (!outcome.permanent && task.attempt <= this.settings.retries) {
+      emitted = this.emit(task, outcome.outputs);
+    } else if (!outcome.permanent && task.attempt <= this.settings.retries) {
       this.stats.retried++;
       const delayMs = backoffMs(task.attempt - 1, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs);
       this.log.debug("handler failed; will retry", { ...this.where(task), error: outcome.reason, attempt: task.attempt, retryInMs: delayMs });
       return { kind: "retry", delayMs };
+    } else {
+      const { input } = task.payload;
+      this.log.warn("record sent to the dead-letter topic", { ...this.where(task), error: outcome.reason, attempts: task.attempt, dlqTopic: this.settings.dlqTopic });
+      this.stats.deadLettered++;
+      emitted = this.emit(task, [deadLetter({ ...input, attempt: task.attempt }, this.settings.dlqTopic, outcome.reason, task.attempt, outcome.permanent)]);
     }
-    this.log.warn("record sent to the dead-letter topic", { ...this.where(task), error: outcome.reason, attempts: task.attempt, dlqTopic: this.settings.dlqTopic });
-    this.stats.deadLettered++;
-    await this.emit(task, [deadLetter({ ...input, attempt: task.attempt }, this.settings.dlqTopic, outcome.reason, task.attempt, outcome.permanent)]);
-    return this.settle(task);
+    return emitted instanceof Promise ? emitted.then(() => this.settle(task)) : this.settle(task);
   }
 
   private settle(task: Task<RecordWork>): TaskOutcome {
     this.bufferedBytes -= task.payload.bytes;
-    return { kind: "done" };
+    return DONE;
   }
 
   /** Hands outputs to a producer ring; the record is done when all of them are acknowledged. */
-  private async emit(task: Task<RecordWork>, outputs: readonly ResolvedOutput[]): Promise<void> {
+  private emit(task: Task<RecordWork>, outputs: readonly ResolvedOutput[]): void | Promise<void> {
     const { ticket } = task.payload;
     if (outputs.length === 0) {
       this.tracker.complete(ticket);
@@ -278,12 +288,28 @@ export class Pipeline {
     }
     const pending: PendingDelivery = { ticket, remaining: outputs.length };
     const writer = this.producerWriters[this.producerFor(task)]!;
-    for (const output of outputs) {
-      const id = this.nextDeliveryId;
-      this.nextDeliveryId = id >= 0xffffffff ? 1 : id + 1;
-      this.deliveries.set(id, pending);
-      const frame = this.encoder.encode({ ref: id, topic: output.topic, partition: -1, offset: 0, timestamp: 0, key: output.key, value: output.value, headers: output.headers });
-      if (!writer.tryWrite(frame)) await writer.write(frame.slice());
+    this.queuePublish();
+    for (let i = 0; i < outputs.length; i++) {
+      const frame = this.encodeOutput(outputs[i]!, pending);
+      // Ring full: wait for the producer, copying the frame first (the encoder's buffer is reused).
+      if (!writer.tryWrite(frame)) return this.emitSlowly(writer, frame.slice(), outputs.slice(i + 1), pending);
+    }
+  }
+
+  /** Frames an output under a new delivery id; valid until the next call (the encoder's buffer is reused). */
+  private encodeOutput(output: ResolvedOutput, pending: PendingDelivery): Uint8Array {
+    const id = this.nextDeliveryId;
+    this.nextDeliveryId = id >= 0xffffffff ? 1 : id + 1;
+    this.deliveries.set(id, pending);
+    return this.encoder.encode({ ref: id, topic: output.topic, partition: -1, offset: 0, timestamp: 0, key: output.key, value: output.value, headers: output.headers });
+  }
+
+  private async emitSlowly(writer: RingWriter, frame: Uint8Array, rest: readonly ResolvedOutput[], pending: PendingDelivery): Promise<void> {
+    writer.publish();
+    await writer.write(frame);
+    for (const output of rest) {
+      const next = this.encodeOutput(output, pending);
+      if (!writer.tryWrite(next)) await writer.write(next.slice());
     }
     this.queuePublish();
   }

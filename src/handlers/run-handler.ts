@@ -1,5 +1,5 @@
 /** Calls a handler once and turns whatever it does (returns, throws, hangs) into a plain outcome. */
-import { isPermanent, type Bytes, type Handler, type HeaderValue, type InputRecord, type OutputRecord } from "./types.ts";
+import { isPermanent, type Bytes, type Handler, type HandlerResult, type HeaderValue, type InputRecord, type OutputRecord } from "./types.ts";
 
 export interface ResolvedOutput {
   topic: string;
@@ -77,31 +77,47 @@ export function errorText(error: unknown): string {
   }
 }
 
-export async function runHandler(
+/**
+ * Calls the handler once. A synchronous handler gets a synchronous outcome (no promise per record on the hot
+ * path); an asynchronous one is raced against `timeoutMs`.
+ */
+export function runHandler(
   handler: Handler,
   input: InputRecord,
   defaultTopic: string,
   timeoutMs: number,
-): Promise<HandlerOutcome> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+): HandlerOutcome | Promise<HandlerOutcome> {
+  let result: HandlerResult | Promise<HandlerResult>;
   try {
-    let result = handler(input);
-    if (result instanceof Promise) {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`handler timed out after ${timeoutMs} ms`)), timeoutMs);
-      });
-      result = await Promise.race([result, timeout]);
-    }
+    result = handler(input);
+  } catch (error) {
+    return failure(error);
+  }
+  if (!(result instanceof Promise)) return settle(result, input, defaultTopic);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`handler timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([result, timeout]).then(
+    (value) => settle(value, input, defaultTopic),
+    failure,
+  ).finally(() => clearTimeout(timer));
+}
+
+function settle(result: HandlerResult | undefined, input: InputRecord, defaultTopic: string): HandlerOutcome {
+  try {
     if (result === null) return { kind: "outputs", outputs: [] };
     if (result === undefined) throw new WrongResult("got undefined (return null to filter a record out)");
     const list: readonly unknown[] = Array.isArray(result) ? result : [result];
     return { kind: "outputs", outputs: list.map((output) => resolveOutput(output, input, defaultTopic)) };
   } catch (error) {
-    if (error instanceof WrongResult) {
-      return { kind: "failed", reason: `handler returned a wrong type: ${error.message}`, permanent: true };
-    }
-    return { kind: "failed", reason: errorText(error), permanent: isPermanent(error) };
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    return failure(error);
   }
+}
+
+function failure(error: unknown): HandlerOutcome {
+  if (error instanceof WrongResult) {
+    return { kind: "failed", reason: `handler returned a wrong type: ${error.message}`, permanent: true };
+  }
+  return { kind: "failed", reason: errorText(error), permanent: isPermanent(error) };
 }

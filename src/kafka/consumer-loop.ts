@@ -17,6 +17,7 @@ type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 type Assignments = ReadonlyArray<{ topic: string; partitions: readonly number[] }>;
 
 const PUBLISH_EVERY = 256;
+const FETCH_MAX_BYTES = 2 << 20;
 const textEncoder = new TextEncoder();
 
 export class ConsumerLoop {
@@ -59,8 +60,11 @@ export class ConsumerLoop {
         : { rebalanceTimeout: settings.rebalanceTimeoutMs }),
       autocommit: false,
       maxWaitTime: 200,
-      maxBytes: Math.max(settings.maxMessageBytes, 8 << 20),
-      highWaterMark: 1024,
+      // A fetch response is buffered whole however slowly it is read: keep it small so memory stays bounded.
+      // Kafka still returns a record larger than this limit on its own (KIP-74).
+      maxBytes: FETCH_MAX_BYTES,
+      maxBytesPerPartition: FETCH_MAX_BYTES / 2,
+      highWaterMark: 256,
     });
     this.consumer.on("error", (error: unknown) => this.log.warn("consumer group error; rejoining", { error: describeError(error) }));
     // The classic protocol announces every new assignment with a join event; KIP-848 changes it in heartbeats

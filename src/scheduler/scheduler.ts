@@ -26,7 +26,8 @@ export interface Task<T> {
 export interface SchedulerOptions<T> {
   readonly workers: number;
   readonly pickUp: number;
-  readonly execute: (task: Task<T>) => Promise<TaskOutcome>;
+  /** May finish synchronously (a plain outcome) or later (a promise). */
+  readonly execute: (task: Task<T>) => TaskOutcome | Promise<TaskOutcome>;
   /** Called when execute throws: a bug in the caller, reported rather than lost. Default: retry after 1 s. */
   readonly onExecuteError?: (task: Task<T>, error: unknown) => TaskOutcome;
   /** Called after every run of a task (done or retry), e.g. to resume intake held back by a size limit. */
@@ -53,6 +54,7 @@ export class Scheduler<T> {
   private waitingInLanes = 0;
   private nextId = 1;
   private pumpQueued = false;
+  private pumping = false;
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: SchedulerOptions<T>) {
@@ -137,28 +139,40 @@ export class Scheduler<T> {
 
   /** Starts tasks when enough slots are free: all of them when idle, else in steps of `pickUp`. */
   private pump(): void {
-    const { workers, pickUp } = this.options;
-    while (this.pending.size > 0) {
-      const running = this.runningTasks.size;
-      const free = workers - running;
-      if (free <= 0 || (running > 0 && free < pickUp)) return;
-      const batch = running === 0 ? free : pickUp;
-      for (let i = 0; i < batch && this.pending.size > 0; i++) this.start(this.pending.shift()!);
+    // A task finishing synchronously calls pump() again from inside this loop: the loop picks up its work.
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      const { workers, pickUp } = this.options;
+      while (this.pending.size > 0) {
+        const running = this.runningTasks.size;
+        const free = workers - running;
+        if (free <= 0 || (running > 0 && free < pickUp)) return;
+        const batch = running === 0 ? free : pickUp;
+        for (let i = 0; i < batch && this.pending.size > 0; i++) this.start(this.pending.shift()!);
+      }
+    } finally {
+      this.pumping = false;
     }
   }
 
   private start(task: Task<T>): void {
     this.runningTasks.add(task);
-    let outcome: Promise<TaskOutcome>;
+    const failed = (error: unknown): TaskOutcome => this.options.onExecuteError?.(task, error) ?? { kind: "retry", delayMs: 1000 };
+    let outcome: TaskOutcome | Promise<TaskOutcome>;
     try {
       outcome = this.options.execute(task);
     } catch (error) {
-      outcome = Promise.reject(error);
+      outcome = failed(error);
     }
-    outcome.then(
-      (result) => this.finish(task, result),
-      (error: unknown) => this.finish(task, this.options.onExecuteError?.(task, error) ?? { kind: "retry", delayMs: 1000 }),
-    );
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (result) => this.finish(task, result),
+        (error: unknown) => this.finish(task, failed(error)),
+      );
+    } else {
+      this.finish(task, outcome);
+    }
   }
 
   private finish(task: Task<T>, outcome: TaskOutcome): void {

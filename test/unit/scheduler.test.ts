@@ -142,3 +142,23 @@ describe("scheduler", () => {
     expect(() => new Scheduler<string>({ workers: 2, pickUp: 3, execute: async () => ({ kind: "done" }) })).toThrow();
   });
 });
+
+describe("scheduler with synchronous tasks", () => {
+  test("100,000 tasks finishing synchronously run in order per lane without deep recursion", async () => {
+    const seen = new Map<string, number[]>();
+    const scheduler = new Scheduler<number>({
+      workers: 8,
+      pickUp: 2,
+      execute: (task) => {
+        const list = seen.get(task.lane!) ?? [];
+        list.push(task.payload);
+        seen.set(task.lane!, list);
+        return { kind: "done" };
+      },
+    });
+    for (let i = 0; i < 100_000; i++) scheduler.schedule(i, `lane-${i % 7}`, "p");
+    await scheduler.whenIdle();
+    expect([...seen.values()].reduce((n, list) => n + list.length, 0)).toBe(100_000);
+    for (const list of seen.values()) expect(list).toEqual([...list].sort((a, b) => a - b));
+  });
+});
