@@ -4,7 +4,7 @@
  * points. An offset is committed only when every output of its record (or its dead-letter copy) is in Kafka.
  */
 import { createRing, RingReader, RingWriter, type RingBuffers } from "../ring/byte-ring.ts";
-import { decodeRecord, RecordEncoder, type WireRecord } from "../ring/record-codec.ts";
+import { decodeRecordAt, RecordEncoder, type WireRecord } from "../ring/record-codec.ts";
 import { Scheduler, type Task, type TaskOutcome } from "../scheduler/scheduler.ts";
 import { OffsetTracker, partitionKey, type CommitRequest, type Ticket } from "../offsets/offset-tracker.ts";
 import { runHandler, errorText, type HandlerOutcome, type ResolvedOutput } from "../handlers/run-handler.ts";
@@ -56,6 +56,8 @@ export interface PipelineStats {
 }
 
 const DONE: TaskOutcome = { kind: "done" };
+/** Records taken from a consumer ring per turn of the event loop. */
+const BATCH_BYTES = 256 * 1024;
 const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder();
 
@@ -79,6 +81,8 @@ export class Pipeline {
   private readonly maxBufferedBytes: number;
   private intakeWaiters: Array<() => void> = [];
   private publishQueued = false;
+  private lastBatch: Uint8Array | null = null;
+  private lastView: DataView | null = null;
   private readonly drains: Array<Promise<void>> = [];
   private readonly idleWaiters: Array<() => void> = [];
 
@@ -174,11 +178,9 @@ export class Pipeline {
       while (this.scheduler.size >= this.maxBufferedRecords || this.bufferedBytes >= this.maxBufferedBytes) {
         await new Promise<void>((resolve) => this.intakeWaiters.push(resolve));
       }
-      let taken = 0;
-      for (let frame = reader.poll(); frame; frame = reader.poll()) {
-        this.accept(owner, decodeRecord(frame), frame.length);
-        if (++taken >= 1024) break;
-      }
+      const taken = reader.drainBatch(BATCH_BYTES, (batch, start, end) => {
+        this.accept(owner, decodeRecordAt(batch, this.viewOf(batch), start), end - start);
+      });
       reader.release();
       // While records keep coming, everything here runs as microtasks: give timers (commits) and Worker
       // messages (delivery reports) their turn after every batch.
@@ -227,6 +229,15 @@ export class Pipeline {
     for (const task of removed) this.bufferedBytes -= task.payload.bytes;
     this.onSettled();
     return removed.length;
+  }
+
+  /** One DataView per batch rather than one per record. */
+  private viewOf(batch: Uint8Array): DataView {
+    if (this.lastView === null || this.lastBatch !== batch) {
+      this.lastBatch = batch;
+      this.lastView = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+    }
+    return this.lastView;
   }
 
   private laneOf(record: WireRecord): string | null {

@@ -179,6 +179,37 @@ export class RingReader extends RingSide {
     return this.continuePartial();
   }
 
+  /**
+   * Takes every complete frame available now (up to about `maxBytes`) with a single copy and calls `onFrame`
+   * with the batch and each frame's bounds. A frame larger than the ring goes through `poll()` instead.
+   * Returns the number of frames. Call `release()` afterwards.
+   */
+  drainBatch(maxBytes: number, onFrame: (batch: Uint8Array, start: number, end: number) => void): number {
+    const available = this.partial ? 0 : this.available();
+    let scanned = 0;
+    let count = 0;
+    while (scanned + LENGTH_BYTES <= available && scanned < maxBytes) {
+      const length = this.peekLength(scanned);
+      if (LENGTH_BYTES + length > this.capacity || scanned + LENGTH_BYTES + length > available) break;
+      scanned += LENGTH_BYTES + length;
+      count++;
+    }
+    if (count === 0) {
+      const frame = this.poll();
+      if (frame === null) return 0;
+      onFrame(frame, 0, frame.length);
+      return 1;
+    }
+    const batch = this.copyOut(scanned);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const length = (batch[at]! | (batch[at + 1]! << 8) | (batch[at + 2]! << 16) | (batch[at + 3]! << 24)) >>> 0;
+      onFrame(batch, at + LENGTH_BYTES, at + LENGTH_BYTES + length);
+      at += LENGTH_BYTES + length;
+    }
+    return count;
+  }
+
   /** Gives consumed space back to the writer. */
   release(): void {
     if ((Atomics.load(this.control, READ) >>> 0) === this.readPos) return;
@@ -210,8 +241,8 @@ export class RingReader extends RingSide {
     return partial.buffer;
   }
 
-  private peekLength(): number {
-    const at = this.readPos & this.mask;
+  private peekLength(ahead = 0): number {
+    const at = (this.readPos + ahead) & this.mask;
     const b = this.bytes;
     const m = this.mask;
     return (b[at]! | (b[(at + 1) & m]! << 8) | (b[(at + 2) & m]! << 16) | (b[(at + 3) & m]! << 24)) >>> 0;

@@ -95,20 +95,25 @@ export class RecordEncoder {
 
 /** Decodes a frame; key, value and header values are views into `frame` (no copy). */
 export function decodeRecord(frame: Uint8Array): WireRecord {
-  const v = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const ref = v.getUint32(0, true);
-  const partition = v.getInt32(4, true);
-  const offset = v.getFloat64(8, true);
-  const timestamp = v.getFloat64(16, true);
-  let at = 24;
+  return decodeRecordAt(frame, new DataView(frame.buffer, frame.byteOffset, frame.byteLength), 0);
+}
+
+/** Decodes the frame starting at `start` of a batch, given one DataView over the whole batch. */
+export function decodeRecordAt(batch: Uint8Array, view: DataView, start: number): WireRecord {
+  const v = view;
+  const ref = v.getUint32(start, true);
+  const partition = v.getInt32(start + 4, true);
+  const offset = v.getFloat64(start + 8, true);
+  const timestamp = v.getFloat64(start + 16, true);
+  let at = start + 24;
   const topicLength = v.getUint16(at, true);
-  const topic = decoder.decode(frame.subarray(at + 2, at + 2 + topicLength));
+  const topic = names.decode(batch, at + 2, topicLength);
   at += 2 + topicLength;
   const readBytes = (): Uint8Array | null => {
     const length = v.getInt32(at, true);
     at += 4;
     if (length < 0) return null;
-    const bytes = frame.subarray(at, at + length);
+    const bytes = batch.subarray(at, at + length);
     at += length;
     return bytes;
   };
@@ -119,9 +124,34 @@ export function decodeRecord(frame: Uint8Array): WireRecord {
   const headers: Array<readonly [string, Uint8Array]> = [];
   for (let i = 0; i < headerCount; i++) {
     const nameLength = v.getUint16(at, true);
-    const name = decoder.decode(frame.subarray(at + 2, at + 2 + nameLength));
+    const name = names.decode(batch, at + 2, nameLength);
     at += 2 + nameLength;
     headers.push([name, readBytes() ?? new Uint8Array(0)]);
   }
   return { ref, topic, partition, offset, timestamp, key, value, headers };
 }
+
+/** Topic and header names repeat on nearly every record: remember the last few instead of decoding them. */
+class NameCache {
+  private readonly bytes: Uint8Array[] = [];
+  private readonly strings: string[] = [];
+  private next = 0;
+
+  decode(source: Uint8Array, start: number, length: number): string {
+    outer: for (let i = 0; i < this.bytes.length; i++) {
+      const known = this.bytes[i]!;
+      if (known.length !== length) continue;
+      for (let j = 0; j < length; j++) if (known[j] !== source[start + j]) continue outer;
+      return this.strings[i]!;
+    }
+    const text = decoder.decode(source.subarray(start, start + length));
+    if (length <= 64) {
+      this.bytes[this.next] = source.slice(start, start + length);
+      this.strings[this.next] = text;
+      this.next = (this.next + 1) % 8;
+    }
+    return text;
+  }
+}
+
+const names = new NameCache();

@@ -99,6 +99,38 @@ describe("byte ring", () => {
     expect(frames[1]).toEqual(bytes(5, 1));
   });
 
+  test("drainBatch hands out every complete frame with one copy, across the wrap, and oversized ones alone", async () => {
+    const ring = createRing(128);
+    const writer = new RingWriter(ring);
+    const reader = new RingReader(ring);
+    const take = (max = 1 << 20) => {
+      const frames: Uint8Array[] = [];
+      reader.drainBatch(max, (batch, start, end) => frames.push(batch.slice(start, end)));
+      reader.release();
+      return frames;
+    };
+    for (let round = 0; round < 20; round++) {
+      const sent = [bytes(10 + round, round), bytes(30, round + 1), bytes(5, round + 2)];
+      for (const frame of sent) expect(writer.tryWrite(frame)).toBe(true);
+      writer.publish();
+      expect(take()).toEqual(sent);
+    }
+    expect(writer.tryWrite(bytes(20, 1))).toBe(true);
+    expect(writer.tryWrite(bytes(20, 2))).toBe(true);
+    writer.publish();
+    expect(take(10)).toEqual([bytes(20, 1)]); // stops once maxBytes is reached
+    expect(take()).toEqual([bytes(20, 2)]);
+    const big = bytes(1000, 3);
+    const writing = writer.write(big);
+    const frames: Uint8Array[] = [];
+    while (frames.length === 0) {
+      await reader.waitForData(20);
+      frames.push(...take());
+    }
+    await writing;
+    expect(frames).toEqual([big]);
+  });
+
   test("close lets the reader finish after draining", () => {
     const ring = createRing(256);
     const writer = new RingWriter(ring);
