@@ -52,7 +52,8 @@ export interface PipelineStats {
   filtered: number;
   retried: number;
   committedOffsets: number;
-  rebalances: number;
+  /** Assignment changes seen, summed over this process's consumers. */
+  assignmentChanges: number;
 }
 
 const DONE: TaskOutcome = { kind: "done" };
@@ -68,7 +69,7 @@ function hashString(text: string): number {
 }
 
 export class Pipeline {
-  readonly stats: PipelineStats = { consumed: 0, produced: 0, deadLettered: 0, filtered: 0, retried: 0, committedOffsets: 0, rebalances: 0 };
+  readonly stats: PipelineStats = { consumed: 0, produced: 0, deadLettered: 0, filtered: 0, retried: 0, committedOffsets: 0, assignmentChanges: 0 };
   readonly producerRings: RingBuffers[];
   private readonly producerWriters: RingWriter[];
   private readonly scheduler: Scheduler<RecordWork>;
@@ -219,7 +220,7 @@ export class Pipeline {
     const dropped = this.tracker.retainOwned(owner, keep);
     let removed = 0;
     for (const key of dropped) removed += this.removeGroup(key);
-    this.stats.rebalances++;
+    this.stats.assignmentChanges++;
     this.log.info("assignment changed", { consumer: owner, epoch: record.ref, partitions: keep.size, revoked: dropped.length, removedTasks: removed });
   }
 

@@ -8,8 +8,10 @@
 import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type Message, type MessagesStream } from "@platformatic/kafka";
 import { RingWriter, type RingBuffers } from "../ring/byte-ring.ts";
 import { RecordEncoder } from "../ring/record-codec.ts";
+import { partitionKey } from "../offsets/offset-tracker.ts";
 import type { Logger } from "../observability/logger.ts";
 import { baseClientOptions } from "./client-options.ts";
+import { reportBrokerConnections } from "./connection-events.ts";
 import { backoffMs, describeError, fatalReason, sleep } from "./errors.ts";
 import { ASSIGNMENT_FRAME, type AssignmentChange, type CommitOffset, type ConsumerSettings, type FromConsumer } from "./protocol.ts";
 
@@ -31,6 +33,7 @@ export class ConsumerLoop {
   private joined = false;
   private stopping = false;
   private pendingControl: Uint8Array[] = [];
+  private readonly quietDisconnects: () => void;
   private finished: Promise<void> = Promise.resolve();
   /** Fetching waits until every consumer of this process has joined, so their first rebalance costs nothing. */
   private readonly released: Promise<void>;
@@ -66,6 +69,7 @@ export class ConsumerLoop {
       maxBytesPerPartition: FETCH_MAX_BYTES / 2,
       highWaterMark: 256,
     });
+    this.quietDisconnects = reportBrokerConnections(this.consumer, this.log);
     this.consumer.on("error", (error: unknown) => this.log.warn("consumer group error; rejoining", { error: describeError(error) }));
     // The classic protocol announces every new assignment with a join event; KIP-848 changes it in heartbeats
     // without one, so the assignment is also compared after heartbeats and rebalances.
@@ -89,7 +93,7 @@ export class ConsumerLoop {
 
   /** Commits only offsets of partitions this member still owns; the group rejects a stale generation anyway. */
   async commit(requestId: number, offsets: readonly CommitOffset[]): Promise<void> {
-    const owned = offsets.filter((o) => this.assigned.has(`${o.topic}\u0000${o.partition}`));
+    const owned = offsets.filter((o) => this.assigned.has(partitionKey(o.topic, o.partition)));
     if (owned.length === 0) {
       this.post({ type: "commit-result", requestId, committed: [] });
       return;
@@ -107,6 +111,7 @@ export class ConsumerLoop {
   /** Stops fetching; records already in the ring are still processed and committed by the main thread. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.quietDisconnects(); // closing the stream closes its fetch connections
     this.onStop();
     await this.stream?.close().catch(() => undefined);
     await this.finished;
@@ -114,6 +119,7 @@ export class ConsumerLoop {
 
   async close(): Promise<void> {
     await this.stop();
+    this.quietDisconnects();
     await this.consumer.close(true).catch((error: unknown) => this.log.warn("consumer close failed", { error: describeError(error) }));
   }
 
@@ -187,7 +193,7 @@ export class ConsumerLoop {
    * commit exists, so dropping them would leave a hole.
    */
   private isCurrent(message: RawMessage): boolean {
-    const key = `${message.topic}\u0000${message.partition}`;
+    const key = partitionKey(message.topic, message.partition);
     if (this.assigned.has(key)) return true;
     this.syncAssignment();
     return this.assigned.has(key);
@@ -202,7 +208,7 @@ export class ConsumerLoop {
   }
 
   private onAssignment(current: Assignments): void {
-    this.assigned = new Set(current.flatMap(({ topic, partitions }) => partitions.map((p) => `${topic}\u0000${p}`)));
+    this.assigned = new Set(current.flatMap(({ topic, partitions }) => partitions.map((p) => partitionKey(topic, p))));
     this.epoch++;
     const change: AssignmentChange = {
       partitions: current.flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))),

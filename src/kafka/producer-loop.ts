@@ -8,6 +8,7 @@ import { RingReader, type RingBuffers } from "../ring/byte-ring.ts";
 import { decodeRecord } from "../ring/record-codec.ts";
 import type { Logger } from "../observability/logger.ts";
 import { baseClientOptions } from "./client-options.ts";
+import { reportBrokerConnections } from "./connection-events.ts";
 import { backoffMs, describeError, fatalReason, sleep } from "./errors.ts";
 import type { FromProducer, ProducerSettings } from "./protocol.ts";
 
@@ -23,6 +24,7 @@ export class ProducerLoop {
   private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
   private finished: Promise<void> = Promise.resolve();
   private failedFatally = false;
+  private readonly quietDisconnects: () => void;
   /** A topic deleted while running is waited for; missing at start it is a configuration error. */
   private delivered = false;
 
@@ -39,6 +41,7 @@ export class ProducerLoop {
       idempotent: true,
       partitioner: compatibilityPartitioner,
     });
+    this.quietDisconnects = reportBrokerConnections(this.producer, this.log);
   }
 
   start(): void {
@@ -48,6 +51,7 @@ export class ProducerLoop {
   /** Resolves once the main thread closed the ring and every frame in it was delivered. */
   async close(): Promise<void> {
     await this.finished;
+    this.quietDisconnects();
     await this.producer.close().catch((error: unknown) => this.log.warn("producer close failed", { error: describeError(error) }));
   }
 

@@ -1,0 +1,58 @@
+/**
+ * Broker trouble: the local broker is stopped and started again under a running processor. The processor keeps
+ * going on its own, says so in its log, and loses nothing. Restarts the project's local broker (scripts/kafka).
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, uniqueName } from "../support/kafka.ts";
+import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
+import { seedCases } from "../support/seed-data.ts";
+import { verify } from "../support/verify.ts";
+
+const root = resolve(import.meta.dir, "../..");
+const created: string[] = [];
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+function kafkaScript(name: string): void {
+  const run = Bun.spawnSync(["bash", resolve(root, `scripts/kafka/${name}.sh`)], { stdout: "pipe", stderr: "pipe" });
+  if (run.exitCode !== 0) throw new Error(`${name}.sh failed: ${run.stderr.toString()}${run.stdout.toString()}`);
+}
+
+beforeAll(() => buildBinary(), 120_000);
+afterAll(async () => {
+  kafkaScript("start"); // whatever happened, leave a running broker for the other tests
+  await deleteTopics(created);
+});
+
+test("the broker restarts under a running processor: it reconnects by itself, reports it, loses nothing", async () => {
+  const input = uniqueName("restart-in");
+  const output = uniqueName("restart-out");
+  const dlq = `${output}.dlq`;
+  created.push(input, output, dlq);
+  await createTopics([input, output, dlq], 3);
+  const before = seedCases(5_000, 100, uniqueName("before"));
+  const after = seedCases(5_000, 100, uniqueName("after"));
+  await produce(input, before.map((c) => c.record));
+  const groupId = uniqueName("g");
+  const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId]);
+  expect(await eventually(async () => sum(await endOffsets(output)) + sum(await endOffsets(dlq)) >= before.length, 60_000)).toBe(true);
+
+  kafkaScript("stop");
+  await Bun.sleep(3_000);
+  expect(processor.process.exitCode).toBeNull(); // still running with the broker gone
+  kafkaScript("start");
+  await produce(input, after.map((c) => c.record));
+
+  const ends = JSON.stringify(await endOffsets(input));
+  const caughtUp = await eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === ends, 90_000);
+  if (!caughtUp) console.error(processor.log().slice(-3000));
+  expect(caughtUp).toBe(true);
+  processor.process.kill("SIGTERM");
+  expect(await processor.exited()).toBe(0);
+  expect(processor.log()).toContain("lost the connection to a broker");
+
+  const verdict = await verify([...before, ...after], output, dlq);
+  console.log(`broker restart: lost ${verdict.lost.length}, duplicates ${verdict.duplicates}`);
+  expect(verdict.lost).toEqual([]);
+  expect(verdict.misplaced).toEqual([]);
+}, 240_000);
