@@ -31,6 +31,14 @@ export interface PipelineSettings {
   readonly producers: number;
 }
 
+/** Timings the pipeline reports as they happen (metrics). */
+export interface PipelineObserver {
+  handlerSeconds(seconds: number): void;
+  commitSeconds(seconds: number): void;
+}
+
+const NO_OBSERVER: PipelineObserver = { handlerSeconds: () => undefined, commitSeconds: () => undefined };
+
 /** How the pipeline asks a consumer Worker to commit. */
 export type CommitPort = (offsets: readonly CommitOffset[]) => Promise<{ committed: readonly CommitOffset[]; error?: string }>;
 
@@ -47,6 +55,8 @@ interface PendingDelivery {
 
 export interface PipelineStats {
   consumed: number;
+  /** Handler runs that failed, each attempt counted. */
+  failed: number;
   produced: number;
   deadLettered: number;
   filtered: number;
@@ -69,7 +79,7 @@ function hashString(text: string): number {
 }
 
 export class Pipeline {
-  readonly stats: PipelineStats = { consumed: 0, produced: 0, deadLettered: 0, filtered: 0, retried: 0, committedOffsets: 0, assignmentChanges: 0 };
+  readonly stats: PipelineStats = { consumed: 0, failed: 0, produced: 0, deadLettered: 0, filtered: 0, retried: 0, committedOffsets: 0, assignmentChanges: 0 };
   readonly producerRings: RingBuffers[];
   private readonly producerWriters: RingWriter[];
   private readonly scheduler: Scheduler<RecordWork>;
@@ -91,6 +101,7 @@ export class Pipeline {
     private readonly settings: PipelineSettings,
     private readonly handler: Handler,
     private readonly log: Logger,
+    private readonly observer: PipelineObserver = NO_OBSERVER,
   ) {
     this.producerRings = Array.from({ length: settings.producers }, () => createRing(settings.ringBytes));
     this.producerWriters = this.producerRings.map((ring) => new RingWriter(ring));
@@ -137,7 +148,9 @@ export class Pipeline {
       [...byOwner].map(async ([owner, requests]) => {
         const port = ports[owner];
         if (!port) return;
+        const started = performance.now();
         const result = await port(requests);
+        this.observer.commitSeconds((performance.now() - started) / 1000);
         this.stats.committedOffsets += result.committed.length;
         if (result.error !== undefined) {
           this.log.warn("commit failed; will retry", { consumer: owner, error: result.error, partitions: requests.length });
@@ -257,8 +270,16 @@ export class Pipeline {
   private execute(task: Task<RecordWork>): TaskOutcome | Promise<TaskOutcome> {
     if (this.isStale(task)) return this.settle(task);
     const { input } = task.payload;
+    const started = performance.now();
     const outcome = runHandler(this.handler, { ...input, attempt: task.attempt }, this.settings.outputTopic, this.settings.handlerTimeoutMs);
-    return outcome instanceof Promise ? outcome.then((o) => this.afterHandler(task, o)) : this.afterHandler(task, outcome);
+    if (outcome instanceof Promise) {
+      return outcome.then((o) => {
+        this.observer.handlerSeconds((performance.now() - started) / 1000);
+        return this.afterHandler(task, o);
+      });
+    }
+    this.observer.handlerSeconds((performance.now() - started) / 1000);
+    return this.afterHandler(task, outcome);
   }
 
   /** Revoked or rewound meanwhile: the record will be delivered again, so its result is not wanted. */
@@ -269,6 +290,7 @@ export class Pipeline {
   private afterHandler(task: Task<RecordWork>, outcome: HandlerOutcome): TaskOutcome | Promise<TaskOutcome> {
     if (this.isStale(task)) return this.settle(task);
     let emitted: void | Promise<void>;
+    if (outcome.kind === "failed") this.stats.failed++;
     if (outcome.kind === "outputs") {
       if (outcome.outputs.length === 0) this.stats.filtered++;
       emitted = this.emit(task, outcome.outputs);

@@ -8,6 +8,9 @@ import type { ClientSettings } from "../kafka/protocol.ts";
 import { createRing } from "../ring/byte-ring.ts";
 import { checkTopics } from "../kafka/topic-check.ts";
 import type { Logger } from "../observability/logger.ts";
+import { Metrics } from "../observability/metrics.ts";
+import { serveEndpoints, type Check, type Endpoint, type HealthState } from "../observability/http-endpoint.ts";
+import type { RingBuffers } from "../ring/byte-ring.ts";
 import { Pipeline } from "./pipeline.ts";
 import { ConsumerWorker, ProducerWorker, type WorkerUrls } from "./workers.ts";
 
@@ -16,8 +19,13 @@ const PROGRESS_EVERY_MS = 5_000;
 export const EXIT_OK = 0;
 export const EXIT_FATAL = 1;
 
-export class Supervisor {
+export class Supervisor implements HealthState {
   private readonly pipeline: Pipeline;
+  readonly metrics: Metrics;
+  private endpoint: Endpoint | null = null;
+  private readonly rings: Array<{ name: string; ring: RingBuffers }> = [];
+  private readonly brokerDown = new Set<number>();
+  private fatalMessage: string | null = null;
   private consumers: ConsumerWorker[] = [];
   private producers: ProducerWorker[] = [];
   private commitTimer: ReturnType<typeof setInterval> | undefined;
@@ -35,7 +43,28 @@ export class Supervisor {
     private readonly log: Logger,
   ) {
     this.exitCode = new Promise((resolve) => (this.resolveExit = resolve));
-    this.pipeline = new Pipeline(config, handler, log);
+    let metrics: Metrics | null = null;
+    this.pipeline = new Pipeline(config, handler, log, {
+      handlerSeconds: (seconds) => metrics?.handlerDuration.observe(seconds),
+      commitSeconds: (seconds) => metrics?.commitLatency.observe(seconds),
+    });
+    metrics = new Metrics({ stats: () => this.pipeline.stats, inFlight: () => this.pipeline.inFlight, rings: () => this.rings });
+    this.metrics = metrics;
+  }
+
+  /** Liveness: the process and its Workers run (a crashed Worker is fatal). */
+  live(): Check {
+    return this.fatalMessage === null ? { ok: true, problems: [] } : { ok: false, problems: [this.fatalMessage] };
+  }
+
+  /** Readiness: every consumer joined the group, brokers reachable, not shutting down. */
+  ready(): Check {
+    const problems: string[] = [];
+    if (this.fatalMessage !== null) problems.push(this.fatalMessage);
+    if (this.shuttingDown) problems.push("shutting down");
+    if (this.consumers.length === 0 || this.joined.size < this.consumers.length) problems.push(`${this.joined.size} of ${this.config.consumers} consumers joined the group`);
+    for (const index of this.brokerDown) problems.push(`consumer ${index} lost its broker connection`);
+    return { ok: problems.length === 0, problems };
   }
 
   private get client(): ClientSettings {
@@ -44,18 +73,38 @@ export class Supervisor {
 
   async start(): Promise<void> {
     const { config } = this;
+    if (config.metricsPort > 0) {
+      this.endpoint = serveEndpoints(config.metricsPort, this.metrics, this);
+      this.log.info("metrics and health endpoint listening", { port: this.endpoint.port });
+    }
     const problem = await checkTopics(this.client, [...config.inputTopics, config.outputTopic, config.dlqTopic]);
     if (problem !== null) return this.fatal(problem);
 
     this.producers = this.pipeline.producerRings.map((ring, index) => {
-      const worker = new ProducerWorker(this.urls.producer, index, (ids) => this.pipeline.delivered(ids), (m) => this.fatal(m));
+      this.rings.push({ name: `producer-${index}`, ring });
+      const worker = new ProducerWorker(
+        this.urls.producer,
+        index,
+        (ids, sendMs) => {
+          this.pipeline.delivered(ids);
+          this.metrics.produceLatency.observe(sendMs / 1000);
+        },
+        (m) => this.fatal(m),
+      );
       worker.send({ type: "init", index, ring, settings: { ...this.client, maxMessageBytes: config.maxMessageBytes } });
       return worker;
     });
     this.consumers = Array.from({ length: config.consumers }, (_, index) => {
       const ring = createRing(config.ringBytes);
       this.pipeline.attachConsumer(index, ring);
-      const worker = new ConsumerWorker(this.urls.consumer, index, (i) => this.onJoined(i), () => void this.commitRound(), (m) => this.fatal(m));
+      this.rings.push({ name: `consumer-${index}`, ring });
+      const worker = new ConsumerWorker(this.urls.consumer, index, {
+        joined: (i) => this.onJoined(i),
+        rebalancing: () => void this.commitRound(),
+        lag: (i, entries) => this.metrics.setLag(i, entries),
+        broker: (i, connected) => (connected ? this.brokerDown.delete(i) : this.brokerDown.add(i)),
+        fatal: (m) => this.fatal(m),
+      });
       worker.send({
         type: "init",
         index,
@@ -116,11 +165,13 @@ await this.within(Promise.all([...this.consumers, ...(timedOut ? [] : this.produ
     for (const worker of [...this.consumers, ...this.producers]) worker.terminate();
     this.reportProgress();
     this.log.info("stopped", { ms: Date.now() - started });
+    this.endpoint?.stop();
     this.resolveExit(timedOut ? EXIT_FATAL : EXIT_OK);
   }
 
   /** A condition no retry fixes. Exits at once: uncommitted work is simply processed again after a restart. */
   fatal(message: string): void {
+    this.fatalMessage = message;
     this.log.error("fatal", { error: message });
     process.stderr.write(`processor: ${message}\n`);
     for (const worker of [...this.consumers, ...this.producers]) worker.terminate();

@@ -33,21 +33,42 @@ class TypedWorker<In, Out extends { type: string }> {
   }
 }
 
+/** What a consumer Worker tells the supervisor. */
+export interface ConsumerEvents {
+  joined(index: number): void;
+  rebalancing(index: number): void;
+  lag(index: number, entries: ReadonlyArray<{ topic: string; partition: number; lag: number }>): void;
+  broker(index: number, connected: boolean): void;
+  fatal: Fatal;
+}
+
 export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
   private nextRequest = 1;
   private readonly commits = new Map<number, (result: { committed: readonly CommitOffset[]; error?: string }) => void>();
 
-  constructor(url: URL, index: number, onJoined: (index: number) => void, onRebalancing: () => void, onFatal: Fatal) {
+  constructor(url: URL, index: number, events: ConsumerEvents) {
     super(url, `consumer-${index}`, (message) => {
-      if (message.type === "joined") onJoined(message.index);
-      else if (message.type === "rebalancing") onRebalancing();
-      else if (message.type === "fatal") onFatal(message.message);
-      else if (message.type === "commit-result") {
-        const resolve = this.commits.get(message.requestId);
-        this.commits.delete(message.requestId);
-        resolve?.(message.error === undefined ? { committed: message.committed } : { committed: message.committed, error: message.error });
+      switch (message.type) {
+        case "joined":
+          return events.joined(message.index);
+        case "rebalancing":
+          return events.rebalancing(message.index);
+        case "lag":
+          return events.lag(index, message.entries);
+        case "broker":
+          return events.broker(index, message.connected);
+        case "fatal":
+          return events.fatal(message.message);
+        case "commit-result": {
+          const resolve = this.commits.get(message.requestId);
+          this.commits.delete(message.requestId);
+          resolve?.(message.error === undefined ? { committed: message.committed } : { committed: message.committed, error: message.error });
+          return;
+        }
+        case "closed":
+          return;
       }
-    }, onFatal);
+    }, events.fatal);
   }
 
   readonly commit: CommitPort = (offsets) =>
@@ -59,9 +80,9 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
 }
 
 export class ProducerWorker extends TypedWorker<ToProducer, FromProducer> {
-  constructor(url: URL, index: number, onDelivered: (ids: Uint32Array) => void, onFatal: Fatal) {
+  constructor(url: URL, index: number, onDelivered: (ids: Uint32Array, sendMs: number) => void, onFatal: Fatal) {
     super(url, `producer-${index}`, (message) => {
-      if (message.type === "delivered") onDelivered(message.ids);
+      if (message.type === "delivered") onDelivered(message.ids, message.sendMs);
       else if (message.type === "fatal") onFatal(message.message);
     }, onFatal);
   }

@@ -360,6 +360,16 @@ export const settings = {
     },
     'info',
   ),
+  metricsPort: withDefault(
+    {
+      flag: 'metrics-port',
+      env: ['PROCESSOR_METRICS_PORT'],
+      group: 'Logging',
+      description: 'Port of the HTTP endpoint (all interfaces) serving /metrics (Prometheus), /healthz and /readyz; 0 turns it off.',
+      type: integer(0, 65535),
+    },
+    '0',
+  ),
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof settings;

@@ -10,17 +10,23 @@ interface EventSource {
 }
 
 /** Returns a function to call before closing the client on purpose, so its disconnects are not reported. */
-export function reportBrokerConnections(client: EventSource, log: Logger): () => void {
+export function reportBrokerConnections(client: EventSource, log: Logger, onChange: (connected: boolean) => void = () => undefined): () => void {
   let lost = 0;
   let closing = false;
   const name = (payload: BrokerEvent) => `${payload.broker?.host ?? "?"}:${payload.broker?.port ?? "?"}`;
   client.on("client:broker:disconnect", (payload) => {
     if (closing) return;
     lost++;
+    onChange(false);
     log.warn("lost the connection to a broker; retrying with backoff", { broker: name(payload) });
   });
-  client.on("client:broker:failed", (payload) => log.warn("cannot connect to a broker; retrying with backoff", { broker: name(payload) }));
+  client.on("client:broker:failed", (payload) => {
+    if (closing) return;
+    onChange(false);
+    log.warn("cannot connect to a broker; retrying with backoff", { broker: name(payload) });
+  });
   client.on("client:broker:connect", (payload) => {
+    onChange(true);
     if (lost > 0) log.info("reconnected to a broker", { broker: name(payload) });
   });
   return () => {

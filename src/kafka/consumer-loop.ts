@@ -20,6 +20,7 @@ type Assignments = ReadonlyArray<{ topic: string; partitions: readonly number[] 
 
 const PUBLISH_EVERY = 256;
 const FETCH_MAX_BYTES = 2 << 20;
+const LAG_EVERY_MS = 5_000;
 const textEncoder = new TextEncoder();
 
 export class ConsumerLoop {
@@ -34,6 +35,7 @@ export class ConsumerLoop {
   private stopping = false;
   private pendingControl: Uint8Array[] = [];
   private readonly quietDisconnects: () => void;
+  private lagTimer: ReturnType<typeof setInterval> | undefined;
   private finished: Promise<void> = Promise.resolve();
   /** Fetching waits until every consumer of this process has joined, so their first rebalance costs nothing. */
   private readonly released: Promise<void>;
@@ -69,7 +71,7 @@ export class ConsumerLoop {
       maxBytesPerPartition: FETCH_MAX_BYTES / 2,
       highWaterMark: 256,
     });
-    this.quietDisconnects = reportBrokerConnections(this.consumer, this.log);
+    this.quietDisconnects = reportBrokerConnections(this.consumer, this.log, (connected) => this.post({ type: "broker", connected }));
     this.consumer.on("error", (error: unknown) => this.log.warn("consumer group error; rejoining", { error: describeError(error) }));
     // The classic protocol announces every new assignment with a join event; KIP-848 changes it in heartbeats
     // without one, so the assignment is also compared after heartbeats and rebalances.
@@ -84,6 +86,23 @@ export class ConsumerLoop {
 
   start(): void {
     this.finished = this.run();
+    this.lagTimer = setInterval(() => void this.reportLag(), LAG_EVERY_MS);
+  }
+
+  private async reportLag(): Promise<void> {
+    if (!this.joined || this.stopping || this.assigned.size === 0) return;
+    try {
+      const lag = await this.consumer.getLag({ topics: [...this.settings.topics] });
+      const entries: Array<{ topic: string; partition: number; lag: number }> = [];
+      for (const [topic, partitions] of lag) {
+        partitions.forEach((value, partition) => {
+          if (this.assigned.has(partitionKey(topic, partition)) && value >= 0n) entries.push({ topic, partition, lag: Number(value) });
+        });
+      }
+      this.post({ type: "lag", entries });
+    } catch (error) {
+      this.log.debug("lag query failed", { error: describeError(error) });
+    }
   }
 
   /** Lets the fetch loop start reading (sent by the main thread once all its consumers joined). */
@@ -111,6 +130,7 @@ export class ConsumerLoop {
   /** Stops fetching; records already in the ring are still processed and committed by the main thread. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.lagTimer);
     this.quietDisconnects(); // closing the stream closes its fetch connections
     this.onStop();
     await this.stream?.close().catch(() => undefined);

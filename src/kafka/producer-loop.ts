@@ -60,8 +60,9 @@ export class ProducerLoop {
       await this.reader.waitForData(1000);
       const { messages, ids } = this.takeBatch();
       if (messages.length === 0) continue;
+      const started = performance.now();
       if (!(await this.send(messages))) return;
-      this.post({ type: "delivered", ids });
+      this.post({ type: "delivered", ids, sendMs: performance.now() - started });
     }
   }
 

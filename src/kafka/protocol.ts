@@ -43,6 +43,10 @@ export type FromConsumer =
   | { readonly type: "rebalancing"; readonly index: number }
   | { readonly type: "commit-result"; readonly requestId: number; readonly committed: readonly CommitOffset[]; readonly error?: string }
   | { readonly type: "fatal"; readonly message: string }
+  /** Records between the committed offset and the end of each owned partition. */
+  | { readonly type: "lag"; readonly entries: ReadonlyArray<{ topic: string; partition: number; lag: number }> }
+  /** Whether this consumer currently has its broker connections (false after a disconnect, until a reconnect). */
+  | { readonly type: "broker"; readonly connected: boolean }
   | { readonly type: "closed" };
 
 export type ToProducer =
@@ -52,7 +56,7 @@ export type ToProducer =
 export type FromProducer =
   | { readonly type: "ready"; readonly index: number }
   /** Delivery ids (the `ref` of each output frame) acknowledged by Kafka. */
-  | { readonly type: "delivered"; readonly ids: Uint32Array }
+  | { readonly type: "delivered"; readonly ids: Uint32Array; readonly sendMs: number }
   | { readonly type: "fatal"; readonly message: string }
   | { readonly type: "closed" };
 

@@ -1,9 +1,12 @@
 /**
- * Structured JSON-lines logger on stderr, one line per event, usable from the main thread and from Workers.
- * Deliberately tiny until the observability issue brings a full logger; the call sites will not change.
+ * Structured logs through pino: JSON lines on stderr (readable, coloured lines when stderr is a terminal).
+ * Usable from the main thread and from Workers; each gets its own instance writing synchronously to fd 2, so a
+ * line written just before a Worker is stopped is not lost.
  */
+import pino from "pino";
+import pretty from "pino-pretty";
+
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
@@ -15,18 +18,25 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-export function createLogger(level: LogLevel, base: LogFields = {}): Logger {
-  const threshold = RANK[level];
-  const write = (at: Exclude<LogLevel, "silent">, message: string, fields?: LogFields): void => {
-    if (RANK[at] < threshold) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level: at, msg: message, ...base, ...fields });
-    process.stderr.write(`${line}\n`);
-  };
+function wrap(instance: pino.Logger): Logger {
   return {
-    debug: (m, f) => write("debug", m, f),
-    info: (m, f) => write("info", m, f),
-    warn: (m, f) => write("warn", m, f),
-    error: (m, f) => write("error", m, f),
-    child: (fields) => createLogger(level, { ...base, ...fields }),
+    debug: (message, fields) => instance.debug(fields ?? {}, message),
+    info: (message, fields) => instance.info(fields ?? {}, message),
+    warn: (message, fields) => instance.warn(fields ?? {}, message),
+    error: (message, fields) => instance.error(fields ?? {}, message),
+    child: (fields) => wrap(instance.child(fields)),
   };
+}
+
+export function createLogger(level: LogLevel, base: LogFields = {}): Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    base: null,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  const destination = process.stderr.isTTY
+    ? pretty({ destination: 2, sync: true, colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "component" , messageFormat: "[{component}] {msg}" })
+    : pino.destination({ dest: 2, sync: true });
+  return wrap(pino(options, destination).child(base));
 }

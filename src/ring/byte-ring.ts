@@ -29,6 +29,13 @@ export function createRing(capacityBytes: number): RingBuffers {
   };
 }
 
+/** Published, unread bytes of a ring, readable from any thread (for metrics). */
+export function ringUsage(buffers: RingBuffers): { used: number; capacity: number } {
+  const control = new Int32Array(buffers.control);
+  const used = (Atomics.load(control, WRITE) - Atomics.load(control, READ)) >>> 0;
+  return { used, capacity: buffers.data.byteLength };
+}
+
 /** Resolves when `control[index]` is no longer `expected`, or after `timeoutMs`. */
 function waitChange(control: Int32Array, index: number, expected: number, timeoutMs: number): Promise<void> {
   const result = Atomics.waitAsync(control, index, expected, timeoutMs);

@@ -90,6 +90,7 @@ describe('defaults', () => {
         rebalanceTimeoutMs: 60_000,
         heartbeatIntervalMs: 3_000,
         logLevel: 'info',
+        metricsPort: 0,
       },
     });
   });
@@ -123,6 +124,7 @@ describe('defaults', () => {
       rebalanceTimeoutMs: number;
       heartbeatIntervalMs: number;
       logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+      metricsPort: number;
     };
     type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
     type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];

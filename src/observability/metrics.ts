@@ -1,0 +1,105 @@
+/**
+ * Prometheus metrics (prom-client) for the whole process. Counters that the pipeline already keeps are read
+ * at scrape time; per-event figures (handler duration, produce and commit latency) are observed as they happen.
+ * Worker threads send their figures to the main thread, which owns the one registry and endpoint.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { ringUsage, type RingBuffers } from "../ring/byte-ring.ts";
+import type { PipelineStats } from "../app/pipeline.ts";
+
+export interface MetricsSources {
+  readonly stats: () => PipelineStats;
+  readonly inFlight: () => number;
+  readonly rings: () => ReadonlyArray<{ readonly name: string; readonly ring: RingBuffers }>;
+}
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** A counter whose value is read from `value()` when scraped. */
+function counterFrom(registry: Registry, name: string, help: string, value: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(value());
+    },
+  });
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly handlerDuration: Histogram;
+  readonly produceLatency: Histogram;
+  readonly commitLatency: Histogram;
+  private readonly lag = new Map<string, { topic: string; partition: number; lag: number }>();
+
+  constructor(sources: MetricsSources) {
+    const r = this.registry;
+    collectDefaultMetrics({ register: r, prefix: "processor_" });
+    const stat = (key: keyof PipelineStats) => () => sources.stats()[key];
+    counterFrom(r, "processor_records_consumed_total", "Records read from the input topics.", stat("consumed"));
+    counterFrom(r, "processor_records_produced_total", "Output records (including dead-letter copies) acknowledged by Kafka.", stat("produced"));
+    counterFrom(r, "processor_records_failed_total", "Handler runs that failed (each attempt counts).", stat("failed"));
+    counterFrom(r, "processor_records_retried_total", "Handler runs scheduled again after a failure.", stat("retried"));
+    counterFrom(r, "processor_records_dead_lettered_total", "Records sent to the dead-letter topic.", stat("deadLettered"));
+    counterFrom(r, "processor_records_filtered_total", "Records the handler filtered out (returned null).", stat("filtered"));
+    counterFrom(r, "processor_offsets_committed_total", "Partition offsets committed.", stat("committedOffsets"));
+    counterFrom(r, "processor_rebalances_total", "Assignment changes seen by this process's consumers.", stat("assignmentChanges"));
+    new Gauge({
+      name: "processor_records_in_flight",
+      help: "Records accepted and not yet acknowledged by Kafka (queued, running, retrying, or being produced).",
+      registers: [r],
+      collect() {
+        this.set(sources.inFlight());
+      },
+    });
+    new Gauge({
+      name: "processor_ring_used_bytes",
+      help: "Bytes waiting in each SharedArrayBuffer ring.",
+      labelNames: ["ring"],
+      registers: [r],
+      collect() {
+        for (const { name, ring } of sources.rings()) this.set({ ring: name }, ringUsage(ring).used);
+      },
+    });
+    new Gauge({
+      name: "processor_ring_capacity_bytes",
+      help: "Size of each SharedArrayBuffer ring.",
+      labelNames: ["ring"],
+      registers: [r],
+      collect() {
+        for (const { name, ring } of sources.rings()) this.set({ ring: name }, ringUsage(ring).capacity);
+      },
+    });
+    const lag = this.lag;
+    new Gauge({
+      name: "processor_consumer_lag_records",
+      help: "Records between the committed offset and the end of each assigned input partition.",
+      labelNames: ["topic", "partition"],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const entry of lag.values()) this.set({ topic: entry.topic, partition: String(entry.partition) }, entry.lag);
+      },
+    });
+    this.handlerDuration = new Histogram({ name: "processor_handler_duration_seconds", help: "Time spent in the handler per attempt.", buckets: LATENCY_BUCKETS, registers: [r] });
+    this.produceLatency = new Histogram({ name: "processor_produce_latency_seconds", help: "Time for Kafka to acknowledge a produce batch.", buckets: LATENCY_BUCKETS, registers: [r] });
+    this.commitLatency = new Histogram({ name: "processor_commit_latency_seconds", help: "Time for Kafka to acknowledge an offset commit.", buckets: LATENCY_BUCKETS, registers: [r] });
+  }
+
+  /** Lag reported by one consumer Worker for the partitions it owns; replaces what it reported before. */
+  setLag(owner: number, entries: ReadonlyArray<{ topic: string; partition: number; lag: number }>): void {
+    for (const [key] of this.lag) if (key.startsWith(`${owner}/`)) this.lag.delete(key);
+    for (const entry of entries) this.lag.set(`${owner}/${entry.topic}/${entry.partition}`, entry);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Metrics and health endpoints of the compiled binary: values move as records flow; readiness follows the
+ * group join, a broker outage and the shutdown. Restarts the project's local broker (scripts/kafka).
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { createTopics, deleteTopics, produce, uniqueName } from "../support/kafka.ts";
+import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
+import { seedCases } from "../support/seed-data.ts";
+
+const root = resolve(import.meta.dir, "../..");
+const created: string[] = [];
+
+function kafkaScript(name: string): void {
+  const run = Bun.spawnSync(["bash", resolve(root, `scripts/kafka/${name}.sh`)], { stdout: "pipe", stderr: "pipe" });
+  if (run.exitCode !== 0) throw new Error(`${name}.sh failed: ${run.stderr.toString()}${run.stdout.toString()}`);
+}
+
+async function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: response.status, body: await response.text() };
+  } catch {
+    return { status: 0, body: "" };
+  }
+}
+
+function metric(text: string, name: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line === undefined ? Number.NaN : Number(line.split(" ")[1]);
+}
+
+beforeAll(() => buildBinary(), 120_000);
+afterAll(async () => {
+  kafkaScript("start");
+  await deleteTopics(created);
+});
+
+test("metrics move as records flow; /healthz and /readyz follow start, a broker outage and shutdown", async () => {
+  const input = uniqueName("obs-in");
+  const output = uniqueName("obs-out");
+  const dlq = `${output}.dlq`;
+  created.push(input, output, dlq);
+  await createTopics([input, output, dlq], 2);
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const processor = startProcessor(
+    ["--input-topics", input, "--output-topic", output, "--group-id", uniqueName("g"), "--metrics-port", String(port), "--handler", resolve(root, "test/fixtures/slow-handler.ts"), "--workers", "4"],
+    { SLOW_HANDLER_MS: "5" },
+  );
+  // up and alive before it is ready
+  expect(await eventually(async () => (await get(port, "/healthz")).status === 200, 20_000, 50)).toBe(true);
+  expect(await eventually(async () => (await get(port, "/readyz")).status === 200, 30_000, 100)).toBe(true);
+  const idle = (await get(port, "/metrics")).body;
+  expect(metric(idle, "processor_records_consumed_total")).toBe(0);
+
+  const cases = seedCases(400, 40, uniqueName("run"));
+  await produce(input, cases.map((c) => c.record));
+  expect(await eventually(async () => metric((await get(port, "/metrics")).body, "processor_records_produced_total") === 400, 60_000)).toBe(true);
+  const busy = (await get(port, "/metrics")).body;
+  expect(metric(busy, "processor_records_consumed_total")).toBe(400);
+  expect(metric(busy, "processor_records_dead_lettered_total")).toBe(0); // the pass-through handler fails nothing
+  expect(metric(busy, "processor_records_failed_total")).toBe(0);
+  expect(metric(busy, "processor_handler_duration_seconds_count")).toBe(400);
+  expect(metric(busy, "processor_produce_latency_seconds_count")).toBeGreaterThan(0);
+  expect(busy).toContain('processor_ring_capacity_bytes{ring="consumer-0"}');
+  expect(busy).toContain("# TYPE processor_records_consumed_total counter");
+  expect(await eventually(async () => /processor_consumer_lag_records\{topic="[^"]+",partition="\d"\} 0/.test((await get(port, "/metrics")).body), 30_000)).toBe(true);
+
+  // broker outage: not ready while the connection is gone, alive throughout
+  kafkaScript("stop");
+  expect(await eventually(async () => (await get(port, "/readyz")).body.includes("lost its broker connection"), 30_000, 100)).toBe(true);
+  expect((await get(port, "/healthz")).status).toBe(200);
+  kafkaScript("start");
+  await produce(input, seedCases(10, 5, uniqueName("after")).map((c) => c.record));
+  expect(await eventually(async () => (await get(port, "/readyz")).status === 200, 60_000, 200)).toBe(true);
+
+  // shutdown: readiness drops while in-flight work drains
+  await produce(input, Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: "slow" })));
+  await eventually(async () => metric((await get(port, "/metrics")).body, "processor_records_in_flight") > 0, 10_000, 20);
+  processor.process.kill("SIGTERM");
+  const during = await get(port, "/readyz");
+  expect(during.status === 0 || (during.status === 503 && during.body.includes("shutting down"))).toBe(true);
+  expect(await processor.exited()).toBe(0);
+  expect((await get(port, "/healthz")).status).toBe(0); // the endpoint is gone with the process
+}, 240_000);
