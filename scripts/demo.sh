@@ -107,8 +107,9 @@ demo create --in "$in_topic" --out "$out_topic" --dlq "$dlq_topic" --partitions 
 step "Producing $count seed-format records to $in_topic"
 demo produce --topic "$in_topic" --count "$count"
 
+metrics_port=$((20000 + RANDOM % 20000))
 cmd=(dist/processor --brokers "$brokers" --input-topics "$in_topic" --output-topic "$out_topic"
-  --group-id "$group" --workers 6 --consumers 2 --producers 2)
+  --group-id "$group" --workers 6 --consumers 2 --producers 2 --metrics-port "$metrics_port")
 step "Running processor (JSON log: $log)"
 echo "  ${cmd[*]}"
 p0="$(now_ms)"
@@ -116,7 +117,7 @@ p0="$(now_ms)"
 pid=$!
 
 echo "  waiting until $out_topic + $dlq_topic hold $count records (timeout 120s) ..."
-if ! demo wait --topics "$out_topic,$dlq_topic" --target "$count" --timeout 120 --pid "$pid"; then
+if ! demo wait --topics "$out_topic,$dlq_topic" --target "$count" --timeout 120 --pid "$pid" --metrics "http://127.0.0.1:$metrics_port/metrics"; then
   echo "  last lines of $log:" >&2
   tail -n 15 "$log" >&2
   exit 1

@@ -18,6 +18,7 @@ const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     brokers: { type: "string", default: "127.0.0.1:9092" },
+    metrics: { type: "string" },
     in: { type: "string" },
     out: { type: "string" },
     dlq: { type: "string" },
@@ -160,8 +161,8 @@ async function wait(): Promise<void> {
         say(line);
         return;
       }
-      if (Date.now() - lastReport >= 2000) {
-        say(line);
+      if (Date.now() - lastReport >= 1000) {
+        say(values.metrics === undefined ? line : await liveLine(values.metrics, line));
         lastReport = Date.now();
       }
       if (pid !== null && !alive(pid)) throw new Error(`processor (pid ${pid}) exited before reaching ${fmt(target)} records`);
@@ -169,6 +170,30 @@ async function wait(): Promise<void> {
       await Bun.sleep(200);
     }
   });
+}
+
+/** Live figures from processor's own /metrics endpoint: rates in and out, lag, dead letters, in flight. */
+let previous: { at: number; consumed: number; produced: number } | null = null;
+async function liveLine(url: string, fallback: string): Promise<string> {
+  let text: string;
+  try {
+    text = await (await fetch(url)).text();
+  } catch {
+    return `${fallback} (metrics endpoint not up yet)`;
+  }
+  const value = (name: string): number => {
+    let total = 0;
+    for (const line of text.split("\n")) if (line.startsWith(name)) total += Number(line.slice(line.lastIndexOf(" ") + 1));
+    return total;
+  };
+  const now = Date.now();
+  const consumed = value("processor_records_consumed_total ");
+  const produced = value("processor_records_produced_total ");
+  const seconds = previous === null ? 0 : (now - previous.at) / 1000;
+  const rate = (n: number, before: number): string => (seconds > 0 ? `${fmt(Math.round((n - before) / seconds))}/s` : "-");
+  const line = `  in ${rate(consumed, previous?.consumed ?? 0)}, out ${rate(produced, previous?.produced ?? 0)} | consumed ${fmt(consumed)}, produced ${fmt(produced)}, DLQ ${fmt(value("processor_records_dead_lettered_total "))}, lag ${fmt(value("processor_consumer_lag_records{"))}, in flight ${fmt(value("processor_records_in_flight "))}`;
+  previous = { at: now, consumed, produced };
+  return line;
 }
 
 function alive(pid: number): boolean {
