@@ -3,24 +3,19 @@
  * going on its own, says so in its log, and loses nothing. Restarts the project's local broker (scripts/kafka).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { resolve } from "node:path";
 import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, uniqueName } from "../support/kafka.ts";
+import { localBroker } from "../support/local-broker.ts";
 import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
 import { seedCases } from "../support/seed-data.ts";
 import { verify } from "../support/verify.ts";
 
-const root = resolve(import.meta.dir, "../..");
 const created: string[] = [];
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-function kafkaScript(name: string): void {
-  const run = Bun.spawnSync(["bash", resolve(root, `scripts/kafka/${name}.sh`)], { stdout: "pipe", stderr: "pipe" });
-  if (run.exitCode !== 0) throw new Error(`${name}.sh failed: ${run.stderr.toString()}${run.stdout.toString()}`);
-}
 
 beforeAll(() => buildBinary(), 120_000);
 afterAll(async () => {
-  kafkaScript("start"); // whatever happened, leave a running broker for the other tests
+  localBroker("start"); // whatever happened, leave a running broker for the other tests
   await deleteTopics(created);
 });
 
@@ -37,10 +32,10 @@ test("the broker restarts under a running processor: it reconnects by itself, re
   const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId]);
   expect(await eventually(async () => sum(await endOffsets(output)) + sum(await endOffsets(dlq)) >= before.length, 60_000)).toBe(true);
 
-  kafkaScript("stop");
+  localBroker("stop");
   await Bun.sleep(3_000);
   expect(processor.process.exitCode).toBeNull(); // still running with the broker gone
-  kafkaScript("start");
+  localBroker("start");
   await produce(input, after.map((c) => c.record));
 
   const ends = JSON.stringify(await endOffsets(input));

@@ -5,16 +5,13 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { createTopics, deleteTopics, produce, uniqueName } from "../support/kafka.ts";
+import { localBroker } from "../support/local-broker.ts";
 import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
 import { seedCases } from "../support/seed-data.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const created: string[] = [];
 
-function kafkaScript(name: string): void {
-  const run = Bun.spawnSync(["bash", resolve(root, `scripts/kafka/${name}.sh`)], { stdout: "pipe", stderr: "pipe" });
-  if (run.exitCode !== 0) throw new Error(`${name}.sh failed: ${run.stderr.toString()}${run.stdout.toString()}`);
-}
 
 async function get(port: number, path: string): Promise<{ status: number; body: string }> {
   try {
@@ -32,7 +29,7 @@ function metric(text: string, name: string): number {
 
 beforeAll(() => buildBinary(), 120_000);
 afterAll(async () => {
-  kafkaScript("start");
+  localBroker("start");
   await deleteTopics(created);
 });
 
@@ -67,10 +64,10 @@ test("metrics move as records flow; /healthz and /readyz follow start, a broker 
   expect(await eventually(async () => /processor_consumer_lag_records\{topic="[^"]+",partition="\d"\} 0/.test((await get(port, "/metrics")).body), 30_000)).toBe(true);
 
   // broker outage: not ready while the connection is gone, alive throughout
-  kafkaScript("stop");
+  localBroker("stop");
   expect(await eventually(async () => (await get(port, "/readyz")).body.includes("lost its broker connection"), 30_000, 100)).toBe(true);
   expect((await get(port, "/healthz")).status).toBe(200);
-  kafkaScript("start");
+  localBroker("start");
   await produce(input, seedCases(10, 5, uniqueName("after")).map((c) => c.record));
   expect(await eventually(async () => (await get(port, "/readyz")).status === 200, 60_000, 200)).toBe(true);
 
