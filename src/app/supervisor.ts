@@ -5,6 +5,7 @@
 import type { Config } from "../config/index.ts";
 import type { Handler } from "../handlers/types.ts";
 import type { ClientSettings } from "../kafka/protocol.ts";
+import { clientSecurity } from "../kafka/client-options.ts";
 import { createRing } from "../ring/byte-ring.ts";
 import { checkTopics } from "../kafka/topic-check.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -68,7 +69,8 @@ export class Supervisor implements HealthState {
   }
 
   private get client(): ClientSettings {
-    return { brokers: this.config.brokers, clientId: this.config.clientId, logLevel: this.config.logLevel };
+    const security = clientSecurity(this.config);
+    return { brokers: this.config.brokers, clientId: this.config.clientId, logLevel: this.config.logLevel, ...(security && { security }) };
   }
 
   async start(): Promise<void> {

@@ -164,7 +164,8 @@ function envRaw(s: Setting, env: Readonly<Record<string, string | undefined>>, w
   if (first === undefined) return undefined;
   for (const other of rest) {
     if (other.raw.trim() !== first.raw.trim()) {
-      warnings.push(`${first.name} and ${other.name} are both set and differ; using ${first.name} (${JSON.stringify(first.raw)})`);
+      const shown = s.secret === true ? '' : ` (${JSON.stringify(first.raw)})`;
+      warnings.push(`${first.name} and ${other.name} are both set and differ; using ${first.name}${shown}`);
     }
   }
   return first;
@@ -181,10 +182,41 @@ function describeIssue(issue: z.core.$ZodIssue, sources: ReadonlyMap<SettingKey,
     return `missing required ${where}`;
   }
   let got = '';
-  if (source !== undefined) got = `, got ${JSON.stringify(source.raw)}`;
+  if (s.secret === true) got = ''; // a secret is never echoed
+  else if (source !== undefined) got = `, got ${JSON.stringify(source.raw)}`;
   else if (s.presence.kind === 'default') got = `, got default ${JSON.stringify(s.presence.raw)}`;
   else if (s.presence.kind === 'derived' && issue.input !== undefined) got = `, got derived ${JSON.stringify(issue.input)}`;
   return `invalid ${where}: ${issue.message}${got}`;
+}
+
+/** Every spelling of a secret setting's flag: `--sasl-password`, plus aliases. */
+const SECRET_FLAGS: ReadonlySet<string> = new Set(
+  settingList.filter(([, s]) => s.secret === true).flatMap(([, s]) => [s.flag, ...(s.aliases ?? [])].map(dashed)),
+);
+
+/**
+ * Keeps secrets out of parser errors: `--sasl-password -x1y` becomes `--sasl-password=-x1y` (else the value would be
+ * read as short options and echoed back as unknown ones), and words right after a secret value (an unquoted
+ * password with spaces) are remembered so an "unexpected argument" error does not show them.
+ */
+function guardSecrets(argv: readonly string[]): { args: string[]; hidden: Set<string> } {
+  const args: string[] = [];
+  const hidden = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const value = argv[i + 1];
+    if (SECRET_FLAGS.has(arg) && value !== undefined && !value.startsWith('--')) {
+      args.push(`${arg}=${value}`);
+      i++;
+      for (let j = i + 1; j < argv.length && !(argv[j] ?? '-').startsWith('-'); j++) hidden.add(argv[j] ?? '');
+      continue;
+    }
+    if ([...SECRET_FLAGS].some((flag) => arg.startsWith(`${flag}=`))) {
+      for (let j = i + 1; j < argv.length && !(argv[j] ?? '-').startsWith('-'); j++) hidden.add(argv[j] ?? '');
+    }
+    args.push(arg);
+  }
+  return { args, hidden };
 }
 
 /**
@@ -197,7 +229,8 @@ export function loadConfig(
   version: string,
 ): LoadResult {
   let failure: string | undefined;
-  const parser = buildParser(argv, (message) => {
+  const { args, hidden } = guardSecrets(argv);
+  const parser = buildParser(args, (message) => {
     failure ??= message;
   });
   const parsed: Record<string, unknown> = parser.parseSync();
@@ -223,6 +256,7 @@ export function loadConfig(
   const positionals = Array.isArray(parsed._) ? parsed._.map(String) : [];
   const [firstPositional] = positionals;
   if (firstPositional !== undefined) {
+    if (hidden.has(firstPositional)) return exitError('unexpected argument after the value of a secret option (quote a value with spaces; see --help)');
     return exitError(`unexpected argument ${JSON.stringify(firstPositional)} (only --options are accepted; see --help)`);
   }
   if (failure !== undefined) return exitError(failure);

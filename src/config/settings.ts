@@ -6,6 +6,7 @@
  * Adding a setting = adding one entry to `settings` (plus, if it depends on
  * other settings, a line in `deriveDefaults` / `crossChecks`).
  */
+import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
 import { formatDuration, GiB, KiB } from './parse-values.ts';
 import {
@@ -13,16 +14,20 @@ import {
   brokerList,
   byteSize,
   duration,
+  hostName,
   integer,
   nonEmptyString,
   oneOf,
+  pemFile,
+  secretFile,
+  secretText,
   topic,
   topicList,
   type ValueType,
 } from './value-types.ts';
 
 /** Help groups, in display order. */
-export const GROUPS = ['Kafka', 'Processing', 'Reliability', 'Tuning', 'Logging'] as const;
+export const GROUPS = ['Kafka', 'Security', 'Processing', 'Reliability', 'Tuning', 'Logging'] as const;
 export type SettingGroup = (typeof GROUPS)[number];
 
 interface SettingSpec<T> {
@@ -37,6 +42,8 @@ interface SettingSpec<T> {
   readonly type: ValueType<T>;
   /** Optional warning to emit for the resolved value (e.g. a risky choice). */
   warn?(value: T): string | undefined;
+  /** The raw value is a secret: never shown in errors or warnings. */
+  readonly secret?: boolean;
 }
 
 /** How a setting gets a value when neither flag nor env gives one. */
@@ -158,6 +165,75 @@ export const settings = {
     },
     'classic',
   ),
+
+  // ── Security ─────────────────────────────────────────────────────────────
+  tls: derived(
+    {
+      flag: 'tls',
+      env: ['PROCESSOR_TLS', 'KAFKA_TLS'],
+      group: 'Security',
+      description: 'Connect to the brokers with TLS (the broker certificate is always verified).',
+      type: boolean(),
+    },
+    'true if a --tls-* option is given, else false',
+  ),
+  tlsCaFile: optional({
+    flag: 'tls-ca-file',
+    env: ['PROCESSOR_TLS_CA_FILE', 'KAFKA_TLS_CA_FILE'],
+    group: 'Security',
+    description: 'PEM file with the CA certificate(s) the broker certificate is checked against (default: the built-in public CAs).',
+    type: pemFile('certificate'),
+  }),
+  tlsCertFile: optional({
+    flag: 'tls-cert-file',
+    env: ['PROCESSOR_TLS_CERT_FILE', 'KAFKA_TLS_CERT_FILE'],
+    group: 'Security',
+    description: 'PEM file with the client certificate for mutual TLS (needs --tls-key-file).',
+    type: pemFile('certificate'),
+  }),
+  tlsKeyFile: optional({
+    flag: 'tls-key-file',
+    env: ['PROCESSOR_TLS_KEY_FILE', 'KAFKA_TLS_KEY_FILE'],
+    group: 'Security',
+    description: 'PEM file with the (unencrypted) private key of --tls-cert-file.',
+    type: pemFile('private key'),
+  }),
+  tlsServerName: optional({
+    flag: 'tls-server-name',
+    env: ['PROCESSOR_TLS_SERVER_NAME', 'KAFKA_TLS_SERVER_NAME'],
+    group: 'Security',
+    description: 'Host name sent as SNI and checked against the broker certificate (default: the broker address).',
+    type: hostName(),
+  }),
+  saslMechanism: optional({
+    flag: 'sasl-mechanism',
+    env: ['PROCESSOR_SASL_MECHANISM', 'KAFKA_SASL_MECHANISM'],
+    group: 'Security',
+    description: 'SASL authentication: plain|scram-sha-256|scram-sha-512 (needs --sasl-username and a password).',
+    type: oneOf(['plain', 'scram-sha-256', 'scram-sha-512']),
+  }),
+  saslUsername: optional({
+    flag: 'sasl-username',
+    env: ['PROCESSOR_SASL_USERNAME', 'KAFKA_SASL_USERNAME'],
+    group: 'Security',
+    description: 'SASL user name.',
+    type: nonEmptyString(),
+  }),
+  saslPassword: optional({
+    flag: 'sasl-password',
+    env: ['PROCESSOR_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD'],
+    group: 'Security',
+    description: 'SASL password; prefer the env variable or --sasl-password-file (a flag shows in the process list).',
+    type: secretText(),
+    secret: true,
+  }),
+  saslPasswordFile: optional({
+    flag: 'sasl-password-file',
+    env: ['PROCESSOR_SASL_PASSWORD_FILE', 'KAFKA_SASL_PASSWORD_FILE'],
+    group: 'Security',
+    description: 'File holding the SASL password (trailing newlines dropped), e.g. a mounted secret.',
+    type: secretFile(),
+  }),
 
   // ── Processing ───────────────────────────────────────────────────────────
   workers: withDefault(
@@ -389,6 +465,7 @@ function deriveDefaults(c: Fields) {
     ...c,
     dlqTopic: c.dlqTopic ?? `${c.outputTopic}.dlq`,
     pickUp: c.pickUp ?? Math.max(1, Math.floor(c.workers / 3)),
+    tls: c.tls ?? [c.tlsCaFile, c.tlsCertFile, c.tlsKeyFile, c.tlsServerName].some((v) => v !== undefined),
   };
 }
 
@@ -414,6 +491,50 @@ function crossChecks(c: Resolved, ctx: z.RefinementCtx): void {
   }
   if (c.heartbeatIntervalMs >= c.sessionTimeoutMs) {
     issue('heartbeatIntervalMs', `must be less than --session-timeout (${formatDuration(c.sessionTimeoutMs)})`, c.heartbeatIntervalMs);
+  }
+  securityChecks(c, issue);
+}
+
+/** TLS files that belong together, and SASL settings that need each other. Messages never include a secret. */
+function securityChecks(c: Resolved, issue: (key: SettingKey, message: string, input: unknown) => void): void {
+  const tlsOptions = (['tlsCaFile', 'tlsCertFile', 'tlsKeyFile', 'tlsServerName'] as const).filter((key) => c[key] !== undefined);
+  const [firstTlsOption] = tlsOptions;
+  if (!c.tls && firstTlsOption !== undefined) {
+    issue('tls', `is false, but --${settings[firstTlsOption].flag} needs TLS`, c.tls);
+  }
+  if (c.tlsCertFile !== undefined && c.tlsKeyFile === undefined) issue('tlsCertFile', 'needs --tls-key-file too', c.tlsCertFile.path);
+  if (c.tlsKeyFile !== undefined && c.tlsCertFile === undefined) issue('tlsKeyFile', 'needs --tls-cert-file too', c.tlsKeyFile.path);
+  if (c.tlsCaFile !== undefined) {
+    const problem = secureContextProblem({ ca: c.tlsCaFile.contents });
+    if (problem !== null) issue('tlsCaFile', `is not a usable CA file (${problem})`, c.tlsCaFile.path);
+  }
+  if (c.tlsCertFile !== undefined && c.tlsKeyFile !== undefined) {
+    const problem = secureContextProblem({ cert: c.tlsCertFile.contents, key: c.tlsKeyFile.contents.reveal() });
+    if (problem !== null) issue('tlsKeyFile', `does not fit --tls-cert-file (${problem})`, c.tlsKeyFile.path);
+  }
+
+  const hasPassword = c.saslPassword !== undefined || c.saslPasswordFile !== undefined;
+  if (c.saslPassword !== undefined && c.saslPasswordFile !== undefined) {
+    issue('saslPasswordFile', 'give either --sasl-password or --sasl-password-file, not both', c.saslPasswordFile.path);
+  }
+  if (c.saslMechanism === undefined) {
+    const stray = (['saslUsername', 'saslPassword', 'saslPasswordFile'] as const).find((key) => c[key] !== undefined);
+    if (stray !== undefined) issue(stray, 'needs --sasl-mechanism (plain|scram-sha-256|scram-sha-512)', undefined);
+  } else if (c.saslUsername === undefined) {
+    issue('saslMechanism', 'needs --sasl-username', c.saslMechanism);
+  } else if (!hasPassword) {
+    issue('saslMechanism', 'needs a password: --sasl-password or --sasl-password-file', c.saslMechanism);
+  }
+}
+
+/** Whether node:tls accepts the PEM material (bad base64, key not matching the certificate, ...). */
+function secureContextProblem(options: { ca?: string; cert?: string; key?: string }): string | null {
+  try {
+    createSecureContext(options);
+    return null;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? code : 'rejected by TLS';
   }
 }
 

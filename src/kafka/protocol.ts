@@ -6,6 +6,30 @@ export interface ClientSettings {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly logLevel: LogLevel;
+  /** TLS and SASL; absent = plaintext without authentication. */
+  readonly security?: ClientSecurity;
+}
+
+/**
+ * Connection security as plain data (it is structured-cloned to the Workers): PEM CONTENTS, not paths, read once
+ * by the main thread. Holds secrets (password, private key): never log it.
+ */
+export interface ClientSecurity {
+  /** Present = TLS; the broker certificate is always verified. */
+  readonly tls?: {
+    /** PEM CA certificate(s); absent = the runtime's built-in CAs. */
+    readonly ca?: string;
+    /** PEM client certificate and its private key, for mutual TLS. */
+    readonly cert?: string;
+    readonly key?: string;
+    /** SNI and certificate host name check; absent = the broker address. */
+    readonly serverName?: string;
+  };
+  readonly sasl?: {
+    readonly mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512";
+    readonly username: string;
+    readonly password: string;
+  };
 }
 
 export interface ConsumerSettings extends ClientSettings {

@@ -1,4 +1,8 @@
-import { afterEach, beforeEach, describe, expect, spyOn, test } from 'bun:test';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, spyOn, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { baseClientOptions, clientSecurity } from '../../src/kafka/client-options.ts';
 import {
   type Config,
   GiB,
@@ -16,6 +20,7 @@ import {
   settingKeys,
   settings,
 } from '../../src/config/index.ts';
+import type { FileValue, Secret } from '../../src/config/value-types.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -91,6 +96,15 @@ describe('defaults', () => {
         heartbeatIntervalMs: 3_000,
         logLevel: 'info',
         metricsPort: 0,
+        tls: false,
+        tlsCaFile: undefined,
+        tlsCertFile: undefined,
+        tlsKeyFile: undefined,
+        tlsServerName: undefined,
+        saslMechanism: undefined,
+        saslUsername: undefined,
+        saslPassword: undefined,
+        saslPasswordFile: undefined,
       },
     });
   });
@@ -125,11 +139,20 @@ describe('defaults', () => {
       heartbeatIntervalMs: number;
       logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
       metricsPort: number;
+      tls: boolean;
+      tlsCaFile: FileValue<string> | undefined;
+      tlsCertFile: FileValue<string> | undefined;
+      tlsKeyFile: FileValue<Secret> | undefined;
+      tlsServerName: string | undefined;
+      saslMechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' | undefined;
+      saslUsername: string | undefined;
+      saslPassword: Secret | undefined;
+      saslPasswordFile: FileValue<Secret> | undefined;
     };
     type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
     type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
     const same: Same<Config, Expected> = true;
-    const onlyHandlerMayBeUndefined: Same<OptionalKeys<Config>, 'handler'> = true;
+    const onlyHandlerMayBeUndefined: Same<OptionalKeys<Config>, 'handler' | SecurityKeys> = true;
     expect(same && onlyHandlerMayBeUndefined).toBe(true);
   });
 
@@ -700,5 +723,286 @@ describe('value parsers', () => {
     expect(parseBroker('[::1]:9093')).toBe('[::1]:9093');
     expect(parseBroker('[::1]')).toBe('[::1]:9092');
     for (const bad of ['', ':9092', 'host:', 'host:0', 'host:65536', '::1', 'a b', 'PLAINTEXT://h:1']) expect(parseBroker(bad)).toBeUndefined();
+  });
+});
+
+// ── Security settings (TLS, SASL) ──────────────────────────────────────────────────────────────────
+
+/** The security settings that stay undefined unless given (tls itself always resolves to a boolean). */
+type SecurityKeys = 'tlsCaFile' | 'tlsCertFile' | 'tlsKeyFile' | 'tlsServerName' | 'saslMechanism' | 'saslUsername' | 'saslPassword' | 'saslPasswordFile';
+
+describe('security settings', () => {
+  const PASSWORD = 'hunter2-Pw-9f1c';
+  let dir = '';
+  const f = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => {
+    const run = Bun.spawnSync(['openssl', ...args], { cwd: dir, stdout: 'pipe', stderr: 'pipe' });
+    if (run.exitCode !== 0) throw new Error(`openssl ${args.join(' ')}: ${run.stderr.toString()}`);
+  };
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'processor-config-tls-'));
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+    openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=test-ca', '-days', '2');
+    openssl('req', '-x509', ...ec, '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-subj', '/CN=other-ca', '-days', '2');
+    openssl('req', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=client');
+    openssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.pem', '-days', '2');
+    openssl('pkey', '-in', 'client.key', '-out', 'client-encrypted.key', '-aes256', '-passout', 'pass:x');
+    writeFileSync(f('password.txt'), `${PASSWORD}\n`);
+    writeFileSync(f('password-crlf.txt'), ` ${PASSWORD} \r\n`);
+    writeFileSync(f('empty.txt'), '\n');
+    writeFileSync(f('not-pem.txt'), 'hello\n');
+    writeFileSync(f('garbage-cert.pem'), '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n');
+    mkdirSync(f('a-directory'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs `fails` and checks the password appears nowhere in the line. */
+  function failsQuietly(argv: readonly string[], env: Env = {}): string {
+    const line = fails(argv, env);
+    expect(line).not.toContain(PASSWORD);
+    return line;
+  }
+
+  test('nothing given: plaintext, no SASL, no ClientSettings.security', () => {
+    const c = cfg(REQ);
+    expect(c.tls).toBe(false);
+    for (const key of ['tlsCaFile', 'tlsCertFile', 'tlsKeyFile', 'tlsServerName', 'saslMechanism', 'saslUsername', 'saslPassword', 'saslPasswordFile'] as const) {
+      expect(c[key]).toBeUndefined();
+    }
+    expect(clientSecurity(c)).toBeUndefined();
+    const options = baseClientOptions({ brokers: ['a:1'], clientId: 'x', logLevel: 'info' }, 'admin');
+    expect('tls' in options).toBe(false);
+    expect('sasl' in options).toBe(false);
+  });
+
+  test('--tls: bare flag, --no-tls, PROCESSOR_TLS > KAFKA_TLS, flag > env', () => {
+    expect(cfg([...REQ, '--tls']).tls).toBe(true);
+    expect(cfg([...REQ, '--tls=false']).tls).toBe(false);
+    expect(cfg(REQ, { PROCESSOR_TLS: 'yes' }).tls).toBe(true);
+    expect(cfg(REQ, { KAFKA_TLS: '1' }).tls).toBe(true);
+    expect(cfg(REQ, { PROCESSOR_TLS: 'false', KAFKA_TLS: 'true' }).tls).toBe(false);
+    expect(cfg([...REQ, '--no-tls'], { PROCESSOR_TLS: 'true' }).tls).toBe(false);
+    expect(clientSecurity(cfg([...REQ, '--tls']))).toEqual({ tls: {} });
+  });
+
+  test('any --tls-* option implies --tls; an explicit --no-tls with one is an error naming --tls', () => {
+    expect(cfg([...REQ, '--tls-ca-file', f('ca.pem')]).tls).toBe(true);
+    expect(cfg([...REQ, '--tls-server-name', 'kafka.example.com']).tls).toBe(true);
+    expect(cfg(REQ, { KAFKA_TLS_CA_FILE: f('ca.pem') }).tls).toBe(true);
+    const line = failsNaming([...REQ, '--no-tls', '--tls-ca-file', f('ca.pem')], {}, '--tls', 'PROCESSOR_TLS');
+    expect(line).toContain('--tls-ca-file');
+    failsNaming([...REQ, '--tls-ca-file', f('ca.pem')], { KAFKA_TLS: 'no' }, '--tls', 'KAFKA_TLS');
+  });
+
+  test('PEM files are read at load time; ClientSettings.security carries their contents, not the paths', () => {
+    const c = cfg([...REQ, '--tls-ca-file', f('ca.pem'), '--tls-cert-file', f('client.pem'), '--tls-key-file', f('client.key'), '--tls-server-name', 'Kafka.Example.com.']);
+    expect(c.tlsCaFile).toEqual({ path: f('ca.pem'), contents: readFileSync(f('ca.pem'), 'utf8') });
+    expect(c.tlsCertFile?.contents).toBe(readFileSync(f('client.pem'), 'utf8'));
+    expect(c.tlsKeyFile?.path).toBe(f('client.key'));
+    expect(c.tlsKeyFile?.contents.reveal()).toBe(readFileSync(f('client.key'), 'utf8'));
+    expect(c.tlsServerName).toBe('Kafka.Example.com');
+    const security = clientSecurity(c);
+    expect(security).toEqual({
+      tls: {
+        ca: readFileSync(f('ca.pem'), 'utf8'),
+        cert: readFileSync(f('client.pem'), 'utf8'),
+        key: readFileSync(f('client.key'), 'utf8'),
+        serverName: 'Kafka.Example.com',
+      },
+    });
+    expect(JSON.stringify(security)).not.toContain(dir); // no paths: Workers never read files
+    expect(structuredClone(security)).toEqual(security); // travels to the Workers as is
+    const options = baseClientOptions({ brokers: ['a:1'], clientId: 'x', logLevel: 'info', ...(security && { security }) }, 'admin');
+    expect(options.tls).toEqual({ rejectUnauthorized: true, ca: security?.tls?.ca, cert: security?.tls?.cert, key: security?.tls?.key, servername: 'Kafka.Example.com' });
+  });
+
+  test('TLS file settings from env; the flag beats the env', () => {
+    const env = { ...REQ_ENV, PROCESSOR_TLS_CA_FILE: f('other-ca.pem'), PROCESSOR_TLS_CERT_FILE: f('client.pem'), PROCESSOR_TLS_KEY_FILE: f('client.key') };
+    expect(cfg([], env).tlsCaFile?.path).toBe(f('other-ca.pem'));
+    expect(cfg(['--tls-ca-file', f('ca.pem')], env).tlsCaFile?.path).toBe(f('ca.pem'));
+    expect(cfg([], env).tlsKeyFile?.path).toBe(f('client.key'));
+    expect(cfg([], { ...REQ_ENV, KAFKA_TLS_SERVER_NAME: 'b.example', PROCESSOR_TLS_SERVER_NAME: 'a.example' }).tlsServerName).toBe('a.example');
+  });
+
+  test('bad TLS files: exit 2 naming the flag and env, one line', () => {
+    for (const [flag, envName] of [
+      ['--tls-ca-file', 'PROCESSOR_TLS_CA_FILE'],
+      ['--tls-cert-file', 'PROCESSOR_TLS_CERT_FILE'],
+      ['--tls-key-file', 'PROCESSOR_TLS_KEY_FILE'],
+    ] as const) {
+      expect(failsNaming([...REQ, flag, f('missing.pem')], {}, flag, envName)).toContain('no such file');
+      expect(failsNaming(REQ, { [envName]: f('missing.pem') }, flag, envName)).toContain('no such file');
+      expect(failsNaming([...REQ, flag, f('a-directory')], {}, flag, envName)).toContain('directory');
+      expect(failsNaming([...REQ, flag, f('not-pem.txt')], {}, flag, envName)).toContain('expected a PEM file');
+    }
+    expect(failsNaming([...REQ, '--tls-ca-file', f('client.key')], {}, '--tls-ca-file', 'PROCESSOR_TLS_CA_FILE')).toContain('certificate');
+    expect(failsNaming([...REQ, '--tls-ca-file', f('garbage-cert.pem')], {}, '--tls-ca-file', 'PROCESSOR_TLS_CA_FILE')).toContain('not a usable CA file');
+    expect(failsNaming([...REQ, '--tls-key-file', f('client.pem'), '--tls-cert-file', f('client.pem')], {}, '--tls-key-file', 'PROCESSOR_TLS_KEY_FILE')).toContain('private key');
+    const encrypted = failsNaming([...REQ, '--tls-cert-file', f('client.pem'), '--tls-key-file', f('client-encrypted.key')], {}, '--tls-key-file', 'PROCESSOR_TLS_KEY_FILE');
+    expect(encrypted).toContain('encrypted private keys are not supported');
+  });
+
+  test('a path that cannot be read as a file is an error (a directory: unreadable even for root)', () => {
+    mkdirSync(f('a-directory.pem'), { recursive: true });
+    expect(failsNaming([...REQ, '--tls-ca-file', f('a-directory.pem')], {}, '--tls-ca-file', 'PROCESSOR_TLS_CA_FILE')).toMatch(/not readable|not a file|directory/);
+  });
+
+  test('client certificate and key go together and must match; key material never appears in the error', () => {
+    expect(failsNaming([...REQ, '--tls-cert-file', f('client.pem')], {}, '--tls-cert-file', 'PROCESSOR_TLS_CERT_FILE')).toContain('--tls-key-file');
+    expect(failsNaming([...REQ, '--tls-key-file', f('client.key')], {}, '--tls-key-file', 'PROCESSOR_TLS_KEY_FILE')).toContain('--tls-cert-file');
+    const mismatch = failsNaming([...REQ, '--tls-cert-file', f('client.pem'), '--tls-key-file', f('other-ca.key')], {}, '--tls-key-file', 'PROCESSOR_TLS_KEY_FILE');
+    expect(mismatch).toContain('does not fit --tls-cert-file');
+    const keyBody = readFileSync(f('other-ca.key'), 'utf8').split('\n')[1] ?? '';
+    expect(keyBody.length).toBeGreaterThan(10);
+    expect(mismatch).not.toContain(keyBody);
+  });
+
+  test('--tls-server-name must be a DNS name', () => {
+    failsNaming([...REQ, '--tls-server-name', '127.0.0.1'], {}, '--tls-server-name', 'PROCESSOR_TLS_SERVER_NAME');
+    failsNaming([...REQ, '--tls-server-name', 'a b'], {}, '--tls-server-name', 'PROCESSOR_TLS_SERVER_NAME');
+    failsNaming(REQ, { KAFKA_TLS_SERVER_NAME: '-bad-.example' }, '--tls-server-name', 'KAFKA_TLS_SERVER_NAME');
+  });
+
+  test('SASL mechanisms, case-insensitive, mapped to the client names', () => {
+    for (const [given, client] of [
+      ['plain', 'PLAIN'],
+      ['SCRAM-SHA-256', 'SCRAM-SHA-256'],
+      ['scram-sha-512', 'SCRAM-SHA-512'],
+    ] as const) {
+      const c = cfg([...REQ, '--sasl-mechanism', given, '--sasl-username', 'u', '--sasl-password', PASSWORD]);
+      expect(clientSecurity(c)).toEqual({ sasl: { mechanism: client, username: 'u', password: PASSWORD } });
+    }
+    const both = clientSecurity(cfg([...REQ, '--tls', '--sasl-mechanism', 'plain', '--sasl-username', 'u', '--sasl-password', PASSWORD]));
+    expect(both).toEqual({ tls: {}, sasl: { mechanism: 'PLAIN', username: 'u', password: PASSWORD } });
+    expect(baseClientOptions({ brokers: ['a:1'], clientId: 'x', logLevel: 'info', ...(both && { security: both }) }, 'p').sasl).toEqual({
+      mechanism: 'PLAIN',
+      username: 'u',
+      password: PASSWORD,
+    });
+    failsNaming([...REQ, '--sasl-mechanism', 'gssapi', '--sasl-username', 'u', '--sasl-password', PASSWORD], {}, '--sasl-mechanism', 'PROCESSOR_SASL_MECHANISM');
+  });
+
+  test('SASL settings from env: PROCESSOR_* > KAFKA_*, flag > env', () => {
+    const env = {
+      ...REQ_ENV,
+      KAFKA_SASL_MECHANISM: 'scram-sha-256',
+      KAFKA_SASL_USERNAME: 'env-user',
+      KAFKA_SASL_PASSWORD: 'kafka-env-password',
+      PROCESSOR_SASL_PASSWORD: PASSWORD,
+    };
+    const fromEnv = run([], env);
+    expect(fromEnv.config.saslMechanism).toBe('scram-sha-256');
+    expect(fromEnv.config.saslUsername).toBe('env-user');
+    expect(fromEnv.config.saslPassword?.reveal()).toBe(PASSWORD);
+    // both password variables set and different: a warning that names them but shows neither value
+    const warning = fromEnv.warnings.join(' ');
+    expect(warning).toContain('PROCESSOR_SASL_PASSWORD');
+    expect(warning).toContain('KAFKA_SASL_PASSWORD');
+    expect(warning).not.toContain(PASSWORD);
+    expect(warning).not.toContain('kafka-env-password');
+    expect(cfg([], { ...env, PROCESSOR_SASL_PASSWORD: undefined }).saslPassword?.reveal()).toBe('kafka-env-password');
+    const fromFlag = cfg(['--sasl-mechanism', 'plain', '--sasl-username', 'flag-user', '--sasl-password', 'flag-password'], env);
+    expect([fromFlag.saslMechanism, fromFlag.saslUsername, fromFlag.saslPassword?.reveal()]).toEqual(['plain', 'flag-user', 'flag-password']);
+  });
+
+  test('a password starting with "-" is taken as the value', () => {
+    const c = cfg([...REQ, '--sasl-mechanism', 'plain', '--sasl-username', 'u', '--sasl-password', `-h${PASSWORD}`]);
+    expect(c.saslPassword?.reveal()).toBe(`-h${PASSWORD}`);
+    expect(cfg([...REQ, '--sasl-mechanism', 'plain', '--sasl-username', 'u', `--sasl-password=-w${PASSWORD}`]).saslPassword?.reveal()).toBe(`-w${PASSWORD}`);
+  });
+
+  test('the password is taken exactly as given and is hidden when printed', () => {
+    const c = cfg([...REQ, '--sasl-mechanism', 'plain', '--sasl-username', 'u', `--sasl-password=  ${PASSWORD} `]);
+    expect(c.saslPassword?.reveal()).toBe(`  ${PASSWORD} `);
+    expect(String(c.saslPassword)).toBe('<hidden>');
+    expect(JSON.stringify(c)).not.toContain(PASSWORD);
+    expect(Bun.inspect(c)).not.toContain(PASSWORD);
+    const withKey = cfg([...REQ, '--tls-cert-file', f('client.pem'), '--tls-key-file', f('client.key')]);
+    const keyBody = readFileSync(f('client.key'), 'utf8').split('\n')[1] ?? '';
+    expect(JSON.stringify(withKey)).not.toContain(keyBody);
+    expect(Bun.inspect(withKey)).not.toContain(keyBody);
+  });
+
+  test('--sasl-password-file: read at load time, trailing newlines dropped, the rest kept', () => {
+    const base = [...REQ, '--sasl-mechanism', 'scram-sha-512', '--sasl-username', 'u'];
+    const c = cfg([...base, '--sasl-password-file', f('password.txt')]);
+    expect(c.saslPassword).toBeUndefined();
+    expect(c.saslPasswordFile?.path).toBe(f('password.txt'));
+    expect(c.saslPasswordFile?.contents.reveal()).toBe(PASSWORD);
+    expect(clientSecurity(c)?.sasl).toEqual({ mechanism: 'SCRAM-SHA-512', username: 'u', password: PASSWORD });
+    expect(cfg([...base, '--sasl-password-file', f('password-crlf.txt')]).saslPasswordFile?.contents.reveal()).toBe(` ${PASSWORD} `);
+    expect(cfg(base, { PROCESSOR_SASL_PASSWORD_FILE: f('password.txt') }).saslPasswordFile?.path).toBe(f('password.txt'));
+    expect(cfg(base, { KAFKA_SASL_PASSWORD_FILE: f('password.txt') }).saslPasswordFile?.path).toBe(f('password.txt'));
+    expect(cfg([...base, '--sasl-password-file', f('password-crlf.txt')], { KAFKA_SASL_PASSWORD_FILE: f('password.txt') }).saslPasswordFile?.path).toBe(
+      f('password-crlf.txt'),
+    );
+    expect(JSON.stringify(c)).not.toContain(PASSWORD);
+  });
+
+  test('--sasl-password-file errors name the flag and never show the contents', () => {
+    const base = [...REQ, '--sasl-mechanism', 'plain', '--sasl-username', 'u'];
+    expect(failsNaming([...base, '--sasl-password-file', f('nope.txt')], {}, '--sasl-password-file', 'PROCESSOR_SASL_PASSWORD_FILE')).toContain('no such file');
+    expect(failsNaming(base, { KAFKA_SASL_PASSWORD_FILE: f('empty.txt') }, '--sasl-password-file', 'KAFKA_SASL_PASSWORD_FILE')).toContain('empty');
+    expect(failsNaming([...base, '--sasl-password-file', f('a-directory')], {}, '--sasl-password-file', 'PROCESSOR_SASL_PASSWORD_FILE')).toContain('directory');
+    const both = failsQuietly([...base, '--sasl-password-file', f('password.txt'), '--sasl-password', PASSWORD]);
+    expect(both).toContain('not both');
+    failsQuietly([...base, '--sasl-password-file', f('password.txt')], { PROCESSOR_SASL_PASSWORD: PASSWORD });
+  });
+
+  test('SASL settings that need each other: exit 2 naming the setting', () => {
+    expect(failsNaming([...REQ, '--sasl-mechanism', 'plain'], {}, '--sasl-mechanism', 'PROCESSOR_SASL_MECHANISM')).toContain('--sasl-username');
+    expect(failsNaming([...REQ, '--sasl-mechanism', 'plain', '--sasl-username', 'u'], {}, '--sasl-mechanism', 'PROCESSOR_SASL_MECHANISM')).toContain('password');
+    expect(failsNaming(REQ, { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: PASSWORD }, '--sasl-mechanism', 'KAFKA_SASL_MECHANISM')).not.toContain(PASSWORD);
+    expect(failsNaming([...REQ, '--sasl-username', 'u'], {}, '--sasl-username', 'PROCESSOR_SASL_USERNAME')).toContain('--sasl-mechanism');
+    expect(failsNaming([...REQ, '--sasl-password', PASSWORD], {}, '--sasl-password', 'PROCESSOR_SASL_PASSWORD')).not.toContain(PASSWORD);
+    expect(failsNaming(REQ, { KAFKA_SASL_PASSWORD: PASSWORD }, '--sasl-password', 'KAFKA_SASL_PASSWORD')).not.toContain(PASSWORD);
+    failsNaming([...REQ, '--sasl-password-file', f('password.txt')], {}, '--sasl-password-file', 'PROCESSOR_SASL_PASSWORD_FILE');
+  });
+
+  test('no error ever contains the password, whatever else is wrong', () => {
+    const sasl = ['--sasl-mechanism', 'scram-sha-256', '--sasl-username', 'u'];
+    const cases: { argv: string[]; env?: Env }[] = [
+      { argv: [...REQ, '--sasl-password', PASSWORD] },
+      { argv: [...REQ, `--sasl-password=${PASSWORD}`, '--workers', 'x'] },
+      { argv: [...REQ, ...sasl, '--sasl-password', PASSWORD, '--sasl-mechanism', 'kerberos'] },
+      { argv: [...REQ, ...sasl, '--sasl-password', PASSWORD, '--sasl-passwrd', PASSWORD] },
+      { argv: [...REQ, ...sasl, '--sasl-password', `-${PASSWORD}`, '--bogus'] },
+      { argv: [...REQ, ...sasl, '--sasl-password', `-${PASSWORD}`, '--tls-ca-file', '/nonexistent'] },
+      { argv: [...REQ, ...sasl, '--sasl-password', ''] },
+      { argv: [...sasl, '--sasl-password', PASSWORD] }, // required settings missing
+      { argv: [...REQ, ...sasl, '--no-sasl-password'] },
+      { argv: [...REQ, ...sasl, '--tls-ca-file', f('nope.pem')], env: { PROCESSOR_SASL_PASSWORD: PASSWORD, KAFKA_SASL_PASSWORD: 'x' } },
+      { argv: REQ.slice(), env: { KAFKA_SASL_PASSWORD: PASSWORD } },
+      { argv: [...REQ, ...sasl, '--sasl-password', 'first-half', PASSWORD] }, // an unquoted password with a space
+      { argv: [...REQ, ...sasl, '--sasl-password=first-half', PASSWORD, '--workers', '2'] },
+      { argv: [...REQ, ...sasl, '--sasl-password', `-x${PASSWORD}`, '--workers', 'y'] }, // read as the value, not as short options
+    ];
+    for (const c of cases) {
+      const result = load(c.argv, c.env ?? {});
+      expect(result.kind).toBe('exit');
+      if (result.kind !== 'exit') continue;
+      expect(result.code).toBe(2);
+      expect(result.output).not.toContain(PASSWORD);
+    }
+  });
+
+  test('--help: a Security group listing every new flag and env name; no default shown for the password', () => {
+    const result = load(['--help']);
+    if (result.kind !== 'exit') throw new Error('expected help');
+    const help = result.output;
+    expect(help).toContain('Security:');
+    expect(help.indexOf('Kafka:')).toBeLessThan(help.indexOf('Security:'));
+    expect(help.indexOf('Security:')).toBeLessThan(help.indexOf('Processing:'));
+    for (const name of ['--tls-ca-file', '--tls-cert-file', '--tls-key-file', '--tls-server-name', '--sasl-mechanism', '--sasl-username', '--sasl-password', '--sasl-password-file']) {
+      expect(help).toContain(name);
+    }
+    expect(help).toContain('[env: PROCESSOR_SASL_PASSWORD, KAFKA_SASL_PASSWORD]');
+    expect(help.replace(/\s+/g, ' ')).toContain('[env: PROCESSOR_TLS, KAFKA_TLS] [default: true if a --tls-* option is given, else false]');
+    const passwordEntry = help.slice(help.indexOf('--sasl-password '), help.indexOf('--sasl-password-file'));
+    expect(passwordEntry).not.toContain('[default');
+    // help is the same whatever secrets the environment holds
+    const withSecrets = load(['--help'], { PROCESSOR_SASL_PASSWORD: PASSWORD, KAFKA_SASL_PASSWORD: PASSWORD });
+    expect(withSecrets).toEqual(result);
   });
 });
