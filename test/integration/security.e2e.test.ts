@@ -14,7 +14,8 @@ import { BINARY, buildBinary, eventually, startProcessor, type RunningProcessor 
 import { seedCases } from "../support/seed-data.ts";
 
 const root = resolve(import.meta.dir, "../..");
-const RUN_DIR = resolve(root, ".cache/kafka/run/secure");
+// Where scripts/kafka keeps the secure broker (KAFKA_CACHE_DIR moves it, as in scripts/kafka/env.sh).
+const RUN_DIR = resolve(process.env.KAFKA_CACHE_DIR ?? resolve(root, ".cache/kafka"), "run/secure");
 const ADMIN_BROKERS = ["127.0.0.1:29092"]; // PLAINTEXT, no auth: setup and checks only
 const SASL_SSL = "127.0.0.1:29093";
 const MTLS = "127.0.0.1:29094";
