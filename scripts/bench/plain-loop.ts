@@ -20,15 +20,13 @@ import {
   MessagesStreamFallbackModes,
   MessagesStreamModes,
   Producer,
-  type Message,
   type MessageToProduce,
 } from "@platformatic/kafka";
 import { parseArgs } from "node:util";
 import { deadLetter } from "../../src/app/dead-letter.ts";
 import { seedRule } from "../../src/handlers/seed-rule.ts";
 import { isPermanent, type Bytes, type HandlerResult, type HeaderValue, type InputRecord, type OutputRecord } from "../../src/handlers/types.ts";
-
-type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+import { messageFields, type RawMessage } from "../../src/kafka/message-fields.ts";
 type OutMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
 const startedAt = performance.now();
@@ -118,16 +116,7 @@ let outputs = 0;
 let deadLetters = 0;
 
 function toInputRecord(message: RawMessage): InputRecord {
-  return {
-    topic: message.topic,
-    partition: message.partition,
-    offset: Number(message.offset),
-    timestamp: Number(message.timestamp),
-    key: message.key ?? null,
-    value: message.value ?? null,
-    headers: message.headerEntries.map(([name, value]) => [name.toString("utf8"), value ?? new Uint8Array(0)] as const),
-    attempt: 1,
-  };
+  return { ...messageFields(message), attempt: 1 };
 }
 
 function appendResult(result: HandlerResult, record: InputRecord, message: RawMessage, into: OutMessage[]): void {

@@ -5,17 +5,17 @@
  * Backpressure: the loop awaits ring space before pulling the next record, and the client's stream stops
  * fetching while it is not being read.
  */
-import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type Message, type MessagesStream } from "@platformatic/kafka";
+import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type MessagesStream } from "@platformatic/kafka";
 import { RingWriter, type RingBuffers } from "../ring/byte-ring.ts";
 import { RecordEncoder } from "../ring/record-codec.ts";
 import { partitionKey } from "../offsets/offset-tracker.ts";
 import type { Logger } from "../observability/logger.ts";
 import { baseClientOptions } from "./client-options.ts";
 import { reportBrokerConnections } from "./connection-events.ts";
+import { messageFields, type RawMessage } from "./message-fields.ts";
 import { backoffMs, describeError, fatalReason, sleep } from "./errors.ts";
 import { ASSIGNMENT_FRAME, type AssignmentChange, type CommitOffset, type ConsumerSettings, type FromConsumer } from "./protocol.ts";
 
-type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 type Assignments = ReadonlyArray<{ topic: string; partitions: readonly number[] }>;
 
 const PUBLISH_EVERY = 256;
@@ -186,16 +186,7 @@ export class ConsumerLoop {
     for await (const message of stream as AsyncIterable<RawMessage>) {
       if (this.pendingControl.length > 0) await this.writeControlFrames();
       if (!this.isCurrent(message)) continue;
-      const frame = this.encoder.encode({
-        ref: this.epoch,
-        topic: message.topic,
-        partition: message.partition,
-        offset: Number(message.offset),
-        timestamp: Number(message.timestamp),
-        key: message.key ?? null,
-        value: message.value ?? null,
-        headers: message.headerEntries.map(([name, value]) => [name.toString("utf8"), value ?? new Uint8Array(0)] as const),
-      });
+      const frame = this.encoder.encode({ ref: this.epoch, ...messageFields(message) });
       if (!this.writer.tryWrite(frame)) await this.writer.write(frame.slice());
       if (++sincePublish >= PUBLISH_EVERY || stream.readableLength === 0) {
         this.writer.publish();
