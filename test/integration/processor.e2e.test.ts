@@ -57,4 +57,40 @@ describe("compiled binary, default handler", () => {
     expect(sample.headers["x-processor-attempts"]).toBe("1");
     expect(sample.headers["x-processor-error-kind"]).toBe("permanent");
   }, 300_000);
+
+  test("KIP-848 group protocol with two consumers: every record once, commits to the end", async () => {
+    const { input, output, dlq } = topicSet("kip848");
+    await createTopics([input, output, dlq], 6);
+    const cases = seedCases(20_000, 200, uniqueName("run"));
+    await produce(input, cases.map((c) => c.record), 5000);
+    const groupId = uniqueName("g");
+    const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId, "--group-protocol", "consumer", "--consumers", "2"]);
+    const inputEnds = await endOffsets(input);
+    const done = await eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === JSON.stringify(inputEnds), 90_000);
+    if (!done) console.error(processor.log().slice(-3000));
+    expect(done).toBe(true);
+    processor.process.kill("SIGTERM");
+    expect(await processor.exited()).toBe(0);
+    const verdict = await verify(cases, output, dlq);
+    console.log(`KIP-848: lost ${verdict.lost.length}, duplicates ${verdict.duplicates}`);
+    expect(verdict.lost).toEqual([]);
+    expect(verdict.misplaced).toEqual([]);
+  }, 180_000);
+
+  test("KAFKA_AUTO_OFFSET_STORE=true keeps the seed's meaning with a warning, and still processes everything", async () => {
+    const { input, output, dlq } = topicSet("autostore");
+    await createTopics([input, output, dlq], 2);
+    const cases = seedCases(2_000, 50, uniqueName("run"));
+    await produce(input, cases.map((c) => c.record));
+    const groupId = uniqueName("g");
+    const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId], { KAFKA_AUTO_OFFSET_STORE: "true" });
+    const inputEnds = await endOffsets(input);
+    expect(await eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === JSON.stringify(inputEnds), 60_000)).toBe(true);
+    expect(await eventually(async () => sum(await endOffsets(output)) + sum(await endOffsets(dlq)) >= cases.length, 60_000)).toBe(true);
+    processor.process.kill("SIGTERM");
+    expect(await processor.exited()).toBe(0);
+    const warning = processor.log().split("\n").find((line) => line.includes('"level":"warn"') && /crash/i.test(line));
+    expect(warning).toBeDefined();
+    expect((await verify(cases, output, dlq)).lost).toEqual([]);
+  }, 120_000);
 });
