@@ -75,6 +75,29 @@ test("key ordering with a slow async handler: per-key order kept, far faster tha
   expect(spanMs).toBeLessThan(partitionBoundMs / 4);
 }, 180_000);
 
+test("partition ordering: each input partition is processed and produced strictly in offset order", async () => {
+  const t = await topics("porder", 3);
+  await produce(t.input, Array.from({ length: 3000 }, (_, i) => ({ key: `k${i % 97}`, value: `${i}` })));
+  const groupId = uniqueName("g");
+  const processor = startProcessor([
+    "--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId,
+    "--handler", resolve(root, "test/fixtures/partition-tag-handler.ts"), "--ordering", "partition", "--workers", "64",
+  ]);
+  expect(await waitCommittedToEnd(groupId, t.input)).toBe(true);
+  expect(await stop(processor)).toBe(0);
+  const outputs = await readAll(t.output);
+  expect(outputs).toHaveLength(3000);
+  const lastBySource = new Map<string, number>();
+  let violations = 0;
+  for (const record of outputs.sort((a, b) => a.partition - b.partition || a.offset - b.offset)) {
+    const sourceOffset = Number(record.value);
+    if (sourceOffset <= (lastBySource.get(record.key!) ?? -1)) violations++;
+    lastBySource.set(record.key!, sourceOffset);
+  }
+  expect(lastBySource.size).toBe(3);
+  expect(violations).toBe(0);
+}, 120_000);
+
 test("SIGKILL mid-stream, then restart: nothing lost, duplicates counted", async () => {
   const t = await topics("kill", 6);
   const cases = seedCases(60_000, 500, uniqueName("run"));
