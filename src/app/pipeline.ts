@@ -95,6 +95,7 @@ export class Pipeline {
   private lastBatch: Uint8Array | null = null;
   private lastView: DataView | null = null;
   private readonly drains: Array<Promise<void>> = [];
+  private readonly detached = new Set<number>();
   private readonly idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -119,9 +120,21 @@ export class Pipeline {
     });
   }
 
-  /** Reads a consumer Worker's ring until it closes. */
+  /** Reads a consumer Worker's ring until it closes (or the consumer is detached). */
   attachConsumer(owner: number, ring: RingBuffers): void {
     this.drains.push(this.drain(owner, new RingReader(ring)));
+  }
+
+  /**
+   * Forgets a consumer that is gone (its Worker crashed): its ring is no longer read and its partitions'
+   * queued work and offset tracking are dropped. Nothing of it was committed past its completed prefix, so
+   * whoever gets those partitions next starts from a safe place. Returns the number of tasks dropped.
+   */
+  detachConsumer(owner: number): number {
+    this.detached.add(owner);
+    let removed = 0;
+    for (const key of this.tracker.retainOwned(owner, new Set())) removed += this.removeGroup(key);
+    return removed;
   }
 
   /** Producer acknowledgements: each id is one output now safely in Kafka. */
@@ -137,7 +150,7 @@ export class Pipeline {
   }
 
   /** One commit round: every partition whose contiguous completed prefix moved, batched per consumer. */
-  async commit(ports: readonly CommitPort[]): Promise<void> {
+  async commit(portOf: (owner: number) => CommitPort | undefined): Promise<void> {
     const byOwner = new Map<number, CommitRequest[]>();
     for (const request of this.tracker.takeCommits()) {
       const list = byOwner.get(request.owner) ?? [];
@@ -146,7 +159,7 @@ export class Pipeline {
     }
     await Promise.all(
       [...byOwner].map(async ([owner, requests]) => {
-        const port = ports[owner];
+        const port = portOf(owner);
         if (!port) return;
         const started = performance.now();
         const result = await port(requests);
@@ -187,11 +200,12 @@ export class Pipeline {
   }
 
   private async drain(owner: number, reader: RingReader): Promise<void> {
-    while (!reader.finished) {
+    while (!reader.finished && !this.detached.has(owner)) {
       await reader.waitForData(500);
       while (this.scheduler.size >= this.maxBufferedRecords || this.bufferedBytes >= this.maxBufferedBytes) {
         await new Promise<void>((resolve) => this.intakeWaiters.push(resolve));
       }
+      if (this.detached.has(owner)) return;
       const taken = reader.drainBatch(BATCH_BYTES, (batch, start, end) => {
         this.accept(owner, decodeRecordAt(batch, this.viewOf(batch), start), end - start);
       });

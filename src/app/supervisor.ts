@@ -16,6 +16,8 @@ import { Pipeline } from "./pipeline.ts";
 import { ConsumerWorker, ProducerWorker, type WorkerUrls } from "./workers.ts";
 
 const PROGRESS_EVERY_MS = 5_000;
+const RESTART_WINDOW_MS = 60_000;
+const MAX_RESTARTS_PER_WINDOW = 5;
 
 export const EXIT_OK = 0;
 export const EXIT_FATAL = 1;
@@ -27,7 +29,12 @@ export class Supervisor implements HealthState {
   private readonly rings: Array<{ name: string; ring: RingBuffers }> = [];
   private readonly brokerDown = new Set<number>();
   private fatalMessage: string | null = null;
-  private consumers: ConsumerWorker[] = [];
+  /** Consumer Workers by owner id (a restarted consumer gets a new id, so its old records stay apart). */
+  private readonly consumers = new Map<number, { worker: ConsumerWorker; ringName: string }>();
+  private nextOwner = 0;
+  /** Set once the first consumers all joined; later joiners (restarts) start fetching at once. */
+  private fetching = false;
+  private readonly restartTimes: number[] = [];
   private producers: ProducerWorker[] = [];
   private commitTimer: ReturnType<typeof setInterval> | undefined;
   private progressTimer: ReturnType<typeof setInterval> | undefined;
@@ -63,7 +70,7 @@ export class Supervisor implements HealthState {
     const problems: string[] = [];
     if (this.fatalMessage !== null) problems.push(this.fatalMessage);
     if (this.shuttingDown) problems.push("shutting down");
-    if (this.consumers.length === 0 || this.joined.size < this.consumers.length) problems.push(`${this.joined.size} of ${this.config.consumers} consumers joined the group`);
+    if (this.consumers.size === 0 || this.joined.size < this.consumers.size) problems.push(`${this.joined.size} of ${this.config.consumers} consumers joined the group`);
     for (const index of this.brokerDown) problems.push(`consumer ${index} lost its broker connection`);
     return { ok: problems.length === 0, problems };
   }
@@ -96,35 +103,7 @@ export class Supervisor implements HealthState {
       worker.send({ type: "init", index, ring, settings: { ...this.client, maxMessageBytes: config.maxMessageBytes } });
       return worker;
     });
-    this.consumers = Array.from({ length: config.consumers }, (_, index) => {
-      const ring = createRing(config.ringBytes);
-      this.pipeline.attachConsumer(index, ring);
-      this.rings.push({ name: `consumer-${index}`, ring });
-      const worker = new ConsumerWorker(this.urls.consumer, index, {
-        joined: (i) => this.onJoined(i),
-        rebalancing: () => void this.commitRound(),
-        lag: (i, entries) => this.metrics.setLag(i, entries),
-        broker: (i, connected) => (connected ? this.brokerDown.delete(i) : this.brokerDown.add(i)),
-        fatal: (m) => this.fatal(m),
-      });
-      worker.send({
-        type: "init",
-        index,
-        ring,
-        settings: {
-          ...this.client,
-          groupId: config.groupId,
-          topics: config.inputTopics,
-          offsetReset: config.offsetReset,
-          groupProtocol: config.groupProtocol,
-          sessionTimeoutMs: config.sessionTimeoutMs,
-          rebalanceTimeoutMs: config.rebalanceTimeoutMs,
-          heartbeatIntervalMs: config.heartbeatIntervalMs,
-          maxMessageBytes: config.maxMessageBytes,
-        },
-      });
-      return worker;
-    });
+    for (let i = 0; i < config.consumers; i++) this.startConsumer();
     this.commitTimer = setInterval(() => {
       if (this.committing === null) void this.commitRound();
     }, config.commitIntervalMs);
@@ -140,11 +119,77 @@ export class Supervisor implements HealthState {
     });
   }
 
+  private startConsumer(): void {
+    const { config } = this;
+    const owner = this.nextOwner++;
+    const ring = createRing(config.ringBytes);
+    const ringName = `consumer-${owner}`;
+    this.pipeline.attachConsumer(owner, ring);
+    this.rings.push({ name: ringName, ring });
+    const worker = new ConsumerWorker(this.urls.consumer, owner, {
+      joined: (i) => this.onJoined(i),
+      rebalancing: () => void this.commitRound(),
+      lag: (i, entries) => this.metrics.setLag(i, entries),
+      broker: (i, connected) => (connected ? this.brokerDown.delete(i) : this.brokerDown.add(i)),
+      fatal: (m) => this.fatal(m),
+      crashed: (m) => this.restartConsumer(owner, m),
+    });
+    this.consumers.set(owner, { worker, ringName });
+    worker.send({
+      type: "init",
+      index: owner,
+      ring,
+      settings: {
+        ...this.client,
+        groupId: config.groupId,
+        topics: config.inputTopics,
+        offsetReset: config.offsetReset,
+        groupProtocol: config.groupProtocol,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+        rebalanceTimeoutMs: config.rebalanceTimeoutMs,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        maxMessageBytes: config.maxMessageBytes,
+      },
+    });
+  }
+
+  /**
+   * A consumer Worker crashed: its partitions' uncommitted work is dropped (it will be fetched again from the
+   * committed offsets) and a new consumer joins the group in its place. Too many crashes in a minute is fatal.
+   */
+  private restartConsumer(owner: number, reason: string): void {
+    const entry = this.consumers.get(owner);
+    if (!entry || this.shuttingDown) return;
+    const now = Date.now();
+    this.restartTimes.push(now);
+    while (this.restartTimes.length > 0 && this.restartTimes[0]! < now - RESTART_WINDOW_MS) this.restartTimes.shift();
+    if (this.restartTimes.length > MAX_RESTARTS_PER_WINDOW) {
+      this.fatal(`${reason} (${this.restartTimes.length} Worker crashes within a minute)`);
+      return;
+    }
+    entry.worker.terminate();
+    this.consumers.delete(owner);
+    this.joined.delete(owner);
+    this.brokerDown.delete(owner);
+    this.metrics.setLag(owner, []);
+    const ringAt = this.rings.findIndex((r) => r.name === entry.ringName);
+    if (ringAt >= 0) this.rings.splice(ringAt, 1);
+    const dropped = this.pipeline.detachConsumer(owner);
+    this.metrics.workerRestarts.inc({ worker: "consumer" });
+    this.log.error("consumer Worker crashed; starting a new one (its uncommitted records will be fetched again)", { consumer: owner, error: reason, droppedTasks: dropped });
+    this.startConsumer();
+  }
+
   /** Fetching starts once all consumers joined: one rebalance before any work instead of one in the middle. */
-  private onJoined(index: number): void {
-    this.joined.add(index);
-    this.log.info("joined the group", { consumer: index, groupId: this.config.groupId, joined: this.joined.size, of: this.consumers.length });
-    if (this.joined.size === this.consumers.length) for (const consumer of this.consumers) consumer.send({ type: "go" });
+  private onJoined(owner: number): void {
+    this.joined.add(owner);
+    this.log.info("joined the group", { consumer: owner, groupId: this.config.groupId, joined: this.joined.size, of: this.consumers.size });
+    if (this.fetching) {
+      this.consumers.get(owner)?.worker.send({ type: "go" });
+    } else if (this.joined.size === this.consumers.size) {
+      this.fetching = true;
+      for (const { worker } of this.consumers.values()) worker.send({ type: "go" });
+    }
   }
 
   /** First signal: graceful shutdown. Offsets stay at the last safe commit whatever happens. */
@@ -153,18 +198,18 @@ export class Supervisor implements HealthState {
     this.shuttingDown = true;
     const started = Date.now();
     this.log.info("shutting down: finishing in-flight work", { signal, inFlight: this.pipeline.inFlight, timeoutMs: this.config.shutdownTimeoutMs });
-    for (const consumer of this.consumers) consumer.send({ type: "stop" });
+    for (const { worker } of this.consumers.values()) worker.send({ type: "stop" });
     const timedOut = !(await this.within(this.pipeline.drained(), this.config.shutdownTimeoutMs));
     if (timedOut) this.log.warn("shutdown timeout reached; unfinished records stay uncommitted and will be processed again", { inFlight: this.pipeline.inFlight });
     await this.commitRound();
     clearInterval(this.commitTimer);
     clearInterval(this.progressTimer);
-    for (const consumer of this.consumers) consumer.send({ type: "close" });
+    for (const { worker } of this.consumers.values()) worker.send({ type: "close" });
     this.pipeline.closeProducerRings();
     for (const producer of this.producers) producer.send({ type: "close" });
     if (timedOut) for (const producer of this.producers) producer.terminate();
-await this.within(Promise.all([...this.consumers, ...(timedOut ? [] : this.producers)].map((w) => w.closed)), 10_000);
-    for (const worker of [...this.consumers, ...this.producers]) worker.terminate();
+await this.within(Promise.all([...this.consumerWorkers(), ...(timedOut ? [] : this.producers)].map((w) => w.closed)), 10_000);
+    for (const worker of [...this.consumerWorkers(), ...this.producers]) worker.terminate();
     this.reportProgress();
     this.log.info("stopped", { ms: Date.now() - started });
     this.endpoint?.stop();
@@ -176,14 +221,18 @@ await this.within(Promise.all([...this.consumers, ...(timedOut ? [] : this.produ
     this.fatalMessage = message;
     this.log.error("fatal", { error: message });
     process.stderr.write(`processor: ${message}\n`);
-    for (const worker of [...this.consumers, ...this.producers]) worker.terminate();
+    for (const worker of [...this.consumerWorkers(), ...this.producers]) worker.terminate();
     this.resolveExit(EXIT_FATAL);
+  }
+
+  private consumerWorkers(): ConsumerWorker[] {
+    return [...this.consumers.values()].map((c) => c.worker);
   }
 
   private commitRound(): Promise<void> {
     // One round at a time; a round asked for while one runs waits for it, then runs again.
     const run = async (): Promise<void> => {
-      await this.pipeline.commit(this.consumers.map((c) => c.commit));
+      await this.pipeline.commit((owner) => this.consumers.get(owner)?.worker.commit);
     };
     const next = (this.committing ?? Promise.resolve()).then(run, run);
     this.committing = next;

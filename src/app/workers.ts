@@ -39,7 +39,10 @@ export interface ConsumerEvents {
   rebalancing(index: number): void;
   lag(index: number, entries: ReadonlyArray<{ topic: string; partition: number; lag: number }>): void;
   broker(index: number, connected: boolean): void;
+  /** A condition no retry fixes, reported by the Worker. */
   fatal: Fatal;
+  /** The Worker itself died (an uncaught error). */
+  crashed: Fatal;
 }
 
 export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
@@ -68,7 +71,7 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
         case "closed":
           return;
       }
-    }, events.fatal);
+    }, events.crashed);
   }
 
   readonly commit: CommitPort = (offsets) =>

@@ -21,6 +21,15 @@ type Assignments = ReadonlyArray<{ topic: string; partitions: readonly number[] 
 const PUBLISH_EVERY = 256;
 const FETCH_MAX_BYTES = 2 << 20;
 const LAG_EVERY_MS = 5_000;
+
+/**
+ * Fault injection for tests: PROCESSOR_FAULT_CRASH_CONSUMER="<consumer>:<records>" makes that consumer Worker
+ * die with an uncaught error after writing that many records. Unset in production.
+ */
+function injectedCrashAfter(index: number): number {
+  const [consumer, records] = (process.env.PROCESSOR_FAULT_CRASH_CONSUMER ?? "").split(":").map(Number);
+  return consumer === index && records !== undefined && records > 0 ? records : -1;
+}
 const textEncoder = new TextEncoder();
 
 export class ConsumerLoop {
@@ -36,6 +45,7 @@ export class ConsumerLoop {
   private pendingControl: Uint8Array[] = [];
   private readonly quietDisconnects: () => void;
   private lagTimer: ReturnType<typeof setInterval> | undefined;
+  private written = 0;
   private finished: Promise<void> = Promise.resolve();
   /** Fetching waits until every consumer of this process has joined, so their first rebalance costs nothing. */
   private readonly released: Promise<void>;
@@ -183,11 +193,18 @@ export class ConsumerLoop {
 
   private async pump(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
     let sincePublish = 0;
+    const crashAfter = injectedCrashAfter(this.index);
     for await (const message of stream as AsyncIterable<RawMessage>) {
       if (this.pendingControl.length > 0) await this.writeControlFrames();
       if (!this.isCurrent(message)) continue;
       const frame = this.encoder.encode({ ref: this.epoch, ...messageFields(message) });
       if (!this.writer.tryWrite(frame)) await this.writer.write(frame.slice());
+      if (++this.written === crashAfter) {
+        this.writer.publish();
+        setTimeout(() => {
+          throw new Error(`injected fault: consumer ${this.index} crashes after ${crashAfter} records`);
+        });
+      }
       if (++sincePublish >= PUBLISH_EVERY || stream.readableLength === 0) {
         this.writer.publish();
         sincePublish = 0;

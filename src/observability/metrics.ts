@@ -33,6 +33,7 @@ export class Metrics {
   readonly handlerDuration: Histogram;
   readonly produceLatency: Histogram;
   readonly commitLatency: Histogram;
+  readonly workerRestarts: Counter<"worker">;
   private readonly lag = new Map<string, { topic: string; partition: number; lag: number }>();
 
   constructor(sources: MetricsSources) {
@@ -86,6 +87,8 @@ export class Metrics {
     });
     this.handlerDuration = new Histogram({ name: "processor_handler_duration_seconds", help: "Time spent in the handler per attempt.", buckets: LATENCY_BUCKETS, registers: [r] });
     this.produceLatency = new Histogram({ name: "processor_produce_latency_seconds", help: "Time for Kafka to acknowledge a produce batch.", buckets: LATENCY_BUCKETS, registers: [r] });
+    this.workerRestarts = new Counter({ name: "processor_worker_restarts_total", help: "Kafka Workers started again after a crash.", labelNames: ["worker"], registers: [r] });
+    this.workerRestarts.inc({ worker: "consumer" }, 0);
     this.commitLatency = new Histogram({ name: "processor_commit_latency_seconds", help: "Time for Kafka to acknowledge an offset commit.", buckets: LATENCY_BUCKETS, registers: [r] });
   }
 

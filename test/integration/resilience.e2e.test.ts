@@ -125,6 +125,28 @@ test("SIGKILL mid-stream, then restart: nothing lost, duplicates counted", async
   expect(verdict.duplicates).toBeLessThanOrEqual(producedBeforeKill - committedAtKill);
 }, 240_000);
 
+test("a crashed consumer Worker is replaced in the same process: nothing lost, the restart is counted", async () => {
+  const t = await topics("crash", 6);
+  const cases = seedCases(20_000, 200, uniqueName("run"));
+  await produce(t.input, cases.map((c) => c.record), 5000);
+  const groupId = uniqueName("g");
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  // the dead member stays in the group until its session times out: keep that short
+  const processor = startProcessor(
+    ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--metrics-port", String(port), "--session-timeout", "6s", "--heartbeat-interval", "1s"],
+    { PROCESSOR_FAULT_CRASH_CONSUMER: "0:3000" },
+  );
+  expectWithLogs(await waitCommittedToEnd(groupId, t.input), processor);
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  expect(metrics).toContain('processor_worker_restarts_total{worker="consumer"} 1');
+  expect(processor.log()).toContain("consumer Worker crashed; starting a new one");
+  expect(await stop(processor)).toBe(0);
+  const verdict = await verify(cases, t.output, t.dlq);
+  console.log(`consumer crash: lost ${verdict.lost.length}, duplicates ${verdict.duplicates}`);
+  expect(verdict.lost).toEqual([]);
+  expect(verdict.misplaced).toEqual([]);
+}, 120_000);
+
 test("a second process joins mid-stream and leaves again: nothing lost", async () => {
   const t = await topics("join", 6);
   const cases = seedCases(60_000, 500, uniqueName("run"));
