@@ -25,6 +25,8 @@ export const EXIT_FATAL = 1;
 export class Supervisor implements HealthState {
   private readonly pipeline: Pipeline;
   readonly metrics: Metrics;
+  /** Connection settings every Kafka client of this process uses. */
+  private readonly client: ClientSettings;
   private endpoint: Endpoint | null = null;
   private readonly rings: Array<{ name: string; ring: RingBuffers }> = [];
   private readonly brokerDown = new Set<number>();
@@ -58,9 +60,11 @@ export class Supervisor implements HealthState {
     });
     metrics = new Metrics({ stats: () => this.pipeline.stats, inFlight: () => this.pipeline.inFlight, rings: () => this.rings });
     this.metrics = metrics;
+    const security = clientSecurity(config);
+    this.client = { brokers: config.brokers, clientId: config.clientId, logLevel: config.logLevel, ...(security && { security }) };
   }
 
-  /** Liveness: the process and its Workers run (a crashed Worker is fatal). */
+  /** Liveness: no fatal condition (a producer Worker crash, too many consumer crashes, a broker refusal). */
   live(): Check {
     return this.fatalMessage === null ? { ok: true, problems: [] } : { ok: false, problems: [this.fatalMessage] };
   }
@@ -73,11 +77,6 @@ export class Supervisor implements HealthState {
     if (this.consumers.size === 0 || this.joined.size < this.consumers.size) problems.push(`${this.joined.size} of ${this.config.consumers} consumers joined the group`);
     for (const index of this.brokerDown) problems.push(`consumer ${index} lost its broker connection`);
     return { ok: problems.length === 0, problems };
-  }
-
-  private get client(): ClientSettings {
-    const security = clientSecurity(this.config);
-    return { brokers: this.config.brokers, clientId: this.config.clientId, logLevel: this.config.logLevel, ...(security && { security }) };
   }
 
   async start(): Promise<void> {
