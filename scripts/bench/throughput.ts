@@ -36,6 +36,7 @@ import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from "nod
 import { cpus, loadavg, release, totalmem, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { endOffsets as endOffsetsOf } from "../lib/end-offsets.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist/processor-bench");
@@ -143,16 +144,7 @@ const median = (xs: readonly number[]): number => {
 
 const admin = new Admin({ clientId: "processor-bench-admin", bootstrapBrokers: BROKERS, retries: 3 });
 
-async function endOffsets(topic: string): Promise<number[]> {
-  const meta = await admin.metadata({ topics: [topic] });
-  const partitions = meta.topics.get(topic)?.partitionsCount ?? 0;
-  const result = await admin.listOffsets({
-    topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, timestamp: -1n })) }],
-  });
-  const offsets = new Array<number>(partitions).fill(0);
-  for (const p of result[0]?.partitions ?? []) offsets[p.partitionIndex] = Number(p.offset);
-  return offsets;
-}
+const endOffsets = (topic: string): Promise<number[]> => endOffsetsOf(admin, topic);
 
 async function committedOffsets(group: string, topic: string): Promise<Map<number, number>> {
   const [offsets] = await admin.listConsumerGroupOffsets({ groups: [group] });

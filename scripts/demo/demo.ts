@@ -12,6 +12,7 @@
  */
 import { Admin, Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
 import { parseArgs } from "node:util";
+import { endOffsets } from "../lib/end-offsets.ts";
 
 const { positionals, values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -58,16 +59,6 @@ async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
   }
 }
 
-async function endOffsets(admin: Admin, topic: string): Promise<number[]> {
-  const meta = await admin.metadata({ topics: [topic] });
-  const partitions = meta.topics.get(topic)?.partitionsCount ?? 0;
-  const result = await admin.listOffsets({
-    topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, timestamp: -1n })) }],
-  });
-  const offsets = new Array<number>(partitions).fill(0);
-  for (const p of result[0]?.partitions ?? []) offsets[p.partitionIndex] = Number(p.offset);
-  return offsets;
-}
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 // ── the input mix ─────────────────────────────────────────────────────────────────────────────

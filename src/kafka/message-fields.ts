@@ -1,17 +1,11 @@
 /** The fields processor keeps of a consumed @platformatic/kafka message (raw bytes, no deserialisation). */
 import type { Message } from "@platformatic/kafka";
+import type { WireRecord } from "../ring/record-codec.ts";
 
 export type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
-export interface MessageFields {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  headers: Array<readonly [string, Uint8Array]>;
-}
+/** A ring record without its `ref` (which the consumer fills in). */
+export type MessageFields = Omit<WireRecord, "ref">;
 
 export function messageFields(message: RawMessage): MessageFields {
   return {

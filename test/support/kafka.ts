@@ -1,5 +1,6 @@
 /** Test helpers against the real broker: unique topics, producing seed data, reading topics to their end. */
 import { Admin, Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
+import { endOffsets as endOffsetsWith } from "../../scripts/lib/end-offsets.ts";
 
 export const BROKERS = (process.env.PROCESSOR_TEST_BROKERS ?? "127.0.0.1:9092").split(",");
 
@@ -60,17 +61,8 @@ export interface ReadRecord {
 }
 
 /** End offsets per partition (high watermark). */
-export async function endOffsets(topic: string): Promise<number[]> {
-  return withAdmin(async (admin) => {
-    const meta = await admin.metadata({ topics: [topic] });
-    const partitions = meta.topics.get(topic)?.partitionsCount ?? 0;
-    const result = await admin.listOffsets({
-      topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, timestamp: -1n })) }],
-    });
-    const offsets = new Array<number>(partitions).fill(0);
-    for (const p of result[0]?.partitions ?? []) offsets[p.partitionIndex] = Number(p.offset);
-    return offsets;
-  });
+export function endOffsets(topic: string): Promise<number[]> {
+  return withAdmin((admin) => endOffsetsWith(admin, topic));
 }
 
 export async function committedOffsets(groupId: string, topic: string): Promise<number[]> {
