@@ -13,10 +13,11 @@ import { ASSIGNMENT_FRAME, type AssignmentChange, type CommitOffset } from "../k
 import { backoffMs } from "../kafka/errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import { deadLetter } from "./dead-letter.ts";
+import { DeadLetterGuard, type DeadLetterGuardSettings } from "./dead-letter-guard.ts";
 
 export type Ordering = "key" | "partition" | "none";
 
-export interface PipelineSettings {
+export interface PipelineSettings extends DeadLetterGuardSettings {
   readonly workers: number;
   readonly pickUp: number;
   readonly ordering: Ordering;
@@ -35,9 +36,11 @@ export interface PipelineSettings {
 export interface PipelineObserver {
   handlerSeconds(seconds: number): void;
   commitSeconds(seconds: number): void;
+  /** The dead-letter guard tripped: the pipeline has stopped finishing records. */
+  halted(reason: string): void;
 }
 
-const NO_OBSERVER: PipelineObserver = { handlerSeconds: () => undefined, commitSeconds: () => undefined };
+const NO_OBSERVER: PipelineObserver = { handlerSeconds: () => undefined, commitSeconds: () => undefined, halted: () => undefined };
 
 /** How the pipeline asks a consumer Worker to commit. */
 export type CommitPort = (offsets: readonly CommitOffset[]) => Promise<{ committed: readonly CommitOffset[]; error?: string }>;
@@ -97,6 +100,7 @@ export class Pipeline {
   private readonly drains: Array<Promise<void>> = [];
   private readonly detached = new Set<number>();
   private readonly idleWaiters: Array<() => void> = [];
+  private readonly guard: DeadLetterGuard;
 
   constructor(
     private readonly settings: PipelineSettings,
@@ -104,6 +108,7 @@ export class Pipeline {
     private readonly log: Logger,
     private readonly observer: PipelineObserver = NO_OBSERVER,
   ) {
+    this.guard = new DeadLetterGuard(settings);
     this.producerRings = Array.from({ length: settings.producers }, () => createRing(settings.ringBytes));
     this.producerWriters = this.producerRings.map((ring) => new RingWriter(ring));
     this.maxBufferedRecords = Math.max(4096, settings.workers * 4);
@@ -296,9 +301,21 @@ export class Pipeline {
     return this.afterHandler(task, outcome);
   }
 
-  /** Revoked or rewound meanwhile: the record will be delivered again, so its result is not wanted. */
+  /**
+   * Revoked or rewound meanwhile: the record will be delivered again, so its result is not wanted. After the
+   * dead-letter guard tripped nothing finishes any more, so no offset moves past the record that tripped it.
+   */
   private isStale(task: Task<RecordWork>): boolean {
-    return task.cancelled || !this.tracker.isCurrent(task.payload.ticket);
+    return task.cancelled || this.guard.reason !== null || !this.tracker.isCurrent(task.payload.ticket);
+  }
+
+  /** Feeds the guard; true when this record trips it (the record is then neither dead-lettered nor committed). */
+  private tripsGuard(deadLettered: boolean): boolean {
+    if (!this.guard.enabled) return false;
+    const reason = this.guard.record(deadLettered);
+    if (reason === null) return false;
+    this.observer.halted(reason);
+    return true;
   }
 
   private afterHandler(task: Task<RecordWork>, outcome: HandlerOutcome): TaskOutcome | Promise<TaskOutcome> {
@@ -306,6 +323,7 @@ export class Pipeline {
     let emitted: void | Promise<void>;
     if (outcome.kind === "failed") this.stats.failed++;
     if (outcome.kind === "outputs") {
+      if (this.tripsGuard(false)) return this.settle(task);
       if (outcome.outputs.length === 0) this.stats.filtered++;
       emitted = this.emit(task, outcome.outputs);
     } else if (!outcome.permanent && task.attempt <= this.settings.retries) {
@@ -314,6 +332,7 @@ export class Pipeline {
       this.log.debug("handler failed; will retry", { ...this.where(task), error: outcome.reason, attempt: task.attempt, retryInMs: delayMs });
       return { kind: "retry", delayMs };
     } else {
+      if (this.tripsGuard(true)) return this.settle(task);
       const { input } = task.payload;
       this.log.warn("record sent to the dead-letter topic", { ...this.where(task), error: outcome.reason, attempts: task.attempt, dlqTopic: this.settings.dlqTopic });
       this.stats.deadLettered++;

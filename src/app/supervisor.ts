@@ -57,6 +57,7 @@ export class Supervisor implements HealthState {
     this.pipeline = new Pipeline(config, handler, log, {
       handlerSeconds: (seconds) => metrics?.handlerDuration.observe(seconds),
       commitSeconds: (seconds) => metrics?.commitLatency.observe(seconds),
+      halted: (reason) => this.halt(reason),
     });
     metrics = new Metrics({ stats: () => this.pipeline.stats, inFlight: () => this.pipeline.inFlight, rings: () => this.rings });
     this.metrics = metrics;
@@ -192,7 +193,7 @@ export class Supervisor implements HealthState {
   }
 
   /** First signal: graceful shutdown. Offsets stay at the last safe commit whatever happens. */
-  async shutdown(signal: string): Promise<void> {
+  async shutdown(signal: string, failure?: string): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     const started = Date.now();
@@ -212,7 +213,20 @@ await this.within(Promise.all([...this.consumerWorkers(), ...(timedOut ? [] : th
     this.reportProgress();
     this.log.info("stopped", { ms: Date.now() - started });
     this.endpoint?.stop();
-    this.resolveExit(timedOut ? EXIT_FATAL : EXIT_OK);
+    if (failure !== undefined) process.stderr.write(`processor: ${failure}\n`);
+    this.resolveExit(timedOut || failure !== undefined ? EXIT_FATAL : EXIT_OK);
+  }
+
+  /**
+   * The dead-letter guard tripped: stop fetching, commit what was finished before the record that tripped it
+   * (nothing after it finishes any more), and exit non-zero so a bad deploy does not empty the input.
+   */
+  private halt(reason: string): void {
+    if (this.fatalMessage !== null || this.shuttingDown) return;
+    this.fatalMessage = reason;
+    this.log.error("stopping: too many records failed", { error: reason });
+    // The orderly shutdown: deliveries already under way complete their records, the group is left at once.
+    void this.shutdown("dead-letter guard", reason);
   }
 
   /** A condition no retry fixes. Exits at once: uncommitted work is simply processed again after a restart. */

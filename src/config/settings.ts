@@ -19,6 +19,7 @@ import {
   nonEmptyString,
   oneOf,
   pemFile,
+  ratio,
   secretFile,
   secretText,
   topic,
@@ -361,6 +362,33 @@ export const settings = {
       type: duration(),
     },
     '30s',
+  ),
+  dlqMaxRatio: optional({
+    flag: 'dlq-max-ratio',
+    env: ['PROCESSOR_DLQ_MAX_RATIO'],
+    group: 'Reliability',
+    description: 'Stop (exit 1, nothing further committed) when more than this share of the last --dlq-window records went to the dead-letter topic, e.g. 0.5 or 50%. Off when unset.',
+    type: ratio(),
+  }),
+  dlqWindow: withDefault(
+    {
+      flag: 'dlq-window',
+      env: ['PROCESSOR_DLQ_WINDOW'],
+      group: 'Reliability',
+      description: 'How many of the latest finished records --dlq-max-ratio looks at (10..1000000).',
+      type: integer(10, 1_000_000),
+    },
+    '1000',
+  ),
+  dlqMaxConsecutive: withDefault(
+    {
+      flag: 'dlq-max-consecutive',
+      env: ['PROCESSOR_DLQ_MAX_CONSECUTIVE'],
+      group: 'Reliability',
+      description: 'Stop (exit 1, nothing further committed) when this many records in a row went to the dead-letter topic; 0 = off.',
+      type: integer(0),
+    },
+    '0',
   ),
   commitIntervalMs: withDefault(
     {

@@ -55,6 +55,19 @@ export function integer(min: number, max?: number): ValueType<number> {
   };
 }
 
+/** A share: "0.2", "20%"; strictly above 0 and at most 1. */
+export function ratio(): ValueType<number> {
+  return {
+    schema: custom((raw) => {
+      const text = raw.trim();
+      const percent = text.endsWith('%');
+      const n = Number(percent ? text.slice(0, -1) : text) / (percent ? 100 : 1);
+      if (text === '' || text === '%' || !Number.isFinite(n) || n <= 0 || n > 1) return fail('expected a share above 0 and at most 1, like 0.2 or 20%');
+      return ok(n);
+    }),
+  };
+}
+
 /** Largest delay `setTimeout` honours (~24.8 days). */
 export const MAX_DURATION_MS = 2_147_483_647;
 

@@ -101,6 +101,10 @@ export function fatalReason(error: unknown): string | null {
     if (e.code === "PLT_KFK_USER" && typeof e.message === "string" && /unknown topic/i.test(e.message)) {
       return `${e.message.replace(/\.$/, "")} (topic missing and auto-create is off)`;
     }
+    // The client's own schema check: the same request fails the same way on every retry.
+    if (e.code === "PLT_KFK_USER" && typeof e.message === "string" && e.message.startsWith("/options/")) {
+      return `the Kafka client refused the request: ${oneLine(e.message)}`;
+    }
   }
   return null;
 }

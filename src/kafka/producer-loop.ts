@@ -75,7 +75,9 @@ export class ProducerLoop {
       const message: OutMessage = {
         topic: record.topic,
         key: record.key === null ? undefined : asBuffer(record.key),
-        value: record.value === null ? undefined : asBuffer(record.value),
+        // null, not undefined: a null value is a tombstone (or a dead-lettered null record), and the client
+        // rejects a message without the property
+        value: record.value === null ? (null as unknown as Buffer) : asBuffer(record.value),
         headers: new Map(record.headers.map(([name, value]) => [Buffer.from(name), asBuffer(value)])),
       };
       if (record.partition >= 0) message.partition = record.partition;

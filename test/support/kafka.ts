@@ -51,13 +51,37 @@ export async function produce(topic: string, records: readonly SeedRecord[], bat
   }
 }
 
+/** A record exactly as bytes: null key/value and repeated header names allowed. */
+export interface RawRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Array<[string, Buffer]>;
+}
+
+export async function produceRaw(topic: string, records: readonly RawRecord[]): Promise<void> {
+  const producer = new Producer({ clientId: "processor-test-producer", bootstrapBrokers: BROKERS, idempotent: true, retries: 5 });
+  try {
+    // one record per request: a few are megabytes large
+    for (const r of records) {
+      await producer.send({
+        messages: [{ topic, partition: 0, key: r.key ?? undefined, value: r.value ?? undefined, headers: new Map((r.headers ?? []).map(([k, v]) => [Buffer.from(k), v])) }],
+      });
+    }
+  } finally {
+    await producer.close();
+  }
+}
+
 export interface ReadRecord {
   partition: number;
   timestamp: number;
   offset: number;
   key: string | null;
   value: string | null;
+  /** The value's bytes as stored (value is their lossy UTF-8 reading). */
+  valueBytes: Buffer | null;
   headers: Record<string, string>;
+  headerCount: number;
 }
 
 /** End offsets per partition (high watermark). */
@@ -93,7 +117,9 @@ export async function readAll(topic: string): Promise<ReadRecord[]> {
         offset: Number(message.offset),
         key: message.key ? message.key.toString() : null,
         value: message.value ? message.value.toString() : null,
+        valueBytes: message.value ?? null,
         headers: Object.fromEntries(message.headerEntries.map(([k, v]) => [k.toString(), v?.toString() ?? ""])),
+        headerCount: message.headerEntries.length,
       });
       seen[message.partition] = Number(message.offset) + 1;
       if (seen.every((s, p) => s >= (ends[p] ?? 0))) break;

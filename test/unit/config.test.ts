@@ -87,6 +87,9 @@ describe('defaults', () => {
         handlerTimeoutMs: 30_000,
         shutdownTimeoutMs: 30_000,
         commitIntervalMs: 1_000,
+        dlqMaxRatio: undefined,
+        dlqWindow: 1000,
+        dlqMaxConsecutive: 0,
         ringBytes: 4 * MiB,
         maxMessageBytes: 16 * MiB,
         clientId: 'processor',
@@ -130,6 +133,9 @@ describe('defaults', () => {
       handlerTimeoutMs: number;
       shutdownTimeoutMs: number;
       commitIntervalMs: number;
+      dlqMaxRatio: number | undefined;
+      dlqWindow: number;
+      dlqMaxConsecutive: number;
       ringBytes: number;
       maxMessageBytes: number;
       clientId: string;
@@ -152,8 +158,8 @@ describe('defaults', () => {
     type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
     type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
     const same: Same<Config, Expected> = true;
-    const onlyHandlerMayBeUndefined: Same<OptionalKeys<Config>, 'handler' | SecurityKeys> = true;
-    expect(same && onlyHandlerMayBeUndefined).toBe(true);
+    const onlyOptionalsMayBeUndefined: Same<OptionalKeys<Config>, 'handler' | 'dlqMaxRatio' | SecurityKeys> = true;
+    expect(same && onlyOptionalsMayBeUndefined).toBe(true);
   });
 
   test('every default in the table is itself valid (validated at module load)', () => {
@@ -515,6 +521,18 @@ describe('errors: kind exit, code 2, one line naming the flag and the env var', 
     failsNaming([...REQ, '--dlq-topic', 'in'], {}, '--dlq-topic', 'PROCESSOR_DLQ_TOPIC');
     const derived = failsNaming(['--input-topics', 'out.dlq', '--output-topic', 'out'], {}, '--dlq-topic', 'PROCESSOR_DLQ_TOPIC');
     expect(derived).toContain('"out.dlq"');
+  });
+
+  test('dead-letter guard: a share as a fraction or percent; bad values name the flag', () => {
+    const config = (argv: string[]) => cfg([...REQ, ...argv]);
+    expect(config(['--dlq-max-ratio', '0.25']).dlqMaxRatio).toBe(0.25);
+    expect(config(['--dlq-max-ratio', '50%']).dlqMaxRatio).toBe(0.5);
+    expect(config(['--dlq-max-ratio', '1', '--dlq-window', '200', '--dlq-max-consecutive', '7'])).toMatchObject({ dlqMaxRatio: 1, dlqWindow: 200, dlqMaxConsecutive: 7 });
+    for (const bad of ['0', '1.5', '-0.1', '120%', 'half', '%']) {
+      expect(failsNaming([...REQ, '--dlq-max-ratio', bad], {}, '--dlq-max-ratio', 'PROCESSOR_DLQ_MAX_RATIO')).toContain(`got "${bad}"`);
+    }
+    failsNaming([], { ...REQ_ENV, PROCESSOR_DLQ_WINDOW: '5' }, '--dlq-window', 'PROCESSOR_DLQ_WINDOW');
+    failsNaming([...REQ, '--dlq-max-consecutive', '-1'], {}, '--dlq-max-consecutive', 'PROCESSOR_DLQ_MAX_CONSECUTIVE');
   });
 
   test('invalid topic name', () => {
