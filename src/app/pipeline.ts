@@ -38,9 +38,11 @@ export interface PipelineObserver {
   commitSeconds(seconds: number): void;
   /** The dead-letter guard tripped: the pipeline has stopped finishing records. */
   halted(reason: string): void;
+  /** A record can be written nowhere: stop before its offset could ever be committed. */
+  fatal(reason: string): void;
 }
 
-const NO_OBSERVER: PipelineObserver = { handlerSeconds: () => undefined, commitSeconds: () => undefined, halted: () => undefined };
+const NO_OBSERVER: PipelineObserver = { handlerSeconds: () => undefined, commitSeconds: () => undefined, halted: () => undefined, fatal: () => undefined };
 
 /** How the pipeline asks a consumer Worker to commit. */
 export type CommitPort = (offsets: readonly CommitOffset[]) => Promise<{ committed: readonly CommitOffset[]; error?: string }>;
@@ -54,6 +56,9 @@ interface RecordWork {
 interface PendingDelivery {
   readonly ticket: Ticket;
   remaining: number;
+  /** Kept until Kafka has every output: an output it refuses turns into a dead-letter copy of this input. */
+  readonly input: Omit<InputRecord, "attempt">;
+  readonly attempt: number;
 }
 
 export interface PipelineStats {
@@ -89,6 +94,8 @@ export class Pipeline {
   private readonly tracker = new OffsetTracker();
   private readonly encoder = new RecordEncoder();
   private readonly deliveries = new Map<number, PendingDelivery>();
+  /** Delivery ids of dead-letter copies: if Kafka refuses one of those, the record has nowhere left to go. */
+  private readonly deadLetterIds = new Set<number>();
   private nextDeliveryId = 1;
   private bufferedBytes = 0;
   private readonly maxBufferedRecords: number;
@@ -148,10 +155,33 @@ export class Pipeline {
       const pending = this.deliveries.get(id);
       if (!pending) continue;
       this.deliveries.delete(id);
+      this.deadLetterIds.delete(id);
       this.stats.produced++;
       if (--pending.remaining === 0) this.tracker.complete(pending.ticket);
     }
     this.notifyIdle();
+  }
+
+  /**
+   * Kafka refused one output for good (its size): the record's input goes to the dead-letter topic in its
+   * place, and the record completes when that copy is in. A refused dead-letter copy is fatal: nothing of the
+   * record could be stored, so its offset must never be committed.
+   */
+  rejected(id: number, reason: string): void {
+    const pending = this.deliveries.get(id);
+    if (!pending) return;
+    this.deliveries.delete(id);
+    const { topic, partition, offset } = pending.input;
+    if (this.deadLetterIds.delete(id)) {
+      this.observer.fatal(`the dead-letter copy of ${topic}/${partition}@${offset} was refused too (${reason}); raise the dead-letter topic's max.message.bytes`);
+      return;
+    }
+    this.log.warn("record sent to the dead-letter topic", { topic, partition, offset, error: `output refused by Kafka: ${reason}`, dlqTopic: this.settings.dlqTopic });
+    this.stats.deadLettered++;
+    const copy = deadLetter({ ...pending.input, attempt: pending.attempt }, this.settings.dlqTopic, `output refused by Kafka: ${reason}`, pending.attempt, true);
+    const frame = this.encodeOutput(copy, pending, true).slice();
+    const writer = this.producerWriters[0]!;
+    void writer.write(frame).then(() => writer.publish());
   }
 
   /** One commit round: every partition whose contiguous completed prefix moved, batched per consumer. */
@@ -336,7 +366,7 @@ export class Pipeline {
       const { input } = task.payload;
       this.log.warn("record sent to the dead-letter topic", { ...this.where(task), error: outcome.reason, attempts: task.attempt, dlqTopic: this.settings.dlqTopic });
       this.stats.deadLettered++;
-      emitted = this.emit(task, [deadLetter({ ...input, attempt: task.attempt }, this.settings.dlqTopic, outcome.reason, task.attempt, outcome.permanent)]);
+      emitted = this.emit(task, [deadLetter({ ...input, attempt: task.attempt }, this.settings.dlqTopic, outcome.reason, task.attempt, outcome.permanent)], true);
     }
     return emitted instanceof Promise ? emitted.then(() => this.settle(task)) : this.settle(task);
   }
@@ -347,27 +377,28 @@ export class Pipeline {
   }
 
   /** Hands outputs to a producer ring; the record is done when all of them are acknowledged. */
-  private emit(task: Task<RecordWork>, outputs: readonly ResolvedOutput[]): void | Promise<void> {
+  private emit(task: Task<RecordWork>, outputs: readonly ResolvedOutput[], deadLettered = false): void | Promise<void> {
     const { ticket } = task.payload;
     if (outputs.length === 0) {
       this.tracker.complete(ticket);
       return;
     }
-    const pending: PendingDelivery = { ticket, remaining: outputs.length };
+    const pending: PendingDelivery = { ticket, remaining: outputs.length, input: task.payload.input, attempt: task.attempt };
     const writer = this.producerWriters[this.producerFor(task)]!;
     this.queuePublish();
     for (let i = 0; i < outputs.length; i++) {
-      const frame = this.encodeOutput(outputs[i]!, pending);
+      const frame = this.encodeOutput(outputs[i]!, pending, deadLettered);
       // Ring full: wait for the producer, copying the frame first (the encoder's buffer is reused).
       if (!writer.tryWrite(frame)) return this.emitSlowly(writer, frame.slice(), outputs.slice(i + 1), pending);
     }
   }
 
   /** Frames an output under a new delivery id; valid until the next call (the encoder's buffer is reused). */
-  private encodeOutput(output: ResolvedOutput, pending: PendingDelivery): Uint8Array {
+  private encodeOutput(output: ResolvedOutput, pending: PendingDelivery, deadLettered = false): Uint8Array {
     const id = this.nextDeliveryId;
     this.nextDeliveryId = id >= 0xffffffff ? 1 : id + 1;
     this.deliveries.set(id, pending);
+    if (deadLettered) this.deadLetterIds.add(id);
     return this.encoder.encode({ ref: id, topic: output.topic, partition: -1, offset: 0, timestamp: 0, key: output.key, value: output.value, headers: output.headers });
   }
 

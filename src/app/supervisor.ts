@@ -58,6 +58,7 @@ export class Supervisor implements HealthState {
       handlerSeconds: (seconds) => metrics?.handlerDuration.observe(seconds),
       commitSeconds: (seconds) => metrics?.commitLatency.observe(seconds),
       halted: (reason) => this.halt(reason),
+      fatal: (reason) => this.fatal(reason),
     });
     metrics = new Metrics({ stats: () => this.pipeline.stats, inFlight: () => this.pipeline.inFlight, rings: () => this.rings });
     this.metrics = metrics;
@@ -98,6 +99,7 @@ export class Supervisor implements HealthState {
           this.pipeline.delivered(ids);
           this.metrics.produceLatency.observe(sendMs / 1000);
         },
+        (id, reason) => this.pipeline.rejected(id, reason),
         (m) => this.fatal(m),
       );
       worker.send({ type: "init", index, ring, settings: { ...this.client, maxMessageBytes: config.maxMessageBytes } });

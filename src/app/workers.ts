@@ -83,9 +83,10 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
 }
 
 export class ProducerWorker extends TypedWorker<ToProducer, FromProducer> {
-  constructor(url: URL, index: number, onDelivered: (ids: Uint32Array, sendMs: number) => void, onFatal: Fatal) {
+  constructor(url: URL, index: number, onDelivered: (ids: Uint32Array, sendMs: number) => void, onRejected: (id: number, reason: string) => void, onFatal: Fatal) {
     super(url, `producer-${index}`, (message) => {
       if (message.type === "delivered") onDelivered(message.ids, message.sendMs);
+      else if (message.type === "rejected") onRejected(message.id, message.reason);
       else if (message.type === "fatal") onFatal(message.message);
     }, onFatal);
   }

@@ -25,8 +25,6 @@ const FATAL_API_IDS = new Set([
   "SASL_AUTHENTICATION_FAILED",
   "UNSUPPORTED_SASL_MECHANISM",
   "INVALID_TOPIC_EXCEPTION",
-  "MESSAGE_TOO_LARGE",
-  "RECORD_LIST_TOO_LARGE",
   "INVALID_REQUIRED_ACKS",
 ]);
 
@@ -105,6 +103,14 @@ export function fatalReason(error: unknown): string | null {
     if (e.code === "PLT_KFK_USER" && typeof e.message === "string" && e.message.startsWith("/options/")) {
       return `the Kafka client refused the request: ${oneLine(e.message)}`;
     }
+  }
+  return null;
+}
+
+/** Kafka refuses a record for its size: no retry helps, but the other records of the batch may be fine. */
+export function tooLargeReason(error: unknown): string | null {
+  for (const e of walk(error)) {
+    if (e.apiId === "MESSAGE_TOO_LARGE" || e.apiId === "RECORD_LIST_TOO_LARGE") return "the record is larger than the topic's max.message.bytes (or the broker's message.max.bytes)";
   }
   return null;
 }

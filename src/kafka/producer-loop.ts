@@ -9,13 +9,16 @@ import { decodeRecord } from "../ring/record-codec.ts";
 import type { Logger } from "../observability/logger.ts";
 import { baseClientOptions } from "./client-options.ts";
 import { reportBrokerConnections } from "./connection-events.ts";
-import { backoffMs, describeError, fatalReason, sleep } from "./errors.ts";
+import { backoffMs, describeError, fatalReason, sleep, tooLargeReason } from "./errors.ts";
 import type { FromProducer, ProducerSettings } from "./protocol.ts";
 
 type OutMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
 const MAX_BATCH_RECORDS = 8192;
 const MAX_BATCH_BYTES = 8 << 20;
+
+/** Delivery ids start at 1: 0 marks a rejected record in a batch's id list. */
+const REJECTED = 0;
 
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
@@ -61,9 +64,27 @@ export class ProducerLoop {
       const { messages, ids } = this.takeBatch();
       if (messages.length === 0) continue;
       const started = performance.now();
-      if (!(await this.send(messages))) return;
-      this.post({ type: "delivered", ids, sendMs: performance.now() - started });
+      if (!(await this.deliver(messages, ids))) return;
+      this.post({ type: "delivered", ids: ids.filter((id) => id !== REJECTED), sendMs: performance.now() - started });
     }
+  }
+
+  /**
+   * Sends a batch; a batch refused for a record's size is halved until the record is alone, and that one is
+   * reported as rejected (its id zeroed in `ids`) so the rest still goes out. False after a fatal error.
+   */
+  private async deliver(messages: OutMessage[], ids: Uint32Array): Promise<boolean> {
+    const outcome = await this.send(messages);
+    if (outcome === "sent") return true;
+    if (outcome === "fatal") return false;
+    if (messages.length === 1) {
+      this.log.warn("Kafka refused an output record for its size; its input goes to the dead-letter topic", { topic: messages[0]!.topic, error: outcome.tooLarge });
+      this.post({ type: "rejected", id: ids[0]!, reason: `${messages[0]!.topic}: ${outcome.tooLarge}` });
+      ids[0] = REJECTED;
+      return true;
+    }
+    const half = messages.length >>> 1;
+    return (await this.deliver(messages.slice(0, half), ids.subarray(0, half))) && this.deliver(messages.slice(half), ids.subarray(half));
   }
 
   private takeBatch(): { messages: OutMessage[]; ids: Uint32Array } {
@@ -90,20 +111,22 @@ export class ProducerLoop {
     return { messages, ids: Uint32Array.from(ids) };
   }
 
-  /** True once Kafka acknowledged the whole batch; false after reporting a fatal error. */
-  private async send(messages: OutMessage[]): Promise<boolean> {
+  /** Retries until Kafka acknowledged the whole batch, refused it for a record's size, or a fatal error. */
+  private async send(messages: OutMessage[]): Promise<"sent" | "fatal" | { tooLarge: string }> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.producer.send({ messages });
         if (attempt > 0) this.log.info("produce recovered", { attempts: attempt + 1 });
         this.delivered = true;
-        return true;
+        return "sent";
       } catch (error) {
+        const tooLarge = tooLargeReason(error);
+        if (tooLarge !== null) return { tooLarge };
         const fatal = fatalReason(error);
         if (fatal !== null && !(this.delivered && fatal.startsWith("Unknown topic"))) {
           this.failedFatally = true;
           this.post({ type: "fatal", message: `producer ${this.index}: ${fatal}` });
-          return false;
+          return "fatal";
         }
         const delay = backoffMs(attempt, 200, 10_000);
         this.log.warn("produce failed; retrying the batch", { error: describeError(error), records: messages.length, attempt: attempt + 1, retryInMs: delay });

@@ -82,6 +82,8 @@ export type FromProducer =
   /** Delivery ids (the `ref` of each output frame) acknowledged by Kafka. */
   | { readonly type: "delivered"; readonly ids: Uint32Array; readonly sendMs: number }
   | { readonly type: "fatal"; readonly message: string }
+  /** Kafka refused this one output for good (too large for its topic): the main thread dead-letters its input. */
+  | { readonly type: "rejected"; readonly id: number; readonly reason: string }
   | { readonly type: "closed" };
 
 /** Partition value of a ring frame that carries an assignment change instead of a record. */

@@ -170,3 +170,39 @@ test("dead-letter guard: a handler failing every record stops the process (exit 
   for (let i = 119; i < 300; i++) expect(values.has(`fail-always-${i}`)).toBe(true); // not lost: reprocessed
   expect(outputs.length).toBe(100 + 181 + 100);
 }, 120_000);
+
+test("an output too large for its topic: the input goes to the DLQ instead and the rest of its batch still goes out; if the DLQ refuses it too, the process stops before committing it", async () => {
+  const input = uniqueName("large-in");
+  const output = uniqueName("large-out");
+  const roomyDlq = `${output}.dlq`;
+  const tightDlq = uniqueName("large-tight-dlq");
+  created.push(input, output, roomyDlq, tightDlq);
+  await createTopics([input, roomyDlq], 1, BIG_TOPIC);
+  await createTopics([output, tightDlq], 1, { "max.message.bytes": String(512 * 1024) });
+  const small = (name: string): RawRecord => ({ key: Buffer.from(name), value: seed(name), headers: [["case", Buffer.from(name)]] });
+  await produceRaw(input, [small("a"), small("b"), { key: Buffer.from("big"), value: seed("big", { data: "d".repeat(700_000) }), headers: [["case", Buffer.from("big")]] }, small("c"), small("d")]);
+
+  const groupId = uniqueName("g");
+  const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId, "--workers", "8"]);
+  const done = await eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === "[5]", 60_000);
+  if (!done) console.error(processor.log().slice(-4000));
+  expect(done).toBe(true);
+  expect(processor.process.exitCode).toBeNull();
+  processor.process.kill("SIGTERM");
+  expect(await processor.exited()).toBe(0);
+  const outputs = await readAll(output);
+  expect(outputs.map((r) => r.headers["case"]).sort()).toEqual(["a", "b", "c", "d"]);
+  const [copy, ...more] = await readAll(roomyDlq);
+  expect(more).toEqual([]);
+  expect(copy!.headers["case"]).toBe("big");
+  expect(copy!.headers["x-processor-error"]).toContain("output refused by Kafka");
+  expect(copy!.headers["x-processor-error"]).toContain("max.message.bytes");
+  expect(copy!.valueBytes?.length).toBeGreaterThan(700_000);
+
+  // nowhere to put it: a clear fatal line, and the commit stops right before the record (offset 2)
+  const stuckGroup = uniqueName("g");
+  const stuck = startProcessor(["--input-topics", input, "--output-topic", output, "--dlq-topic", tightDlq, "--group-id", stuckGroup, "--ordering", "partition"]);
+  expect(await stuck.exited()).toBe(1);
+  expect(stuck.log().trim().split("\n").at(-1)).toMatch(/^processor: the dead-letter copy of .+\/0@2 was refused too \(.+max\.message\.bytes.*\); raise the dead-letter topic's max\.message\.bytes$/);
+  expect((await committedOffsets(stuckGroup, input))[0] ?? 0).toBeLessThanOrEqual(2);
+}, 120_000);
