@@ -7,7 +7,6 @@ import type { Handler } from "../handlers/types.ts";
 import type { ClientSettings } from "../kafka/protocol.ts";
 import { clientSecurity } from "../kafka/client-options.ts";
 import { createRing } from "../ring/byte-ring.ts";
-import { checkTopics } from "../kafka/topic-check.ts";
 import type { Logger } from "../observability/logger.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { serveEndpoints, type Check, type Endpoint, type HealthState } from "../observability/http-endpoint.ts";
@@ -36,6 +35,7 @@ export class Supervisor implements HealthState {
   private nextOwner = 0;
   /** Set once the first consumers all joined; later joiners (restarts) start fetching at once. */
   private fetching = false;
+  private topicsChecked = false;
   private readonly restartTimes: number[] = [];
   private producers: ProducerWorker[] = [];
   private commitTimer: ReturnType<typeof setInterval> | undefined;
@@ -87,22 +87,24 @@ export class Supervisor implements HealthState {
       this.endpoint = serveEndpoints(config.metricsPort, this.metrics, this);
       this.log.info("metrics and health endpoint listening", { port: this.endpoint.port });
     }
-    const problem = await checkTopics(this.client, [...config.inputTopics, config.outputTopic, config.dlqTopic]);
-    if (problem !== null) return this.fatal(problem);
-
+    // Producer 0 checks the topics while the consumers load and join; fetching waits for both (see onJoined).
+    const topicsChecked = (): void => {
+      this.topicsChecked = true;
+      this.startFetchingWhenReady();
+    };
     this.producers = this.pipeline.producerRings.map((ring, index) => {
       this.rings.push({ name: `producer-${index}`, ring });
-      const worker = new ProducerWorker(
-        this.urls.producer,
-        index,
-        (ids, sendMs) => {
+      const worker = new ProducerWorker(this.urls.producer, index, {
+        onDelivered: (ids, sendMs) => {
           this.pipeline.delivered(ids);
           this.metrics.produceLatency.observe(sendMs / 1000);
         },
-        (id, reason) => this.pipeline.rejected(id, reason),
-        (m) => this.fatal(m),
-      );
-      worker.send({ type: "init", index, ring, settings: { ...this.client, maxMessageBytes: config.maxMessageBytes } });
+        onRejected: (id, reason) => this.pipeline.rejected(id, reason),
+        onReady: index === 0 ? topicsChecked : () => undefined,
+        onFatal: (m) => this.fatal(m),
+      });
+      const checkTopics = index === 0 ? [...config.inputTopics, config.outputTopic, config.dlqTopic] : [];
+      worker.send({ type: "init", index, ring, settings: { ...this.client, maxMessageBytes: config.maxMessageBytes }, checkTopics });
       return worker;
     });
     for (let i = 0; i < config.consumers; i++) this.startConsumer();
@@ -122,6 +124,11 @@ export class Supervisor implements HealthState {
   }
 
   private startConsumer(): void {
+    this.initConsumer(this.createConsumer());
+  }
+
+  /** Starts a consumer Worker's thread (loading its code takes a while); it joins the group on init. */
+  private createConsumer(): { owner: number; ring: RingBuffers; worker: ConsumerWorker } {
     const { config } = this;
     const owner = this.nextOwner++;
     const ring = createRing(config.ringBytes);
@@ -137,6 +144,11 @@ export class Supervisor implements HealthState {
       crashed: (m) => this.restartConsumer(owner, m),
     });
     this.consumers.set(owner, { worker, ringName });
+    return { owner, ring, worker };
+  }
+
+  private initConsumer({ owner, ring, worker }: { owner: number; ring: RingBuffers; worker: ConsumerWorker }): void {
+    const { config } = this;
     worker.send({
       type: "init",
       index: owner,
@@ -182,16 +194,21 @@ export class Supervisor implements HealthState {
     this.startConsumer();
   }
 
-  /** Fetching starts once all consumers joined: one rebalance before any work instead of one in the middle. */
+  /**
+   * Fetching starts once all consumers joined (one rebalance before any work instead of one in the middle) and
+   * the topics are known to exist (nothing is fetched that could not be delivered).
+   */
   private onJoined(owner: number): void {
     this.joined.add(owner);
     this.log.info("joined the group", { consumer: owner, groupId: this.config.groupId, joined: this.joined.size, of: this.consumers.size });
-    if (this.fetching) {
-      this.consumers.get(owner)?.worker.send({ type: "go" });
-    } else if (this.joined.size === this.consumers.size) {
-      this.fetching = true;
-      for (const { worker } of this.consumers.values()) worker.send({ type: "go" });
-    }
+    if (this.fetching) this.consumers.get(owner)?.worker.send({ type: "go" });
+    else this.startFetchingWhenReady();
+  }
+
+  private startFetchingWhenReady(): void {
+    if (this.fetching || !this.topicsChecked || this.joined.size < this.consumers.size) return;
+    this.fetching = true;
+    for (const { worker } of this.consumers.values()) worker.send({ type: "go" });
   }
 
   /** First signal: graceful shutdown. Offsets stay at the last safe commit whatever happens. */

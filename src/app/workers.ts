@@ -82,10 +82,21 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
     });
 }
 
+/** What a producer Worker tells the supervisor. */
+export interface ProducerEvents {
+  onDelivered(ids: Uint32Array, sendMs: number): void;
+  onRejected(id: number, reason: string): void;
+  /** Connected, and the topics it was asked to check exist. */
+  onReady(): void;
+  onFatal: Fatal;
+}
+
 export class ProducerWorker extends TypedWorker<ToProducer, FromProducer> {
-  constructor(url: URL, index: number, onDelivered: (ids: Uint32Array, sendMs: number) => void, onRejected: (id: number, reason: string) => void, onFatal: Fatal) {
+  constructor(url: URL, index: number, events: ProducerEvents) {
+    const { onDelivered, onRejected, onReady, onFatal } = events;
     super(url, `producer-${index}`, (message) => {
       if (message.type === "delivered") onDelivered(message.ids, message.sendMs);
+      else if (message.type === "ready") onReady();
       else if (message.type === "rejected") onRejected(message.id, message.reason);
       else if (message.type === "fatal") onFatal(message.message);
     }, onFatal);

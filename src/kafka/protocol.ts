@@ -74,7 +74,8 @@ export type FromConsumer =
   | { readonly type: "closed" };
 
 export type ToProducer =
-  | { readonly type: "init"; readonly index: number; readonly ring: RingBuffers; readonly settings: ProducerSettings }
+  /** `checkTopics`: topics that must exist before anything starts (one Worker checks, so the main thread needs no Kafka client). */
+  | { readonly type: "init"; readonly index: number; readonly ring: RingBuffers; readonly settings: ProducerSettings; readonly checkTopics: readonly string[] }
   | { readonly type: "close" };
 
 export type FromProducer =
