@@ -47,8 +47,11 @@ const NO_OBSERVER: PipelineObserver = { handlerSeconds: () => undefined, commitS
 /** How the pipeline asks a consumer Worker to commit. */
 export type CommitPort = (offsets: readonly CommitOffset[]) => Promise<{ committed: readonly CommitOffset[]; error?: string }>;
 
+/** The record as handlers see it; `attempt` is updated in place before each run (no copy per record). */
+type QueuedInput = Omit<InputRecord, "attempt"> & { attempt: number };
+
 interface RecordWork {
-  readonly input: Omit<InputRecord, "attempt">;
+  readonly input: QueuedInput;
   readonly ticket: Ticket;
   readonly bytes: number;
 }
@@ -57,8 +60,7 @@ interface PendingDelivery {
   readonly ticket: Ticket;
   remaining: number;
   /** Kept until Kafka has every output: an output it refuses turns into a dead-letter copy of this input. */
-  readonly input: Omit<InputRecord, "attempt">;
-  readonly attempt: number;
+  readonly input: InputRecord;
 }
 
 export interface PipelineStats {
@@ -178,7 +180,7 @@ export class Pipeline {
     }
     this.log.warn("record sent to the dead-letter topic", { topic, partition, offset, error: `output refused by Kafka: ${reason}`, dlqTopic: this.settings.dlqTopic });
     this.stats.deadLettered++;
-    const copy = deadLetter({ ...pending.input, attempt: pending.attempt }, this.settings.dlqTopic, `output refused by Kafka: ${reason}`, pending.attempt, true);
+    const copy = deadLetter(pending.input, this.settings.dlqTopic, `output refused by Kafka: ${reason}`, pending.input.attempt, true);
     const frame = this.encodeOutput(copy, pending, true).slice();
     const writer = this.producerWriters[0]!;
     void writer.write(frame).then(() => writer.publish());
@@ -263,7 +265,8 @@ export class Pipeline {
       this.log.info("partition re-fetched from its committed offset; dropped its older work", { topic: record.topic, partition: record.partition, offset: record.offset, removed });
     }
     if (this.settings.autoOffsetStore) this.tracker.complete(ticket);
-    const input = {
+    const input: QueuedInput = {
+      attempt: 1,
       topic: record.topic,
       partition: record.partition,
       offset: record.offset,
@@ -320,7 +323,8 @@ export class Pipeline {
     if (this.isStale(task)) return this.settle(task);
     const { input } = task.payload;
     const started = performance.now();
-    const outcome = runHandler(this.handler, { ...input, attempt: task.attempt }, this.settings.outputTopic, this.settings.handlerTimeoutMs);
+    input.attempt = task.attempt;
+    const outcome = runHandler(this.handler, input, this.settings.outputTopic, this.settings.handlerTimeoutMs);
     if (outcome instanceof Promise) {
       return outcome.then((o) => {
         this.observer.handlerSeconds((performance.now() - started) / 1000);
@@ -366,7 +370,7 @@ export class Pipeline {
       const { input } = task.payload;
       this.log.warn("record sent to the dead-letter topic", { ...this.where(task), error: outcome.reason, attempts: task.attempt, dlqTopic: this.settings.dlqTopic });
       this.stats.deadLettered++;
-      emitted = this.emit(task, [deadLetter({ ...input, attempt: task.attempt }, this.settings.dlqTopic, outcome.reason, task.attempt, outcome.permanent)], true);
+      emitted = this.emit(task, [deadLetter(input, this.settings.dlqTopic, outcome.reason, task.attempt, outcome.permanent)], true);
     }
     return emitted instanceof Promise ? emitted.then(() => this.settle(task)) : this.settle(task);
   }
@@ -383,7 +387,7 @@ export class Pipeline {
       this.tracker.complete(ticket);
       return;
     }
-    const pending: PendingDelivery = { ticket, remaining: outputs.length, input: task.payload.input, attempt: task.attempt };
+    const pending: PendingDelivery = { ticket, remaining: outputs.length, input: task.payload.input };
     const writer = this.producerWriters[this.producerFor(task)]!;
     this.queuePublish();
     for (let i = 0; i < outputs.length; i++) {
