@@ -12,7 +12,7 @@ import { partitionKey } from "../offsets/offset-tracker.ts";
 import type { Logger } from "../observability/logger.ts";
 import { baseClientOptions } from "./client-options.ts";
 import { reportBrokerConnections } from "./connection-events.ts";
-import { messageFields, type RawMessage } from "./message-fields.ts";
+import { wireRecord, type RawMessage } from "./message-fields.ts";
 import { backoffMs, describeError, fatalReason, sleep } from "./errors.ts";
 import { ASSIGNMENT_FRAME, type AssignmentChange, type CommitOffset, type ConsumerSettings, type FromConsumer } from "./protocol.ts";
 
@@ -197,7 +197,7 @@ export class ConsumerLoop {
     for await (const message of stream as AsyncIterable<RawMessage>) {
       if (this.pendingControl.length > 0) await this.writeControlFrames();
       if (!this.isCurrent(message)) continue;
-      const frame = this.encoder.encode({ ref: this.epoch, ...messageFields(message) });
+      const frame = this.encoder.encode(wireRecord(message, this.epoch));
       if (!this.writer.tryWrite(frame)) await this.writer.write(frame.slice());
       if (++this.written === crashAfter) {
         this.writer.publish();

@@ -8,7 +8,13 @@ export type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 export type MessageFields = Omit<WireRecord, "ref">;
 
 export function messageFields(message: RawMessage): MessageFields {
+  return wireRecord(message, 0);
+}
+
+/** The ring record of a consumed message, built in one go (this runs once per consumed record). */
+export function wireRecord(message: RawMessage, ref: number): WireRecord {
   return {
+    ref,
     topic: message.topic,
     partition: message.partition,
     offset: Number(message.offset),
