@@ -166,12 +166,15 @@ kafka_run_wrapper() {
 #   cluster: nodes 1-3 brokers 127.0.0.1:19092-19094 controllers 127.0.0.1:19192-19194
 #   secure : node 1  PLAINTEXT 127.0.0.1:29092 (admin), SASL_SSL 127.0.0.1:29093,
 #            SSL (mTLS) 127.0.0.1:29094, controller 127.0.0.1:29193
+#   chaos  : node 1  broker 127.0.0.1:39092   controller 127.0.0.1:39093 (like single, but a
+#            broker of its own that fault-injection runs may stop or SIGKILL without
+#            disturbing whoever uses the single broker)
 # ---------------------------------------------------------------------------
 kafka_check_mode() {
   case "$1" in
-    single | cluster | secure) ;;
+    single | cluster | secure | chaos) ;;
     *)
-      printf "[kafka] ERROR: unknown mode '%s' (expected single|cluster|secure)\n" "$1" >&2
+      printf "[kafka] ERROR: unknown mode '%s' (expected single|cluster|secure|chaos)\n" "$1" >&2
       return 1
       ;;
   esac
@@ -194,6 +197,7 @@ kafka_broker_port() { # MODE NODE_ID  (plaintext client port)
     single) echo 9092 ;;
     cluster) echo $((19091 + $2)) ;;
     secure) echo 29092 ;;
+    chaos) echo 39092 ;;
   esac
 }
 kafka_controller_port() { # MODE NODE_ID
@@ -201,6 +205,7 @@ kafka_controller_port() { # MODE NODE_ID
     single) echo 9093 ;;
     cluster) echo $((19191 + $2)) ;;
     secure) echo 29193 ;;
+    chaos) echo 39093 ;;
   esac
 }
 kafka_bootstrap() { # MODE -> comma separated plaintext bootstrap servers

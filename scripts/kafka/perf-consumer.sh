@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kafka-consumer-perf-test (org.apache.kafka.tools.ConsumerPerformance) on the cached jars.
 #
-# usage: scripts/kafka/perf-consumer.sh [--mode single|cluster|secure] ARGS...
+# usage: scripts/kafka/perf-consumer.sh [--mode single|cluster|secure|chaos] ARGS...
 #   --bootstrap-server defaults to the mode's plaintext listener.
 #   e.g. scripts/kafka/perf-consumer.sh --topic perf --num-records 100000 --timeout 30000
 set -euo pipefail

@@ -2,7 +2,7 @@
 # Start a REAL Apache Kafka 4.4.0 broker (KRaft combined mode: broker+controller) from the
 # jars cached by setup.sh, and wait until it answers metadata requests.
 #
-# usage: scripts/kafka/start.sh [--mode single|cluster|secure] [--timeout SECONDS]
+# usage: scripts/kafka/start.sh [--mode single|cluster|secure|chaos] [--timeout SECONDS]
 #   single  (default) node 1: PLAINTEXT 127.0.0.1:9092, controller 127.0.0.1:9093
 #   cluster 3 nodes: PLAINTEXT 127.0.0.1:19092,19093,19094; controllers 19192..19194;
 #           default RF 3, min.insync.replicas 2
@@ -10,6 +10,9 @@
 #           (SCRAM-SHA-256/512 + PLAIN, user processor / processor-secret),
 #           SSL 127.0.0.1:29094 (mTLS, client cert required), controller 127.0.0.1:29193;
 #           writes .cache/kafka/run/secure/env.sh (cert paths etc.) for tests to source.
+#   chaos   node 1: PLAINTEXT 127.0.0.1:39092, controller 127.0.0.1:39093; configured like
+#           single, with its own run dir, for runs that restart or SIGKILL the broker
+#           (scripts/chaos) while others keep using the single broker.
 #   --timeout  seconds to wait for readiness (default 60)
 #
 # Idempotent: a healthy broker already answering for the mode is reused (exit 0).
@@ -18,7 +21,7 @@
 # env: KAFKA_HEAP_OPTS (default "-Xms256m -Xmx512m"), KAFKA_JVM_OPTS (extra JVM flags),
 #      KAFKA_CACHE_DIR (cache root).
 #
-# Status: single, cluster and secure modes are all implemented and verified.
+# Status: single, cluster, secure and chaos modes are all implemented and verified.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=env.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/env.sh"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stop the local Kafka broker(s) of a mode started by start.sh.
 #
-# usage: scripts/kafka/stop.sh [--mode single|cluster|secure] [--timeout SECONDS] [--all]
+# usage: scripts/kafka/stop.sh [--mode single|cluster|secure|chaos] [--timeout SECONDS] [--all]
 #   SIGTERM (graceful, controlled shutdown) to every node, SIGKILL whatever is still
 #   alive after --timeout seconds (default 20). Data is kept (see wipe.sh).
 #   --all  stop every mode.
@@ -18,7 +18,7 @@ for a in "${KAFKA_ARGS_REST[@]+"${KAFKA_ARGS_REST[@]}"}"; do
   esac
 done
 modes=("$KAFKA_ARG_MODE")
-[[ $KAFKA_ARG_ALL -eq 1 ]] && modes=(single cluster secure)
+[[ $KAFKA_ARG_ALL -eq 1 ]] && modes=(single cluster secure chaos)
 
 for mode in "${modes[@]}"; do
   t0="$(kafka_now_ms)"

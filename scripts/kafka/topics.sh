@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kafka-topics (org.apache.kafka.tools.TopicCommand) on the cached jars.
 #
-# usage: scripts/kafka/topics.sh [--mode single|cluster|secure] KAFKA_TOPICS_ARGS...
+# usage: scripts/kafka/topics.sh [--mode single|cluster|secure|chaos] KAFKA_TOPICS_ARGS...
 #   --bootstrap-server defaults to the mode's plaintext listener (single: 127.0.0.1:9092).
 #   e.g. scripts/kafka/topics.sh --create --topic in --partitions 3
 #        scripts/kafka/topics.sh --list

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Wait until the local Kafka broker(s) of a mode answer a real Metadata request (kcat -L).
 #
-# usage: scripts/kafka/wait-ready.sh [--mode single|cluster|secure] [--timeout SECONDS] [--quiet]
+# usage: scripts/kafka/wait-ready.sh [--mode single|cluster|secure|chaos] [--timeout SECONDS] [--quiet]
 #   cluster: also waits until all 3 brokers are listed (registered and unfenced).
 #   secure : also checks a SASL PLAIN login on SASL_SSL :29093 and an mTLS connection on
 #            SSL :29094 (certs from .cache/kafka/run/secure/env.sh). SCRAM is not probed:

@@ -2,7 +2,7 @@
 # Stop the local Kafka broker(s) of a mode and delete its data/run dir
 # ($KAFKA_CACHE_DIR/run/<mode>: data, logs, certs, cluster id). The jar cache is kept.
 #
-# usage: scripts/kafka/wipe.sh [--mode single|cluster|secure] [--all]
+# usage: scripts/kafka/wipe.sh [--mode single|cluster|secure|chaos] [--all]
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=env.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/env.sh"
@@ -15,7 +15,7 @@ for a in "${KAFKA_ARGS_REST[@]+"${KAFKA_ARGS_REST[@]}"}"; do
   esac
 done
 modes=("$KAFKA_ARG_MODE")
-[[ $KAFKA_ARG_ALL -eq 1 ]] && modes=(single cluster secure)
+[[ $KAFKA_ARG_ALL -eq 1 ]] && modes=(single cluster secure chaos)
 
 for mode in "${modes[@]}"; do
   "$KAFKA_SCRIPTS_DIR/stop.sh" --mode "$mode"
