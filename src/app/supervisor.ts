@@ -36,6 +36,7 @@ export class Supervisor implements HealthState {
   /** Set once the first consumers all joined; later joiners (restarts) start fetching at once. */
   private fetching = false;
   private topicsChecked = false;
+  private consumerFatalBeforeCheck: string | null = null;
   private readonly restartTimes: number[] = [];
   private producers: ProducerWorker[] = [];
   private commitTimer: ReturnType<typeof setInterval> | undefined;
@@ -90,6 +91,7 @@ export class Supervisor implements HealthState {
     // Producer 0 checks the topics while the consumers load and join; fetching waits for both (see onJoined).
     const topicsChecked = (): void => {
       this.topicsChecked = true;
+      if (this.consumerFatalBeforeCheck !== null) return this.fatal(this.consumerFatalBeforeCheck);
       this.startFetchingWhenReady();
     };
     this.producers = this.pipeline.producerRings.map((ring, index) => {
@@ -140,7 +142,8 @@ export class Supervisor implements HealthState {
       rebalancing: () => void this.commitRound(),
       lag: (i, entries) => this.metrics.setLag(i, entries),
       broker: (i, connected) => (connected ? this.brokerDown.delete(i) : this.brokerDown.add(i)),
-      fatal: (m) => this.fatal(m),
+      // The topic check's verdict names a missing topic or an unreachable cluster best: it goes first.
+      fatal: (m) => (this.topicsChecked ? this.fatal(m) : (this.consumerFatalBeforeCheck ??= m)),
       crashed: (m) => this.restartConsumer(owner, m),
     });
     this.consumers.set(owner, { worker, ringName });

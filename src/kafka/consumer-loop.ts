@@ -179,7 +179,7 @@ export class ConsumerLoop {
         if (this.stopping) break;
         const fatal = fatalReason(error);
         if (fatal !== null || !this.joined) {
-          this.post({ type: "fatal", message: `consumer ${this.index}: ${fatal ?? `cannot join group: ${describeError(error)}`}` });
+          this.post({ type: "fatal", message: fatal ?? `consumer ${this.index}: cannot join group: ${describeError(error)}` });
           return;
         }
         const delay = backoffMs(failures++, 250, 10_000);

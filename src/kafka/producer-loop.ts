@@ -125,7 +125,7 @@ export class ProducerLoop {
         const fatal = fatalReason(error);
         if (fatal !== null && !(this.delivered && fatal.startsWith("Unknown topic"))) {
           this.failedFatally = true;
-          this.post({ type: "fatal", message: `producer ${this.index}: ${fatal}` });
+          this.post({ type: "fatal", message: fatal });
           return "fatal";
         }
         const delay = backoffMs(attempt, 200, 10_000);
