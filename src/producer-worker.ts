@@ -3,6 +3,7 @@ import { ProducerLoop } from "./kafka/producer-loop.ts";
 import { checkTopics } from "./kafka/topic-check.ts";
 import type { FromProducer, ToProducer } from "./kafka/protocol.ts";
 import { createLogger } from "./observability/logger.ts";
+import { watchHeartbeat } from "./app/stall-watchdog.ts";
 
 declare const self: Worker;
 let loop: ProducerLoop | null = null;
@@ -17,7 +18,16 @@ self.onmessage = async (event: MessageEvent<ToProducer>) => {
         post({ type: "fatal", message: problem });
         break;
       }
-      loop = new ProducerLoop(message.index, message.ring, message.settings, post, createLogger(message.settings.logLevel, { component: `producer-${message.index}` }));
+      const log = createLogger(message.settings.logLevel, { component: `producer-${message.index}` });
+      if (message.watchdog) {
+        watchHeartbeat(message.watchdog.beats, message.watchdog.timeoutMs, (stalledMs) => {
+          const reason = `the main thread has not run for ${stalledMs} ms (a handler blocking synchronously?); killing the process so the group reassigns its partitions, uncommitted records will be processed again (--watchdog)`;
+          log.error("stalled", { error: reason });
+          process.stderr.write(`processor: ${reason}\n`);
+          process.kill(process.pid, "SIGKILL");
+        });
+      }
+      loop = new ProducerLoop(message.index, message.ring, message.settings, post, log);
       loop.start();
       post({ type: "ready", index: message.index });
       break;

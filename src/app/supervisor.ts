@@ -12,6 +12,7 @@ import { Metrics } from "../observability/metrics.ts";
 import { serveEndpoints, type Check, type Endpoint, type HealthState } from "../observability/http-endpoint.ts";
 import type { RingBuffers } from "../ring/byte-ring.ts";
 import { Pipeline } from "./pipeline.ts";
+import { startHeartbeat } from "./stall-watchdog.ts";
 import { ConsumerWorker, ProducerWorker, type WorkerUrls } from "./workers.ts";
 
 const PROGRESS_EVERY_MS = 5_000;
@@ -36,6 +37,8 @@ export class Supervisor implements HealthState {
   /** Set once the first consumers all joined; later joiners (restarts) start fetching at once. */
   private fetching = false;
   private topicsChecked = false;
+  /** Ticks while the main thread runs; producer Worker 0 watches it (see stall-watchdog.ts). */
+  private readonly heartbeat = startHeartbeat();
   private consumerFatalBeforeCheck: string | null = null;
   private readonly restartTimes: number[] = [];
   private producers: ProducerWorker[] = [];
@@ -105,8 +108,10 @@ export class Supervisor implements HealthState {
         onReady: index === 0 ? topicsChecked : () => undefined,
         onFatal: (m) => this.fatal(m),
       });
-      const checkTopics = index === 0 ? [...config.inputTopics, config.outputTopic, config.dlqTopic] : [];
-      worker.send({ type: "init", index, ring, settings: { ...this.client, maxMessageBytes: config.maxMessageBytes }, checkTopics });
+      const first = index === 0;
+      const checkTopics = first ? [...config.inputTopics, config.outputTopic, config.dlqTopic] : [];
+      const watchdog = first ? { beats: this.heartbeat.beats, timeoutMs: config.watchdogMs } : undefined;
+      worker.send({ type: "init", index, ring, settings: { ...this.client, maxMessageBytes: config.maxMessageBytes }, checkTopics, ...(watchdog && { watchdog }) });
       return worker;
     });
     for (let i = 0; i < config.consumers; i++) this.startConsumer();

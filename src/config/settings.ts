@@ -363,6 +363,16 @@ export const settings = {
     },
     '30s',
   ),
+  watchdogMs: withDefault(
+    {
+      flag: 'watchdog',
+      env: ['PROCESSOR_WATCHDOG'],
+      group: 'Reliability',
+      description: 'Kill the process when its main thread has not run for this long (a handler blocking synchronously), so the group reassigns its partitions (>= 1s).',
+      type: duration(1000),
+    },
+    '60s',
+  ),
   dlqMaxRatio: optional({
     flag: 'dlq-max-ratio',
     env: ['PROCESSOR_DLQ_MAX_RATIO'],

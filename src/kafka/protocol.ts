@@ -75,7 +75,7 @@ export type FromConsumer =
 
 export type ToProducer =
   /** `checkTopics`: topics that must exist before anything starts (one Worker checks, so the main thread needs no Kafka client). */
-  | { readonly type: "init"; readonly index: number; readonly ring: RingBuffers; readonly settings: ProducerSettings; readonly checkTopics: readonly string[] }
+  | { readonly type: "init"; readonly index: number; readonly ring: RingBuffers; readonly settings: ProducerSettings; readonly checkTopics: readonly string[]; readonly watchdog?: { readonly beats: SharedArrayBuffer; readonly timeoutMs: number } }
   | { readonly type: "close" };
 
 export type FromProducer =

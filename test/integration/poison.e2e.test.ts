@@ -206,3 +206,26 @@ test("an output too large for its topic: the input goes to the DLQ instead and t
   expect(stuck.log().trim().split("\n").at(-1)).toMatch(/^processor: the dead-letter copy of .+\/0@2 was refused too \(.+max\.message\.bytes.*\); raise the dead-letter topic's max\.message\.bytes$/);
   expect((await committedOffsets(stuckGroup, input))[0] ?? 0).toBeLessThanOrEqual(2);
 }, 120_000);
+
+test("a handler that blocks the main thread: the watchdog kills the process (the group then reassigns its partitions); nothing after the blocking record is committed", async () => {
+  const t = await topics("block", 1);
+  await produceRaw(t.input, [
+    ...Array.from({ length: 50 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: seed(`before-${i}`) })),
+    { key: Buffer.from("stuck"), value: Buffer.from("block") },
+    ...Array.from({ length: 50 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: seed(`after-${i}`) })),
+  ]);
+  const groupId = uniqueName("g");
+  const started = Date.now();
+  const processor = startProcessor([
+    "--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--ordering", "partition",
+    "--handler", resolve(root, "test/fixtures/poison-handler.ts"), "--watchdog", "3s",
+  ]);
+  const code = await processor.exited();
+  expect(code === 137 || processor.process.signalCode === "SIGKILL").toBe(true);
+  expect(Date.now() - started).toBeLessThan(30_000);
+  expect(processor.log()).toContain("processor: the main thread has not run for ");
+  // the 50 records before it may be committed, the blocking record (offset 50) and everything after it not
+  expect((await committedOffsets(groupId, t.input))[0] ?? 0).toBeLessThanOrEqual(50);
+  // records handled in the same turn as the blocking one may not have reached their producer: at most the 50
+  expect(sum(await endOffsets(t.output))).toBeLessThanOrEqual(50);
+}, 60_000);

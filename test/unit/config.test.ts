@@ -87,6 +87,7 @@ describe('defaults', () => {
         handlerTimeoutMs: 30_000,
         shutdownTimeoutMs: 30_000,
         commitIntervalMs: 1_000,
+        watchdogMs: 60_000,
         dlqMaxRatio: undefined,
         dlqWindow: 1000,
         dlqMaxConsecutive: 0,
@@ -133,6 +134,7 @@ describe('defaults', () => {
       handlerTimeoutMs: number;
       shutdownTimeoutMs: number;
       commitIntervalMs: number;
+      watchdogMs: number;
       dlqMaxRatio: number | undefined;
       dlqWindow: number;
       dlqMaxConsecutive: number;
