@@ -1,0 +1,66 @@
+/**
+ * Reads a topic from the beginning to the end offsets it has when the read starts, keeping only what the verifier
+ * needs per record (partition, offset, key, id, timestamp), so a million-record run fits in memory.
+ */
+import { Consumer, MessagesStreamModes } from "@platformatic/kafka";
+import { endOffsets } from "../lib/end-offsets.ts";
+import { Admin } from "@platformatic/kafka";
+import { recordId } from "./record-id.ts";
+
+export interface TopicRecord {
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: string | null;
+  readonly id: string | null;
+  /** Record timestamp: the broker's append time on LogAppendTime topics. */
+  readonly timestamp: number;
+  /** Value of the x-processor-error header (dead-letter records), else null. */
+  readonly error: string | null;
+}
+
+export async function readTopic(brokers: readonly string[], topic: string): Promise<TopicRecord[]> {
+  const admin = new Admin({ clientId: "processor-chaos-reader", bootstrapBrokers: [...brokers] });
+  const ends = await endOffsets(admin, topic).finally(() => admin.close());
+  const records: TopicRecord[] = [];
+  if (ends.every((e) => e === 0)) return records;
+  const consumer = new Consumer({
+    clientId: "processor-chaos-reader",
+    groupId: `chaos-reader-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    bootstrapBrokers: [...brokers],
+    autocommit: false,
+    maxWaitTime: 200,
+    maxBytes: 8 * 1024 * 1024,
+  });
+  const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST });
+  const next = ends.map(() => 0);
+  const done = () => next.every((n, p) => n >= (ends[p] ?? 0));
+  try {
+    if (!done()) {
+      for await (const message of stream) {
+        const offset = Number(message.offset);
+        if (offset >= (ends[message.partition] ?? 0)) continue;
+        let error: string | null = null;
+        let header: string | null = null;
+        for (const [k, v] of message.headerEntries) {
+          const name = k.toString();
+          if (name === "x-chaos-id") header = v?.toString() ?? null;
+          else if (name === "x-processor-error") error = v?.toString() ?? null;
+        }
+        records.push({
+          partition: message.partition,
+          offset,
+          key: message.key && message.key.length > 0 ? message.key.toString() : null,
+          id: recordId(message.value ?? null, header),
+          timestamp: Number(message.timestamp),
+          error,
+        });
+        next[message.partition] = offset + 1;
+        if (done()) break;
+      }
+    }
+  } finally {
+    await stream.close().catch(() => undefined);
+    await consumer.close(true).catch(() => undefined);
+  }
+  return records;
+}

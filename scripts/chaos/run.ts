@@ -1,0 +1,103 @@
+/**
+ * Chaos runner: builds processor, runs the fault-injection scenarios against real brokers and writes
+ * docs/RELIABILITY.md.
+ *
+ *   bun scripts/chaos/run.ts [--scenarios kill,broker,cluster,storm,stall,output-gone,poison] [--quick] [--out FILE]
+ *
+ * Scenarios that break a broker use the `chaos` broker (127.0.0.1:39092) and the 3-node `cluster`, never the
+ * shared single broker. The report is rewritten after every scenario, so an interrupted run keeps what it has.
+ */
+import { cpus, release, totalmem } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { BOOTSTRAP, startBrokers, stopBrokers } from "./brokers.ts";
+import { renderReport } from "./report.ts";
+import { runScenario, type ScenarioResult } from "./scenario.ts";
+import type { Scenario } from "./scenarios/common.ts";
+import { brokerScenario } from "./scenarios/broker.ts";
+import { clusterScenario } from "./scenarios/cluster.ts";
+import { killScenario } from "./scenarios/kill.ts";
+import { outputGoneScenario } from "./scenarios/output-gone.ts";
+import { poisonScenario } from "./scenarios/poison.ts";
+import { stallScenario } from "./scenarios/stall.ts";
+import { stormScenario } from "./scenarios/storm.ts";
+
+const root = resolve(import.meta.dir, "../..");
+const ALL: readonly Scenario[] = [killScenario, brokerScenario, clusterScenario, stormScenario, stallScenario, outputGoneScenario, poisonScenario];
+
+function parseArgs(argv: readonly string[]): { names: string[]; quick: boolean; out: string } {
+  let names = ALL.map((s) => s.name);
+  let quick = false;
+  let out = resolve(root, "docs/RELIABILITY.md");
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--quick") quick = true;
+    else if (a === "--scenarios") names = (argv[++i] ?? "").split(",").filter(Boolean);
+    else if (a === "--out") out = resolve(argv[++i] ?? out);
+    else {
+      console.error(`usage: bun scripts/chaos/run.ts [--scenarios ${ALL.map((s) => s.name).join(",")}] [--quick] [--out FILE]`);
+      process.exit(2);
+    }
+  }
+  const unknown = names.filter((n) => !ALL.some((s) => s.name === n));
+  if (unknown.length > 0) {
+    console.error(`unknown scenario(s): ${unknown.join(", ")}`);
+    process.exit(2);
+  }
+  return { names, quick, out };
+}
+
+async function build(binary: string): Promise<string> {
+  const run = Bun.spawn([process.execPath, resolve(root, "scripts/build.ts"), "--outfile", binary], { cwd: root, stdout: "pipe", stderr: "pipe" });
+  if ((await run.exited) !== 0) throw new Error(`build failed: ${await new Response(run.stderr).text()}`);
+  const version = Bun.spawnSync([binary, "--version"], { stdout: "pipe" }).stdout.toString().trim();
+  return version;
+}
+
+function git(args: string[]): string {
+  return Bun.spawnSync(["git", ...args], { cwd: root, stdout: "pipe" }).stdout.toString().trim();
+}
+
+const { names, quick, out } = parseArgs(process.argv.slice(2));
+const scenarios = ALL.filter((s) => names.includes(s.name));
+const startedAt = new Date();
+const binary = resolve(root, "dist/processor-chaos");
+const logRoot = resolve(root, `.cache/chaos/${startedAt.toISOString().replaceAll(":", "-")}`);
+mkdirSync(logRoot, { recursive: true });
+console.log(`[chaos] building ${binary}; logs in ${logRoot}`);
+const processorVersion = await build(binary);
+const cpu = cpus();
+const machine = `${cpu.length} × ${cpu[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}; shared with other Kafka work while running, so times are noisy`;
+const versions = `processor ${processorVersion} (commit ${git(["rev-parse", "--short", "HEAD"])}), Bun ${Bun.version}, Apache Kafka 4.4.0 (scripts/kafka), @platformatic/kafka 2.12.1`;
+const command = `bun scripts/chaos/run.ts${process.argv.includes("--scenarios") ? ` --scenarios ${names.join(",")}` : ""}${quick ? " --quick" : ""}`;
+const summaries = new Map(ALL.map((s) => [s.name, s.summary]));
+const results: ScenarioResult[] = [];
+
+const write = () => {
+  const report = renderReport(results, { command, startedAt, finishedAt: new Date(), machine, versions, quick, skipped: ALL.filter((s) => !results.some((r) => r.name === s.name)).map((s) => s.name), summaries });
+  writeFileSync(out, report);
+};
+
+let failed = false;
+for (const scenario of scenarios) {
+  console.log(`[chaos] scenario ${scenario.name}: starting the ${scenario.broker} broker(s)`);
+  await startBrokers(scenario.broker);
+  try {
+    const config = { ...scenario.config(quick), name: scenario.name, brokers: BOOTSTRAP[scenario.broker] };
+    const result = await runScenario(config, binary, logRoot, (ctx) => scenario.body(ctx, quick), scenario.check?.bind(scenario));
+    results.push(result);
+    const v = result.verdict;
+    console.log(`[chaos] ${scenario.name}: sent ${v.sent}, produced ${v.produced}, DLQ ${v.deadLettered}, lost ${v.lost.length}, duplicates ${v.duplicates} (bound ${result.duplicateBound}), order ${v.orderViolations.length}, commit-past ${v.commitPastUnproduced.length}, exits ${result.unexpectedExits.length}, drained ${result.drained}`);
+    for (const note of result.notes) console.log(`[chaos]   ${note}`);
+    if (v.lost.length > 0 || v.orderViolations.length > 0 || v.commitPastUnproduced.length > 0 || result.unexpectedExits.length > 0 || !result.drained) failed = true;
+  } catch (error) {
+    failed = true;
+    console.error(`[chaos] scenario ${scenario.name} failed to run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+  write();
+  // the cluster's three JVMs compete with everything else on a small machine: stop them when done
+  if (scenario.broker === "cluster") await stopBrokers("cluster").catch(() => undefined);
+}
+await stopBrokers("chaos").catch(() => undefined);
+console.log(`[chaos] report written to ${out}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,214 @@
+/**
+ * What every scenario shares: its own topics and group, the background stream, the commit sampler, the fleet of
+ * processor processes, fault bookkeeping, the final drain, the verdict and the clean-up. A scenario only says
+ * which faults to inject and when (its `body`).
+ */
+import { resolve } from "node:path";
+import { ChaosAdmin, sum } from "./kafka-admin.ts";
+import { CommitSampler } from "./commit-sampler.ts";
+import { ProcessorFleet, type UnexpectedExit } from "./processes.ts";
+import { readTopic, type TopicRecord } from "./reader.ts";
+import { startStream, type StreamHandle } from "./stream-producer.ts";
+import { LandingIndex, landings, verify, type History, type LandedRecord, type Verdict } from "./verifier.ts";
+
+export interface Fault {
+  readonly label: string;
+  /** When the fault was injected. */
+  readonly at: number;
+  /** When it was over (process restarted, broker back, topic re-created). */
+  resumedAt: number;
+  /** Committed offsets right after the fault, when the runner could read them (exact in-flight window). */
+  committed: Map<number, number> | null;
+  /** Whether a re-delivery of uncommitted work is expected (process or member gone). */
+  readonly redelivers: boolean;
+}
+
+export interface ScenarioConfig {
+  readonly name: string;
+  readonly brokers: readonly string[];
+  readonly partitions: number;
+  readonly replicas: number;
+  readonly messages: number;
+  readonly rate: number;
+  readonly brokenEvery: number;
+  readonly processorArgs: readonly string[];
+  readonly processorEnv?: Record<string, string>;
+  readonly topicConfigs?: Record<string, string>;
+  readonly drainTimeoutMs: number;
+}
+
+export interface Topics {
+  readonly input: string;
+  readonly output: string;
+  readonly dlq: string;
+}
+
+export class ScenarioContext {
+  readonly faults: Fault[] = [];
+  readonly notes: string[] = [];
+  /** Output records read before a deliberate topic deletion (the verifier must still count them). */
+  readonly savedOutputs: TopicRecord[] = [];
+  stream!: StreamHandle;
+  readonly startedAt = Date.now();
+
+  constructor(
+    readonly config: ScenarioConfig,
+    readonly topics: Topics,
+    readonly groupId: string,
+    readonly admin: ChaosAdmin,
+    readonly fleet: ProcessorFleet,
+    readonly sampler: CommitSampler,
+  ) {}
+
+  log(message: string): void {
+    const seconds = ((Date.now() - this.startedAt) / 1000).toFixed(1);
+    console.log(`[chaos ${this.config.name} +${seconds}s] ${message}`);
+  }
+
+  /** Records a fault; the caller sets resumedAt when it is over. */
+  fault(label: string, redelivers: boolean): Fault {
+    const f: Fault = { label, at: Date.now(), resumedAt: Date.now(), committed: null, redelivers };
+    this.faults.push(f);
+    this.log(`fault: ${label}`);
+    return f;
+  }
+
+  /** Waits until the stream has sent `count` records (or has finished). */
+  async waitSent(count: number): Promise<void> {
+    while (this.stream.sent() < Math.min(count, this.config.messages)) await Bun.sleep(20);
+  }
+
+  async landedCount(): Promise<number> {
+    const [out, dlq] = await Promise.all([this.admin.endOffsets(this.topics.output), this.admin.endOffsets(this.topics.dlq)]);
+    return sum(out) + sum(dlq);
+  }
+}
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly verdict: Verdict;
+  /** The longest time from the end of a fault to the next commit progress, ms (null: no fault). */
+  readonly recoveryMs: number | null;
+  /** Sum over faults that re-deliver of records landed but not committed at the fault. */
+  readonly duplicateBound: number;
+  readonly faults: number;
+  readonly processesStarted: number;
+  readonly unexpectedExits: readonly UnexpectedExit[];
+  readonly drained: boolean;
+  readonly notes: readonly string[];
+  readonly durationMs: number;
+  readonly streamErrors: number;
+}
+
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+
+/** Output and DLQ are stamped by the broker on append: the verifier reads landing times from them. */
+export const APPEND_TIME = { "message.timestamp.type": "LogAppendTime" };
+
+export async function runScenario(
+  config: ScenarioConfig,
+  binary: string,
+  logRoot: string,
+  body: (ctx: ScenarioContext) => Promise<void>,
+  check?: (ctx: ScenarioContext, outputs: readonly TopicRecord[], deadLetters: readonly TopicRecord[]) => void,
+): Promise<ScenarioResult> {
+  const admin = new ChaosAdmin(config.brokers);
+  const topics = { input: unique(`chaos-${config.name}-in`), output: unique(`chaos-${config.name}-out`), dlq: "" };
+  const t: Topics = { ...topics, dlq: `${topics.output}.dlq` };
+  const groupId = unique(`chaos-${config.name}-g`);
+  await admin.createTopics([t.input], config.partitions, config.replicas, config.topicConfigs ?? {});
+  await admin.createTopics([t.output, t.dlq], config.partitions, config.replicas, { ...APPEND_TIME, ...(config.topicConfigs ?? {}) });
+  const fleet = new ProcessorFleet(
+    binary,
+    ["--brokers", config.brokers.join(","), "--input-topics", t.input, "--output-topic", t.output, "--dlq-topic", t.dlq, "--group-id", groupId, ...config.processorArgs],
+    resolve(logRoot, config.name),
+    config.processorEnv ?? {},
+  );
+  const sampler = new CommitSampler(admin, groupId, t.input);
+  const ctx = new ScenarioContext(config, t, groupId, admin, fleet, sampler);
+  const started = Date.now();
+  ctx.stream = startStream({ brokers: config.brokers, topic: t.input, total: config.messages, rate: config.rate, keys: 1000, runId: unique("id"), brokenEvery: config.brokenEvery });
+  sampler.start();
+  let drained = false;
+  try {
+    await body(ctx);
+    await ctx.stream.finished;
+    if (fleet.live.size === 0) {
+      ctx.notes.push("no processor was running after the scenario's faults; one was started to drain");
+      fleet.start();
+    }
+    drained = await drain(ctx);
+    if (!drained) ctx.notes.push(`did not drain within ${Math.round(config.drainTimeoutMs / 1000)} s (committed ${sum((await admin.committed(groupId, t.input).catch(() => new Map<number, number>())).values())} of ${sum(await admin.endOffsets(t.input))})`);
+    await fleet.stopAll();
+  } finally {
+    await ctx.stream.stop();
+    await fleet.stopAll(5_000);
+    await sampler.stop();
+  }
+  ctx.log("reading topics");
+  const [inputs, outputs, deadLetters] = await Promise.all([readTopic(config.brokers, t.input), readTopic(config.brokers, t.output), readTopic(config.brokers, t.dlq)]);
+  const allOutputs = [...ctx.savedOutputs, ...outputs];
+  const landed = (r: TopicRecord, partitionShift: number): LandedRecord => ({ id: r.id, partition: r.partition + partitionShift, offset: r.offset, appendTime: r.timestamp });
+  // outputs saved before a topic deletion come first in Kafka's order: give them their own partition numbers
+  const shift = config.partitions;
+  const history: History = {
+    inputs: inputs.map((r) => ({ partition: r.partition, offset: r.offset, key: r.key, id: r.id })),
+    outputs: [...ctx.savedOutputs.map((r) => landed(r, 0)), ...outputs.map((r) => landed(r, ctx.savedOutputs.length > 0 ? shift : 0))],
+    deadLetters: deadLetters.map((r) => landed(r, 0)),
+    commits: sampler.samples,
+  };
+  const verdict = verify(history);
+  check?.(ctx, allOutputs, deadLetters);
+  const index = new LandingIndex(history.inputs, landings(history.outputs, history.deadLetters).first);
+  let duplicateBound = 0;
+  for (const f of ctx.faults) {
+    if (!f.redelivers) continue;
+    duplicateBound += index.landedButUncommitted(f.at, f.committed ?? sampler.committedAt(f.at));
+  }
+  const result: ScenarioResult = {
+    name: config.name,
+    verdict,
+    recoveryMs: recovery(ctx.faults, sampler.totals),
+    duplicateBound,
+    faults: ctx.faults.length,
+    processesStarted: fleet.started,
+    unexpectedExits: fleet.unexpected,
+    drained,
+    notes: ctx.notes,
+    durationMs: Date.now() - started,
+    streamErrors: ctx.stream.errors(),
+  };
+  await admin.deleteTopics([t.input, t.output, t.dlq]);
+  await admin.deleteGroup(groupId);
+  await admin.close();
+  return result;
+}
+
+/** Waits until the group has committed the input topic's end offsets. */
+async function drain(ctx: ScenarioContext): Promise<boolean> {
+  const deadline = Date.now() + ctx.config.drainTimeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const ends = await ctx.admin.endOffsets(ctx.topics.input);
+      const committed = await ctx.admin.committed(ctx.groupId, ctx.topics.input);
+      if (ends.every((e, p) => (committed.get(p) ?? 0) >= e)) return true;
+    } catch {
+      // broker busy or restarting: try again
+    }
+    await Bun.sleep(500);
+  }
+  return false;
+}
+
+/** For each fault: time from its end to the first sample whose committed total exceeds the total before it. */
+export function recovery(faults: readonly Fault[], totals: ReadonlyArray<readonly [number, number]>): number | null {
+  let worst: number | null = null;
+  for (const f of faults) {
+    let before = 0;
+    for (const [time, total] of totals) if (time <= f.at) before = Math.max(before, total);
+    const next = totals.find(([time, total]) => time > f.resumedAt && total > before);
+    const ms = next === undefined ? Number.POSITIVE_INFINITY : next[0] - f.resumedAt;
+    worst = worst === null ? ms : Math.max(worst, ms);
+  }
+  return worst;
+}

@@ -1,0 +1,35 @@
+/** The one-node chaos broker restarted cleanly, then SIGKILLed, while one processor runs on. */
+import { signalNode, startBrokers, stopBrokers } from "../brokers.ts";
+import { PROCESSOR_ARGS, sleep, waitLandedBeyond, type Scenario } from "./common.ts";
+
+export const brokerScenario: Scenario = {
+  name: "broker",
+  summary: "one-node broker stopped cleanly and restarted, later SIGKILLed and restarted; processor left alone",
+  broker: "chaos",
+  config: (quick) => ({
+    partitions: 6,
+    replicas: 1,
+    messages: quick ? 20_000 : 200_000,
+    rate: quick ? 1_500 : 4_000,
+    brokenEvery: 50,
+    processorArgs: PROCESSOR_ARGS,
+    drainTimeoutMs: quick ? 120_000 : 300_000,
+  }),
+  async body(ctx) {
+    ctx.fleet.start();
+    const n = ctx.config.messages;
+    await ctx.waitSent(n * 0.3);
+    await waitLandedBeyond(ctx, 0);
+    const clean = ctx.fault("broker stopped (SIGTERM, controlled shutdown) for 3 s", true);
+    await stopBrokers("chaos");
+    await sleep(3_000);
+    await startBrokers("chaos");
+    clean.resumedAt = Date.now();
+    await ctx.waitSent(n * 0.65);
+    const killed = ctx.fault("broker SIGKILLed, restarted after 3 s", true);
+    await signalNode("chaos", 1, "SIGKILL");
+    await sleep(3_000);
+    await startBrokers("chaos");
+    killed.resumedAt = Date.now();
+  },
+};

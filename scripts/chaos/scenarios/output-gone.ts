@@ -1,0 +1,52 @@
+/**
+ * The output topic deleted mid-stream and re-created (auto-creation is off). To keep the verifier's view
+ * complete, writes are frozen first (min.insync.replicas above the replication factor: acks=all produces are
+ * refused before they are appended), the topic is read to its end, and only then deleted.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { readTopic } from "../reader.ts";
+import { APPEND_TIME } from "../scenario.ts";
+import { PROCESSOR_ARGS, sleep, waitLandedBeyond, type Scenario } from "./common.ts";
+
+const GONE_MS = 10_000;
+
+export const outputGoneScenario: Scenario = {
+  name: "output-gone",
+  summary: `output topic deleted mid-stream, re-created ${GONE_MS / 1000} s later`,
+  broker: "chaos",
+  config: (quick) => ({
+    partitions: 6,
+    replicas: 1,
+    messages: quick ? 15_000 : 100_000,
+    rate: quick ? 1_000 : 2_500,
+    brokenEvery: 50,
+    processorArgs: PROCESSOR_ARGS,
+    drainTimeoutMs: quick ? 120_000 : 300_000,
+  }),
+  async body(ctx) {
+    const first = ctx.fleet.start();
+    await ctx.waitSent(ctx.config.messages * 0.3);
+    await waitLandedBeyond(ctx, 0);
+    const { output } = ctx.topics;
+    await ctx.admin.setTopicConfig(output, "min.insync.replicas", "2");
+    await sleep(2_000);
+    ctx.savedOutputs.push(...(await readTopic(ctx.config.brokers, output)));
+    const gone = ctx.fault(`output topic deleted (${ctx.savedOutputs.length} outputs saved first), re-created after ${GONE_MS / 1000} s`, true);
+    await ctx.admin.deleteTopics([output]);
+    const committedAtDelete = await ctx.sampler.sampleNow();
+    await sleep(GONE_MS);
+    const committedBeforeRecreate = await ctx.sampler.sampleNow();
+    const moved = [...(committedBeforeRecreate ?? new Map<number, number>())].some(([p, o]) => o !== committedAtDelete?.get(p));
+    ctx.notes.push(`while the output topic was gone the committed offsets ${moved ? "MOVED" : "did not move"}`);
+    ctx.notes.push(`first processor ${first.child.exitCode === null ? "was still running" : `had exited with code ${first.child.exitCode}`} when the topic came back`);
+    await ctx.admin.createTopics([output], ctx.config.partitions, ctx.config.replicas, APPEND_TIME);
+    gone.resumedAt = Date.now();
+    const log = readFileSync(first.logFile, "utf8").split("\n");
+    const complaints = log.filter((l) => /"level":"(warn|error|fatal)"/.test(l));
+    const sample = complaints.at(0);
+    ctx.notes.push(`first processor logged ${complaints.length} warn/error/fatal lines by then${sample === undefined ? "" : `, e.g. ${sample.slice(0, 300)}`}`);
+    const last = log.filter((l) => l.startsWith("processor:")).at(-1);
+    if (last !== undefined) ctx.notes.push(`its last stderr line: ${last}`);
+  },
+};

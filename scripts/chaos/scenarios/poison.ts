@@ -1,0 +1,63 @@
+/**
+ * The poison corpus injected into the running stream a few times, processed by the misbehaving handler of
+ * test/fixtures/poison-handler.ts (which applies the seed rule to everything else). Every poison record must end
+ * in the DLQ with an x-processor-error header, the controls in the output, and no process may exit on its own.
+ */
+import { resolve } from "node:path";
+import { Producer } from "@platformatic/kafka";
+import { poisonCorpus, type PoisonRecord } from "../poison-corpus.ts";
+import { PROCESSOR_ARGS, waitLandedBeyond, type Scenario } from "./common.ts";
+
+const handler = resolve(import.meta.dir, "../../../test/fixtures/poison-handler.ts");
+const injected: PoisonRecord[] = [];
+
+export const poisonScenario: Scenario = {
+  name: "poison",
+  summary: "poison corpus (junk, null/empty values, null keys, 1-2 MB values, bad UTF-8/fields/timestamps, many and large headers) and misbehaving handlers (throw, throw non-Errors, hang, wrong return types), injected into the stream",
+  broker: "chaos",
+  config: (quick) => ({
+    partitions: 3,
+    replicas: 1,
+    messages: quick ? 5_000 : 50_000,
+    rate: quick ? 1_000 : 2_500,
+    brokenEvery: 50,
+    processorArgs: [...PROCESSOR_ARGS, "--handler", handler, "--handler-timeout", "1s", "--retries", "1", "--retry-backoff", "10ms"],
+    topicConfigs: { "max.message.bytes": String(8 * 1024 * 1024) },
+    drainTimeoutMs: quick ? 120_000 : 300_000,
+  }),
+  async body(ctx, quick) {
+    injected.length = 0;
+    ctx.fleet.start();
+    await waitLandedBeyond(ctx, 0);
+    const producer = new Producer({ clientId: "processor-chaos-poison", bootstrapBrokers: [...ctx.config.brokers], idempotent: true, retries: 5 });
+    try {
+      const rounds = quick ? 1 : 3;
+      for (let round = 0; round < rounds; round++) {
+        await ctx.waitSent((ctx.config.messages * (round + 1)) / (rounds + 1));
+        const corpus = poisonCorpus(String(round));
+        for (const r of corpus) {
+          await producer.send({ messages: [{ topic: ctx.topics.input, key: r.key ?? undefined, value: r.value ?? undefined, headers: new Map(r.headers.map(([k, v]) => [Buffer.from(k), v])) }] });
+        }
+        injected.push(...corpus);
+        ctx.log(`injected poison round ${round} (${corpus.length} records)`);
+      }
+    } finally {
+      await producer.close();
+    }
+  },
+  check(ctx, outputs, deadLetters) {
+    const dlqError = new Map<string, string | null>();
+    for (const r of deadLetters) if (r.id !== null) dlqError.set(r.id, r.error);
+    const outputIds = new Set(outputs.map((r) => r.id));
+    const wrong: string[] = [];
+    for (const r of injected) {
+      const id = r.headers[0]![1].toString();
+      if (r.expect === "output") {
+        if (!outputIds.has(id)) wrong.push(`${r.name}: not in the output`);
+      } else if (!dlqError.has(id)) wrong.push(`${r.name}: not in the DLQ`);
+      else if (!dlqError.get(id)) wrong.push(`${r.name}: DLQ copy without x-processor-error`);
+    }
+    const poison = injected.filter((r) => r.expect === "dlq").length;
+    ctx.notes.push(`${injected.length} corpus records injected (${poison} poison, ${injected.length - poison} controls): ${wrong.length === 0 ? "every poison record is in the DLQ with an x-processor-error header, every control in the output" : `PROBLEMS: ${wrong.join("; ")}`}`);
+  },
+};

@@ -1,0 +1,80 @@
+/**
+ * The continuous stream every scenario runs against: seed-format records ({id, timestamp, data, status}) with
+ * unique ids, keyed over a fixed key space, sent in the background at a steady rate while faults happen.
+ * Send failures (a broker down) are retried with the same records after a pause; whatever reached the input
+ * topic is what the verifier counts as sent, so a failed batch that was in fact written is not a problem.
+ */
+import { Producer } from "@platformatic/kafka";
+
+export interface StreamOptions {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly total: number;
+  /** Records per second (a target; the send latency can make it slower). */
+  readonly rate: number;
+  readonly keys: number;
+  readonly runId: string;
+  /** Every n-th record is broken (goes to the DLQ under the seed rule); 0 = none. */
+  readonly brokenEvery: number;
+}
+
+export interface StreamHandle {
+  /** Resolves when all records were sent. */
+  readonly finished: Promise<void>;
+  sent(): number;
+  /** Send errors seen (retried). */
+  errors(): number;
+  stop(): Promise<void>;
+}
+
+const BATCH = 500;
+
+function seedValue(id: string, i: number, brokenEvery: number): string {
+  const timestamp = new Date().toISOString();
+  if (brokenEvery > 0 && i % brokenEvery === brokenEvery - 1) return JSON.stringify({ id, timestamp: "not a time", data: "broken on purpose", status: "" });
+  return JSON.stringify({ id, timestamp, data: i % 2 === 0 ? `payload number ${i}` : `short${i % 10}`, status: "" });
+}
+
+export function startStream(options: StreamOptions): StreamHandle {
+  const producer = new Producer({ clientId: "processor-chaos-stream", bootstrapBrokers: [...options.brokers], idempotent: true, retries: 3, timeout: 10_000 });
+  let sent = 0;
+  let errors = 0;
+  let stopped = false;
+  const started = Date.now();
+  const finished = (async () => {
+    while (!stopped && sent < options.total) {
+      const n = Math.min(BATCH, options.total - sent);
+      const messages = Array.from({ length: n }, (_, j) => {
+        const i = sent + j;
+        const id = `${options.runId}-${i}`;
+        return {
+          topic: options.topic,
+          key: Buffer.from(`key-${i % options.keys}`),
+          value: Buffer.from(seedValue(id, i, options.brokenEvery)),
+          headers: new Map([[Buffer.from("x-chaos-id"), Buffer.from(id)]]),
+        };
+      });
+      try {
+        await producer.send({ messages });
+        sent += n;
+      } catch {
+        errors++;
+        await Bun.sleep(500);
+        continue;
+      }
+      // pace to the target rate
+      const due = started + (sent / options.rate) * 1000;
+      const wait = due - Date.now();
+      if (wait > 0) await Bun.sleep(wait);
+    }
+  })().finally(() => producer.close().catch(() => undefined));
+  return {
+    finished,
+    sent: () => sent,
+    errors: () => errors,
+    async stop() {
+      stopped = true;
+      await finished.catch(() => undefined);
+    },
+  };
+}
