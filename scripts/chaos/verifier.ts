@@ -5,7 +5,8 @@
  *
  * Definitions (a record is known by its id: the seed JSON `id`, or the x-chaos-id header when the value is not JSON):
  * - lost: an input id found in neither the output nor the dead-letter topic.
- * - duplicates: landings beyond the first, summed over ids (output and DLQ together).
+ * - duplicates: landings beyond the number of times the id is in the input, summed over ids (output and DLQ
+ *   together; an id is in the input more than once only when the test producer re-sent a batch).
  * - order violation (per key, in output-topic order): an output whose input offset is lower than that of an
  *   earlier output of the same key AND whose id had not been output before. Re-delivery after a crash repeats
  *   an already-output prefix, which is allowed; emitting a new record after a later one of its key is not.
@@ -182,20 +183,21 @@ export function verify(history: History, options: VerifyOptions = {}): Verdict {
   const tolerance = options.clockToleranceMs ?? 50;
   const maxListed = options.maxListed ?? 1000;
   const { first, count } = landings(history.outputs, history.deadLetters);
-  const inputIds = new Set<string>();
-  const lost: string[] = [];
-  let duplicates = 0;
+  // the stream producer may write a batch twice (a send that failed after the broker took it): an id that is
+  // in the input n times needs n landings before any of them is a duplicate made by processor
+  const sentTimes = new Map<string, number>();
   let untrackedInputs = 0;
   for (const r of history.inputs) {
-    if (r.id === null) {
-      untrackedInputs++;
-      continue;
-    }
-    if (inputIds.has(r.id)) continue; // the same id sent twice (producer retry) needs one landing
-    inputIds.add(r.id);
-    const times = count.get(r.id) ?? 0;
-    if (times === 0) lost.push(r.id);
-    duplicates += Math.max(0, times - 1);
+    if (r.id === null) untrackedInputs++;
+    else sentTimes.set(r.id, (sentTimes.get(r.id) ?? 0) + 1);
+  }
+  const inputIds = new Set(sentTimes.keys());
+  const lost: string[] = [];
+  let duplicates = 0;
+  for (const [id, sent] of sentTimes) {
+    const times = count.get(id) ?? 0;
+    if (times === 0) lost.push(id);
+    duplicates += Math.max(0, times - sent);
   }
   let untrackedLanded = 0;
   for (const id of count.keys()) if (!inputIds.has(id)) untrackedLanded++;

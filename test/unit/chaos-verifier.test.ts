@@ -46,6 +46,13 @@ test("a planted duplicate is counted, across output and DLQ too", () => {
   expect(v.lost).toEqual([]);
 });
 
+test("an id the input holds twice (a re-sent batch) may land twice without counting as a duplicate", () => {
+  const h = clean();
+  const v = verify({ ...h, inputs: [...h.inputs, { partition: 0, offset: 6, key: "a", id: "i4" }], outputs: outputsOf(["i0", "i1", "i2", "i3", "i4", "i5", "i4"]), commits: [] });
+  expect(v.duplicates).toBe(0);
+  expect(verify({ ...h, outputs: outputsOf(["i0", "i1", "i2", "i3", "i4", "i5", "i4"]), commits: [] }).duplicates).toBe(1);
+});
+
 test("a planted reorder within a key is a violation; another key's interleaving is not", () => {
   // key a: i0 (offset 0), i4 (offset 4) before i2 (offset 2)
   const v = verify({ ...clean(), outputs: outputsOf(["i0", "i1", "i4", "i3", "i2", "i5"]), commits: [] });
