@@ -29,7 +29,8 @@ export function poisonCorpus(round: string): PoisonRecord[] {
     ["null-value", null, "dlq"],
     ["null-value-null-key", null, "dlq", { key: null }],
     ["invalid-utf8", Buffer.concat([Buffer.from('{"id":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), "dlq"],
-    ["id-number", seed("x", { id: 12 }), "dlq"],
+    ["control-id-number", seed("x", { id: 12 }), "output"], // the seed rule takes numeric ids
+    ["id-boolean", seed("x", { id: true }), "dlq"],
     ["data-object", seed(id("data-object"), { data: { a: 1 } }), "dlq"],
     ["timestamp-number", seed(id("timestamp-number"), { timestamp: 1 }), "dlq"],
     ["missing-fields", json({ id: id("missing-fields") }), "dlq"],

@@ -54,6 +54,19 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
     "- **Recovery time**: for each fault, from its end (process restarted, broker answering, topic re-created) to the first sampled commit progress; the worst one is shown.",
     "",
   );
+  lines.push("## Running it", "");
+  lines.push(
+    "```sh",
+    "bun scripts/chaos/run.ts                          # every scenario, full size (the kill scenario alone streams 1,000,000 records)",
+    "bun scripts/chaos/run.ts --quick                  # every scenario, small: a few minutes",
+    "bun scripts/chaos/run.ts --scenarios kill,poison  # a subset",
+    "```",
+    "",
+    "It builds `dist/processor-chaos`, starts the brokers it needs with `scripts/kafka/start.sh` (`--mode chaos`, a one-node broker on 127.0.0.1:39092 that it may stop and SIGKILL, and `--mode cluster` for the cluster scenario, stopped again afterwards), gives each scenario its own topics and group (deleted afterwards), and rewrites this file after every scenario. Processor logs go to `.cache/chaos/<time>/<scenario>/`. Exit code 1 when any scenario lost a record, violated order, committed past an unproduced record, had a process exit on its own or did not drain.",
+    "",
+    "Each scenario runs processor with its defaults except `--session-timeout 6s --heartbeat-interval 1s` (so a SIGKILLed member leaves the group in seconds) and the scenario's own flags, against a background producer of seed-format records (`{id, timestamp, data, status}`, unique ids, 1,000 keys, every 50th record broken so the DLQ path runs too).",
+    "",
+  );
   lines.push("## Scenarios", "");
   for (const r of results) {
     const v = r.verdict;

@@ -9,7 +9,8 @@ export const killScenario: Scenario = {
     partitions: 6,
     replicas: 1,
     messages: quick ? 30_000 : 1_000_000,
-    rate: quick ? 5_000 : 12_000,
+    // slow enough that the stream outlasts the kills (each costs a restart and a session time-out)
+    rate: quick ? 1_500 : 4_000,
     brokenEvery: 50,
     processorArgs: PROCESSOR_ARGS,
     drainTimeoutMs: quick ? 120_000 : 900_000,
