@@ -160,15 +160,20 @@ export async function runScenario(
   const verdict = verify(history);
   check?.(ctx, allOutputs, deadLetters);
   const index = new LandingIndex(history.inputs, landings(history.outputs, history.deadLetters).first);
+  const recoveredAt = ctx.faults.map((f) => recoveryTime(f, sampler.totals));
   let duplicateBound = 0;
-  for (const f of ctx.faults) {
-    if (!f.redelivers) continue;
-    duplicateBound += index.landedButUncommitted(f.at, f.committed ?? sampler.committedAt(f.at));
-  }
+  ctx.faults.forEach((f, i) => {
+    if (!f.redelivers) return;
+    // a vanished process: its in-flight window at the moment of death is exact (nobody commits for it after)
+    if (f.committed !== null) duplicateBound += index.landedButUncommitted(f.at, f.committed);
+    // a broker or topic failure: the re-delivery (a rebalance, a re-fetch from the committed offset) happens
+    // some time before commits resume, so take the largest window seen until then
+    else duplicateBound += peakInFlight(index, sampler, f.at, Math.min(recoveredAt[i] ?? Date.now(), Date.now()));
+  });
   const result: ScenarioResult = {
     name: config.name,
     verdict,
-    recoveryMs: recovery(ctx.faults, sampler.totals),
+    recoveryMs: ctx.faults.length === 0 ? null : Math.max(...ctx.faults.map((f, i) => (recoveredAt[i] ?? Number.POSITIVE_INFINITY) - f.resumedAt)),
     duplicateBound,
     faults: ctx.faults.length,
     processesStarted: fleet.started,
@@ -200,15 +205,20 @@ async function drain(ctx: ScenarioContext): Promise<boolean> {
   return false;
 }
 
-/** For each fault: time from its end to the first sample whose committed total exceeds the total before it. */
-export function recovery(faults: readonly Fault[], totals: ReadonlyArray<readonly [number, number]>): number | null {
-  let worst: number | null = null;
-  for (const f of faults) {
-    let before = 0;
-    for (const [time, total] of totals) if (time <= f.at) before = Math.max(before, total);
-    const next = totals.find(([time, total]) => time > f.resumedAt && total > before);
-    const ms = next === undefined ? Number.POSITIVE_INFINITY : next[0] - f.resumedAt;
-    worst = worst === null ? ms : Math.max(worst, ms);
-  }
-  return worst;
+/** When commits progressed after a fault: the first sample after its end whose committed total exceeds the total before it. */
+export function recoveryTime(f: Fault, totals: ReadonlyArray<readonly [number, number]>): number {
+  let before = 0;
+  for (const [time, total] of totals) if (time <= f.at) before = Math.max(before, total);
+  const next = totals.find(([time, total]) => time > f.resumedAt && total > before);
+  return next === undefined ? Number.POSITIVE_INFINITY : next[0];
+}
+
+/** The largest landed-but-uncommitted window at the fault and at up to 20 commit samples until `until`. */
+function peakInFlight(index: LandingIndex, sampler: CommitSampler, from: number, until: number): number {
+  const times = [from, ...sampler.totals.map(([t]) => t).filter((t) => t > from && t <= until)];
+  const step = Math.max(1, Math.ceil(times.length / 20));
+  let peak = 0;
+  for (let i = 0; i < times.length; i += step) peak = Math.max(peak, index.landedButUncommitted(times[i]!, sampler.committedAt(times[i]!)));
+  const last = times.at(-1)!;
+  return Math.max(peak, index.landedButUncommitted(last, sampler.committedAt(last)));
 }
