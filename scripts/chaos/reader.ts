@@ -5,6 +5,7 @@
 import { Consumer, MessagesStreamModes } from "@platformatic/kafka";
 import { endOffsets } from "../lib/end-offsets.ts";
 import { Admin } from "@platformatic/kafka";
+import { appendTimes } from "./append-times.ts";
 import { recordId } from "./record-id.ts";
 
 export interface TopicRecord {
@@ -12,15 +13,16 @@ export interface TopicRecord {
   readonly offset: number;
   readonly key: string | null;
   readonly id: string | null;
-  /** Record timestamp: the broker's append time on LogAppendTime topics. */
+  /** With `appendTime`: when the broker appended it (LogAppendTime topics); otherwise the record's own timestamp. */
   readonly timestamp: number;
   /** Value of the x-processor-error header (dead-letter records), else null. */
   readonly error: string | null;
 }
 
-export async function readTopic(brokers: readonly string[], topic: string): Promise<TopicRecord[]> {
+export async function readTopic(brokers: readonly string[], topic: string, options: { appendTime?: boolean } = {}): Promise<TopicRecord[]> {
   const admin = new Admin({ clientId: "processor-chaos-reader", bootstrapBrokers: [...brokers] });
   const ends = await endOffsets(admin, topic).finally(() => admin.close());
+  const appended = options.appendTime ? await appendTimes(brokers, topic, ends) : null;
   const records: TopicRecord[] = [];
   if (ends.every((e) => e === 0)) return records;
   const consumer = new Consumer({
@@ -51,7 +53,7 @@ export async function readTopic(brokers: readonly string[], topic: string): Prom
           offset,
           key: message.key && message.key.length > 0 ? message.key.toString() : null,
           id: recordId(message.value ?? null, header),
-          timestamp: Number(message.timestamp),
+          timestamp: appended === null ? Number(message.timestamp) : (appended.get(message.partition)?.[offset] ?? Number.NaN),
           error,
         });
         next[message.partition] = offset + 1;

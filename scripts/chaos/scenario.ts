@@ -146,7 +146,13 @@ export async function runScenario(
     await sampler.stop();
   }
   ctx.log("reading topics");
-  const [inputs, outputs, deadLetters] = await Promise.all([readTopic(config.brokers, t.input), readTopic(config.brokers, t.output), readTopic(config.brokers, t.dlq)]);
+  const [inputs, outputs, deadLetters] = await Promise.all([
+    readTopic(config.brokers, t.input),
+    readTopic(config.brokers, t.output, { appendTime: true }),
+    readTopic(config.brokers, t.dlq, { appendTime: true }),
+  ]);
+  const unstamped = [...outputs, ...deadLetters].filter((r) => Number.isNaN(r.timestamp)).length;
+  if (unstamped > 0) ctx.notes.push(`${unstamped} output/DLQ records without a readable append time (treated as never landed by the commit check)`);
   const allOutputs = [...ctx.savedOutputs, ...outputs];
   const landed = (r: TopicRecord, partitionShift: number): LandedRecord => ({ id: r.id, partition: r.partition + partitionShift, offset: r.offset, appendTime: r.timestamp });
   // outputs saved before a topic deletion come first in Kafka's order: give them their own partition numbers

@@ -31,7 +31,7 @@ export const outputGoneScenario: Scenario = {
     const { output } = ctx.topics;
     await ctx.admin.setTopicConfig(output, "min.insync.replicas", "2");
     await sleep(2_000);
-    ctx.savedOutputs.push(...(await readTopic(ctx.config.brokers, output)));
+    ctx.savedOutputs.push(...(await readTopic(ctx.config.brokers, output, { appendTime: true })));
     const gone = ctx.fault(`output topic deleted (${ctx.savedOutputs.length} outputs saved first), re-created after ${GONE_MS / 1000} s`, true);
     await ctx.admin.deleteTopics([output]);
     const committedAtDelete = await ctx.sampler.sampleNow();

@@ -1,0 +1,24 @@
+/**
+ * Broker append times of a LogAppendTime topic, read with kcat. @platformatic/kafka reports each record's own
+ * (producer) timestamp and ignores the batch's LogAppendTime flag, so it cannot tell when a record landed;
+ * librdkafka (kcat) does. Returns, per partition, the append time of each offset (NaN where none was read).
+ */
+export async function appendTimes(brokers: readonly string[], topic: string, ends: readonly number[]): Promise<Map<number, Float64Array>> {
+  const result = new Map<number, Float64Array>();
+  ends.forEach((end, p) => result.set(p, new Float64Array(end).fill(Number.NaN)));
+  if (ends.every((e) => e === 0)) return result;
+  const kcat = Bun.spawn(["kcat", "-C", "-b", brokers.join(","), "-t", topic, "-o", "beginning", "-e", "-q", "-X", "fetch.message.max.bytes=16777216", "-f", "%p %o %T\\n"], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const text = await new Response(kcat.stdout).text();
+  const code = await kcat.exited;
+  if (code !== 0) throw new Error(`kcat failed reading ${topic}: ${await new Response(kcat.stderr).text()}`);
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const [p, o, t] = line.split(" ").map(Number);
+    const times = result.get(p!);
+    if (times !== undefined && o! < times.length) times[o!] = t!;
+  }
+  return result;
+}
