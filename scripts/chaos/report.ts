@@ -73,6 +73,7 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
     lines.push(`### ${r.name}`, "");
     lines.push(`${info.summaries.get(r.name) ?? ""}`, "");
     lines.push(`- ${r.faults} faults, ${r.processesStarted} processor processes started, ${secs(r.durationMs)} in all; stream send errors (retried): ${r.streamErrors}`);
+    if (v.closestCommitMs !== null) lines.push(`- Closest commit sample to an unproduced record: ${v.closestCommitMs} ms after the last record below the committed offset landed (${fmt(r.commitSamples)} samples checked)`);
     lines.push(`- Untracked: ${v.untracked.inputs} input records without an id, ${v.untracked.landed} landed ids not found in the input`);
     for (const note of r.notes) lines.push(`- ${note}`);
     const found = problems(r);

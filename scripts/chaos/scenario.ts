@@ -98,6 +98,7 @@ export interface ScenarioResult {
   readonly notes: readonly string[];
   readonly durationMs: number;
   readonly streamErrors: number;
+  readonly commitSamples: number;
 }
 
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
@@ -188,6 +189,7 @@ export async function runScenario(
     notes: ctx.notes,
     durationMs: Date.now() - started,
     streamErrors: ctx.stream.errors(),
+    commitSamples: sampler.samples.length,
   };
   await admin.deleteTopics([t.input, t.output, t.dlq]);
   await admin.deleteGroup(groupId);

@@ -70,6 +70,11 @@ export interface Verdict {
   readonly duplicates: number;
   readonly orderViolations: readonly OrderViolation[];
   readonly commitPastUnproduced: readonly CommitViolation[];
+  /**
+   * The smallest gap, over all commit samples, between a sample and the landing of the last record below its
+   * offset: shows the commit check had real data to bite on (null without samples).
+   */
+  readonly closestCommitMs: number | null;
   /** Input records without an id (cannot be tracked) and landed records whose id is not an input id. */
   readonly untracked: { readonly inputs: number; readonly landed: number };
 }
@@ -179,6 +184,17 @@ export function findCommitsPastUnproduced(index: LandingIndex, commits: readonly
   return violations;
 }
 
+export function closestCommit(index: LandingIndex, commits: readonly CommitSample[]): number | null {
+  let closest: number | null = null;
+  for (const sample of commits) {
+    const landed = index.prefixLandedAt(sample.partition, sample.offset);
+    if (!Number.isFinite(landed)) continue;
+    const gap = sample.time - landed;
+    if (closest === null || gap < closest) closest = gap;
+  }
+  return closest;
+}
+
 export function verify(history: History, options: VerifyOptions = {}): Verdict {
   const tolerance = options.clockToleranceMs ?? 50;
   const maxListed = options.maxListed ?? 1000;
@@ -210,6 +226,7 @@ export function verify(history: History, options: VerifyOptions = {}): Verdict {
     duplicates,
     orderViolations: findOrderViolations(history.inputs, history.outputs, maxListed),
     commitPastUnproduced: findCommitsPastUnproduced(index, history.commits, tolerance, maxListed),
+    closestCommitMs: closestCommit(index, history.commits),
     untracked: { inputs: untrackedInputs, landed: untrackedLanded },
   };
 }

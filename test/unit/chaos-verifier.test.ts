@@ -24,6 +24,8 @@ const clean = (): History => ({
 test("a clean history passes", () => {
   const v = verify(clean());
   expect(v).toMatchObject({ sent: 6, produced: 6, deadLettered: 0, lost: [], duplicates: 0, orderViolations: [], commitPastUnproduced: [] });
+  // offset 3 committed at 1025, 5 ms after i2 landed
+  expect(v.closestCommitMs).toBe(5);
 });
 
 test("a DLQ landing counts as delivered", () => {
