@@ -8,10 +8,11 @@
  *   same x-processor-* headers processor adds) → `await producer.send()` the whole batch (idempotent, acks=all,
  *   compatibilityPartitioner, Buffers) → `await consumer.commit()` the batch's last offset + 1 for each partition.
  *
- *   bun scripts/bench/plain-loop.ts --brokers 127.0.0.1:9092 --input IN --output OUT --dlq DLQ --group G [--batch 1000]
+ *   bun scripts/bench/plain-loop.ts --brokers 127.0.0.1:9092 --input IN --output OUT --dlq DLQ --group G [--batch 1000] [--follow]
  *
  * The input must already be loaded: the end offsets are read at start, and the loop exits by itself once it has
  * committed up to them. It then prints one JSON line on stdout: {"records", "ms", "records/s", …}.
+ * --follow never exits by itself (it runs until SIGTERM): for compare.ts, which feeds it records while it runs.
  */
 import {
   Admin,
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     dlq: { type: "string" },
     group: { type: "string" },
     batch: { type: "string", default: "1000" },
+    follow: { type: "boolean", default: false },
   },
 });
 
@@ -162,7 +164,7 @@ function transform(message: RawMessage, into: OutMessage[]): Promise<void> | und
 const ends = await readEndOffsets(input);
 const total = ends.reduce((a, b) => a + b, 0);
 const committed = new Array<number>(ends.length).fill(-1);
-const isDone = (): boolean => ends.every((end, p) => end === 0 || (committed[p] ?? -1) >= end);
+const isDone = (): boolean => !values.follow && ends.every((end, p) => end === 0 || (committed[p] ?? -1) >= end);
 
 const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
   clientId: "plain-loop-producer",
