@@ -14,7 +14,7 @@
  *   --quick            small T2–T4: rates 1k,5k for 5 s, T3 backlog = --count, T4 2,000 records
  *   --keep             keep the topics and groups (default: deleted at the end)
  *   --no-build         reuse dist/processor-bench, .cache/bench/kafkajs-contender.mjs, .cache/bench/streams
- *   --t3-count N (2,000,000)  --t4-count N (20,000)  --rates LIST (1000,5000,20000)  --seconds N (20)
+ *   --t3-count N (2,000,000)  --t4-count N (20,000)  --rates LIST (1000,5000,20000)  --seconds N (15)
  *   --brokers LIST (127.0.0.1:9092; the local broker is started by scripts/kafka/start.sh only for that address)
  *   --report FILE (BENCHMARKS.md)  --svg-dir DIR (docs/bench)  --json FILE (raw results, for tests)
  *   --log-level L (info: processor's default, which logs a warn line per dead-lettered record)
@@ -22,15 +22,16 @@
  * Contenders (name: what runs; tests by default):
  *   perf-producer            kafka-producer-perf-test writing --count records of the input's average size, acks=all (T1)
  *   perf-consumer            kafka-consumer-perf-test reading the T1 input (T1)
- *   kcat                     kcat -C -G group | kcat -P: passthrough, no transform; commits by librdkafka auto-commit
- *                            every 1 s of what it handed to stdout, so NOT at-least-once (T1, T3)
+ *   kcat                     kcat -C -G group -e | kcat -P: passthrough, no transform; commits by librdkafka auto-commit
+ *                            every 1 s of what it handed to stdout, so NOT at-least-once; exits at the end of the input,
+ *                            because kcat -P produces the tail of an open pipe only at EOF (T1, T3)
  *   streams                  Kafka Streams, 1 stream thread, at_least_once, commit.interval.ms 1000, JVM -Xms64m -Xmx256m (T1, T2, T3)
  *   streams-t2               the same with 2 stream threads (only when named)
  *   kafkajs                  KafkaJS 2 eachBatch on Node: produce the chunk, await the ack, commit (T1, T2, T3)
  *   plain                    scripts/bench/plain-loop.ts: one @platformatic/kafka consumer+producer loop on Bun (T1, T2, T3)
  *   processor                dist/processor-bench with its defaults (T1, T2, T3)
  *   processor-c2-p2-w64, processor-none-w64, processor-partition-w64   other configurations (T1, T3)
- *   processor-slow           --handler test/fixtures/slow-handler.ts (SLOW_HANDLER_MS=20) --workers 512, key ordering (T4)
+ *   processor-slow           --handler test/fixtures/slow-handler.ts (SLOW_HANDLER_MS=20) --workers 2048, key ordering (T4)
  *   kafkajs-slow             KafkaJS with a 20 ms await per record, in order per partition, 6 partitions at once (T4)
  *
  * Tests:
@@ -116,7 +117,7 @@ const RUNS = int("runs", values.runs);
 const T3_COUNT = values["t3-count"] ? int("t3-count", values["t3-count"]) : QUICK ? COUNT : 2_000_000;
 const T4_COUNT = values["t4-count"] ? int("t4-count", values["t4-count"]) : QUICK ? 2_000 : 20_000;
 const RATES = (values.rates ?? (QUICK ? "1000,5000" : "1000,5000,20000")).split(",").map((r) => int("rates", r));
-const SECONDS = values.seconds ? int("seconds", values.seconds) : QUICK ? 5 : 20;
+const SECONDS = values.seconds ? int("seconds", values.seconds) : QUICK ? 5 : 15;
 const BROKERS = values.brokers.split(",").filter(Boolean);
 const LOCAL = BROKERS.length === 1 && /^(127\.0\.0\.1|localhost):9092$/.test(BROKERS[0]!);
 const KEYS = 10_000;
@@ -292,7 +293,7 @@ try {
     `- T2: rates ${RATES.map(fmt).join(", ")} msg/s, ${SECONDS} s each, after a warm-up; T3: ${fmt(T3_COUNT)} records; T4: ${fmt(T4_COUNT)} valid records, handler awaits 20 ms per record`,
     `- processor: dist/processor-bench built by scripts/build.ts, \`--log-level ${values["log-level"]}\`; plain loop: scripts/bench/plain-loop.ts on Bun; KafkaJS: scripts/bench/contenders/kafkajs.ts bundled for Node (idempotent producer, acks=all, chunks of 1000 produced then committed)`,
     `- Kafka Streams: scripts/bench/contenders/streams (JVM \`${STREAMS_JVM}\`), at_least_once, commit.interval.ms=1000 (its at_least_once default is 30 s), producer linger.ms=5, acks=all; dead letters via a branch`,
-    "- kcat: `kcat -C -G … | kcat -P …` passes records through untransformed; its consumer auto-commits (every 1 s) offsets of records written to the pipe, not of records acked by the producer, so it is not at-least-once and its figures are an upper bound for a pipe",
+    "- kcat: `kcat -C -G … -e | kcat -P …` passes records through untransformed; its consumer auto-commits (every 1 s, and at exit) offsets of records written to the pipe, not of records acked by the producer, so it is not at-least-once and its figures are an upper bound for a pipe. `-e` ends the pipe at the end of the input: kcat -P 1.7.1 holds the last records read from a pipe that stays open and produces them only at EOF",
     "- perf tools: kafka-producer-perf-test (`--throughput -1`, acks=all, records of the input's average size) and kafka-consumer-perf-test (the T1 input); their rates are their own figures (fetch rate for the consumer)",
     "- CPU s / 1M: user+sys seconds of the contender's whole process tree (children included, /proc) from start to the moment all was produced and committed, per million records; RSS: sum over the tree, sampled every 200–500 ms",
     "- the paced producer of T2 and the offset polling run in the harness process on the same 2 cores",

@@ -107,6 +107,8 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
     let lastGrowthAt = run.started;
     for (;;) {
       const tick = performance.now();
+      // read before the poll: a contender that ends by itself (the kcat pipe) must get one poll after its exit
+      const exitedBefore = run.exitedAt() !== null;
       const [committed, outEnds, dlqEnds] = await Promise.all([kafka.committed(group, o.input), kafka.endOffsets(output), kafka.endOffsets(dlq)]);
       const now = performance.now();
       sample(now);
@@ -130,7 +132,7 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
           exitCode: run.child.exitCode, log, note: produced < o.expectedOut ? `${o.expectedOut - produced} records stuck in the pipe (timed to the last output)` : "",
         };
       }
-      if (run.exitedAt() !== null) throw new Error(`${o.tag} exited (code ${run.child.exitCode}) before finishing: ${produced}/${o.expectedOut} produced; log: ${log}`);
+      if (exitedBefore) throw new Error(`${o.tag} exited (code ${run.child.exitCode}) before finishing: ${produced}/${o.expectedOut} produced; log: ${log}`);
       if (now > deadline) throw new Error(`${o.tag} timed out after ${((now - run.started) / 1000).toFixed(0)} s (${produced}/${o.expectedOut} produced); log: ${log}`);
       await Promise.race([sleep(Math.max(0, POLL_MS - (now - tick))), run.exited]);
     }
