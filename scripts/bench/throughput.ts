@@ -30,21 +30,20 @@
  * getrusage) per million records; peak RSS = the process's maximum resident set; out+dlq = records in its
  * output + dead-letter topics afterwards (at-least-once: ≥ records, more means duplicates).
  */
-import { Admin, compatibilityPartitioner, Producer, type MessageToProduce } from "@platformatic/kafka";
+import { Admin } from "@platformatic/kafka";
 import type { Subprocess } from "bun";
 import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { endOffsets as endOffsetsOf } from "../lib/end-offsets.ts";
+import { expectedMix, loadSeedRecords } from "./lib/seed-data.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist/processor-bench");
 const REPORT = join(ROOT, "scripts/bench/last-throughput.md");
 const POLL_MS = 200;
 const KEYS = 10_000;
-const LOAD_BATCH = 10_000;
-const LOAD_IN_FLIGHT = 4;
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -184,81 +183,7 @@ function procPeakRss(pid: number): number | null {
   }
 }
 
-// ── the input ─────────────────────────────────────────────────────────────────────────────────
-type Kind = "valid" | "invalid" | "bad-json" | "old-timestamp" | "bad-timestamp";
-
-/** Every 10th record is broken (three ways in turn); of the rest, even indexes have long data ("valid"). */
-function kindOf(i: number): Kind {
-  if (i % 10 === 9) return (["bad-json", "old-timestamp", "bad-timestamp"] as const)[Math.floor(i / 10) % 3]!;
-  return i % 2 === 0 ? "valid" : "invalid";
-}
-
-const FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua ".repeat(2);
-
-/** One seed-format value of about 200 bytes. */
-function seedValue(runId: string, i: number, nowIso: string, oldIso: string): string {
-  const id = `${runId}-${String(i).padStart(8, "0")}`;
-  const long = `reading ${i % 9973} ${FILLER.slice(0, 90 + (i % 17))}`;
-  switch (kindOf(i)) {
-    case "valid":
-      return JSON.stringify({ id, timestamp: nowIso, data: long, status: "new" });
-    case "invalid":
-      return JSON.stringify({ id, timestamp: nowIso, data: `n/a ${i % 100}`, status: "new", note: FILLER.slice(0, 85 + (i % 17)) });
-    case "bad-json":
-      return `{"id":"${id}","timestamp":"${nowIso}","data":"${long}"`;
-    case "old-timestamp":
-      return JSON.stringify({ id, timestamp: oldIso, data: long, status: "new" });
-    case "bad-timestamp":
-      return JSON.stringify({ id, timestamp: new Date(nowIso).toUTCString(), data: long, status: "new" });
-  }
-}
-
-function expectedMix(count: number): { outputs: number; dlq: number } {
-  let dlq = 0;
-  for (let i = 0; i < count; i++) if (i % 10 === 9) dlq++;
-  return { outputs: count - dlq, dlq };
-}
-
-async function load(topic: string, runId: string): Promise<{ ms: number; bytes: number }> {
-  const started = performance.now();
-  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
-    clientId: "processor-bench-loader",
-    bootstrapBrokers: BROKERS,
-    idempotent: true,
-    acks: -1,
-    partitioner: compatibilityPartitioner,
-    retries: 5,
-  });
-  const header = new Map([[Buffer.from("bench-run"), Buffer.from(runId)]]);
-  const keys = Array.from({ length: KEYS }, (_, k) => Buffer.from(`key-${k}`));
-  const inFlight = new Set<Promise<void>>();
-  let bytes = 0;
-  let lastReport = started;
-  try {
-    for (let from = 0; from < COUNT; from += LOAD_BATCH) {
-      const now = Date.now();
-      const nowIso = new Date(now).toISOString();
-      const oldIso = new Date(now - 25 * 3600_000).toISOString();
-      const messages: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[] = [];
-      for (let i = from; i < Math.min(COUNT, from + LOAD_BATCH); i++) {
-        const value = Buffer.from(seedValue(runId, i, nowIso, oldIso));
-        bytes += value.length;
-        messages.push({ topic, key: keys[i % KEYS]!, value, headers: header });
-      }
-      const sending: Promise<void> = producer.send({ messages }).then(() => void inFlight.delete(sending));
-      inFlight.add(sending);
-      if (inFlight.size >= LOAD_IN_FLIGHT) await Promise.race(inFlight);
-      if (performance.now() - lastReport > 5000) {
-        lastReport = performance.now();
-        say(`  loaded ${fmt(from + messages.length)}/${fmt(COUNT)}…`);
-      }
-    }
-    await Promise.all(inFlight);
-  } finally {
-    await producer.close().catch(() => undefined);
-  }
-  return { ms: performance.now() - started, bytes };
-}
+// ── the input: lib/seed-data.ts, shared with compare.ts so both benchmarks drain the same data ──────
 
 // ── running one contender ─────────────────────────────────────────────────────────────────────
 interface RunResult {
@@ -509,7 +434,7 @@ try {
 
   await admin.createTopics({ topics: [input], partitions: PARTITIONS, replicas: 1 });
   createdTopics.push(input);
-  const loaded = await load(input, prefix);
+  const loaded = await loadSeedRecords({ brokers: BROKERS, topic: input, runId: prefix, count: COUNT, keys: KEYS, onProgress: (n) => say(`  loaded ${fmt(n)}/${fmt(COUNT)}…`) });
   const inputEnds = await endOffsets(input);
   if (sum(inputEnds) !== COUNT) throw new Error(`the input holds ${sum(inputEnds)} records, expected ${COUNT}`);
   const mix = expectedMix(COUNT);
