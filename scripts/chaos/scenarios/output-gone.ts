@@ -1,7 +1,9 @@
 /**
- * The output topic deleted mid-stream and re-created (auto-creation is off). To keep the verifier's view
- * complete, writes are frozen first (min.insync.replicas above the replication factor: acks=all produces are
- * refused before they are appended), the topic is read to its end, and only then deleted.
+ * The output topic deleted mid-stream and re-created (auto-creation is off). Deleting a topic also deletes the
+ * outputs already in it, which the verifier must still count: so the processor is paused (SIGSTOP, shorter than
+ * its session timeout) while the topic is read to its end and deleted, then resumed (SIGCONT) into a world
+ * without its output topic. (Freezing writes with min.insync.replicas above the replication factor does not
+ * work on Kafka 4.4: an acks=all produce to such a topic still succeeds.)
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -29,16 +31,17 @@ export const outputGoneScenario: Scenario = {
     await ctx.waitSent(ctx.config.messages * 0.3);
     await waitLandedBeyond(ctx, 0);
     const { output } = ctx.topics;
-    await ctx.admin.setTopicConfig(output, "min.insync.replicas", "2");
-    await sleep(2_000);
+    first.child.kill("SIGSTOP");
+    await sleep(1_000); // produce requests already on the wire land or fail
     ctx.savedOutputs.push(...(await readTopic(ctx.config.brokers, output, { appendTime: true })));
-    const gone = ctx.fault(`output topic deleted (${ctx.savedOutputs.length} outputs saved first), re-created after ${GONE_MS / 1000} s`, true);
+    const gone = ctx.fault(`output topic deleted (${ctx.savedOutputs.length} outputs read first, processor paused meanwhile), re-created after ${GONE_MS / 1000} s`, true);
     await ctx.admin.deleteTopics([output]);
+    first.child.kill("SIGCONT");
     const committedAtDelete = await ctx.sampler.sampleNow();
     await sleep(GONE_MS);
     const committedBeforeRecreate = await ctx.sampler.sampleNow();
-    const moved = [...(committedBeforeRecreate ?? new Map<number, number>())].some(([p, o]) => o !== committedAtDelete?.get(p));
-    ctx.notes.push(`while the output topic was gone the committed offsets ${moved ? "MOVED" : "did not move"}`);
+    const advanced = [...(committedBeforeRecreate ?? new Map<number, number>())].reduce((n, [p, o]) => n + o - (committedAtDelete?.get(p) ?? 0), 0);
+    ctx.notes.push(`while the output topic was gone the committed offsets advanced by ${advanced} in all (work produced before the deletion may still be committed; the commit check judges each sample)`);
     ctx.notes.push(`first processor ${first.child.exitCode === null ? "was still running" : `had exited with code ${first.child.exitCode}`} when the topic came back`);
     await ctx.admin.createTopics([output], ctx.config.partitions, ctx.config.replicas, APPEND_TIME);
     gone.resumedAt = Date.now();
