@@ -2,9 +2,8 @@
  * Reads a topic from the beginning to the end offsets it has when the read starts, keeping only what the verifier
  * needs per record (partition, offset, key, id, timestamp), so a million-record run fits in memory.
  */
-import { Consumer, MessagesStreamModes } from "@platformatic/kafka";
+import { Admin, Consumer, MessagesStreamModes } from "@platformatic/kafka";
 import { endOffsets } from "../lib/end-offsets.ts";
-import { Admin } from "@platformatic/kafka";
 import { appendTimes } from "./append-times.ts";
 import { recordId } from "./record-id.ts";
 

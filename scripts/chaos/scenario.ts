@@ -114,8 +114,8 @@ export async function runScenario(
   check?: (ctx: ScenarioContext, outputs: readonly TopicRecord[], deadLetters: readonly TopicRecord[]) => void,
 ): Promise<ScenarioResult> {
   const admin = new ChaosAdmin(config.brokers);
-  const topics = { input: unique(`chaos-${config.name}-in`), output: unique(`chaos-${config.name}-out`), dlq: "" };
-  const t: Topics = { ...topics, dlq: `${topics.output}.dlq` };
+  const output = unique(`chaos-${config.name}-out`);
+  const t: Topics = { input: unique(`chaos-${config.name}-in`), output, dlq: `${output}.dlq` };
   const groupId = unique(`chaos-${config.name}-g`);
   await admin.createTopics([t.input], config.partitions, config.replicas, config.topicConfigs ?? {});
   await admin.createTopics([t.output, t.dlq], config.partitions, config.replicas, { ...APPEND_TIME, ...(config.topicConfigs ?? {}) });
