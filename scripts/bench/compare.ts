@@ -17,6 +17,7 @@
  *   --t3-count N (2,000,000)  --t4-count N (20,000)  --rates LIST (1000,5000,20000)  --seconds N (15)
  *   --brokers LIST (127.0.0.1:9092; the local broker is started by scripts/kafka/start.sh only for that address)
  *   --report FILE (BENCHMARKS.md)  --svg-dir DIR (docs/bench)  --json FILE (raw results, for tests)
+ *   --binary PATH (dist/processor-bench: where the processor binary is built; a test builds its own elsewhere)
  *   --log-level L (info: processor's default, which logs a warn line per dead-lettered record)
  *
  * Contenders (name: what runs; tests by default):
@@ -89,6 +90,7 @@ const { values } = parseArgs({
     report: { type: "string", default: "BENCHMARKS.md" },
     "svg-dir": { type: "string", default: "docs/bench" },
     json: { type: "string" },
+    binary: { type: "string", default: "dist/processor-bench" },
     "log-level": { type: "string", default: "info" },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -151,7 +153,7 @@ if (ALL.length === 0) fail("no contender fits the selected tests");
 
 const paths: Paths = {
   root: ROOT,
-  binary: join(ROOT, "dist/processor-bench"),
+  binary: resolve(ROOT, values.binary),
   kafkajsBundle: join(ROOT, ".cache/bench/kafkajs-contender.mjs"),
   streamsDir: join(ROOT, ".cache/bench/streams"),
 };

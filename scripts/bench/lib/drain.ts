@@ -123,9 +123,19 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
       if (allCommitted && (produced >= o.expectedOut || stuck)) {
         const end = produced >= o.expectedOut ? now : lastGrowthAt;
         const doneMs = end - run.started;
+        const endedByItself = run.exitedAt() !== null;
         await run.stop();
+        // a contender that ended by itself (the kcat pipe at the end of its input) may have gone between samples:
+        // wait4's rusage covers it and the children it reaped
+        const usage = endedByItself ? run.child.resourceUsage() : undefined;
+        if (usage) {
+          cpu = Math.max(cpu, Number(usage.cpuTime.total) / 1e6);
+          // the largest single process of the tree: a lower bound when no sample caught it alive
+          peakRss = Math.max(peakRss, usage.maxRSS);
+        }
         const [outFinal, dlqFinal] = await Promise.all([kafka.endOffsets(output), kafka.endOffsets(dlq)]);
-        const window = (end - (firstOutputAt ?? run.started)) / 1000;
+        // a tiny input can be done in the very poll that saw its first output: the poll interval is the resolution
+        const window = Math.max(POLL_MS, end - (firstOutputAt ?? run.started)) / 1000;
         return {
           contender: contender.name, records, firstOutputMs: firstOutputAt === null ? null : firstOutputAt - run.started, doneMs,
           rate: records / window, cpuSeconds: cpu, peakRssBytes: peakRss, rss, outputs: sum(outFinal), dlq: sum(dlqFinal),
