@@ -76,6 +76,8 @@ const results: ScenarioResult[] = [];
 const write = () => {
   const report = renderReport(results, { command, startedAt, finishedAt: new Date(), machine, versions, quick, skipped: ALL.filter((s) => !results.some((r) => r.name === s.name)).map((s) => s.name), summaries });
   writeFileSync(out, report);
+  // the raw figures, for a closer look than the report gives (lost ids, violations, exits)
+  writeFileSync(resolve(logRoot, "results.json"), JSON.stringify(results, (_, v: unknown) => (v === Number.POSITIVE_INFINITY ? "Infinity" : v), 1));
 };
 
 let failed = false;

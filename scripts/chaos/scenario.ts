@@ -180,7 +180,7 @@ export async function runScenario(
   const result: ScenarioResult = {
     name: config.name,
     verdict,
-    recoveryMs: ctx.faults.length === 0 ? null : Math.max(...ctx.faults.map((f, i) => (recoveredAt[i] ?? Number.POSITIVE_INFINITY) - f.resumedAt)),
+    recoveryMs: worstRecovery(ctx.faults, recoveredAt),
     duplicateBound,
     faults: ctx.faults.length,
     processesStarted: fleet.started,
@@ -213,12 +213,28 @@ async function drain(ctx: ScenarioContext): Promise<boolean> {
   return false;
 }
 
-/** When commits progressed after a fault: the first sample after its end whose committed total exceeds the total before it. */
-export function recoveryTime(f: Fault, totals: ReadonlyArray<readonly [number, number]>): number {
+/**
+ * When commits progressed after a fault was over: the first sample after its end whose committed total exceeds
+ * every total seen up to its end. Infinity: they never did; null: nothing was left to commit (the fault came
+ * after the group had committed everything it was going to).
+ */
+export function recoveryTime(f: Fault, totals: ReadonlyArray<readonly [number, number]>): number | null {
   let before = 0;
-  for (const [time, total] of totals) if (time <= f.at) before = Math.max(before, total);
+  for (const [time, total] of totals) if (time <= f.resumedAt) before = Math.max(before, total);
   const next = totals.find(([time, total]) => time > f.resumedAt && total > before);
-  return next === undefined ? Number.POSITIVE_INFINITY : next[0];
+  if (next !== undefined) return next[0];
+  const final = totals.at(-1)?.[1] ?? 0;
+  return final > before ? Number.POSITIVE_INFINITY : null;
+}
+
+function worstRecovery(faults: readonly Fault[], recoveredAt: ReadonlyArray<number | null>): number | null {
+  let worst: number | null = null;
+  faults.forEach((f, i) => {
+    const at = recoveredAt[i];
+    if (at === null || at === undefined) return;
+    worst = Math.max(worst ?? 0, at - f.resumedAt);
+  });
+  return worst;
 }
 
 /** The largest landed-but-uncommitted window at the fault and at up to 20 commit samples until `until`. */
