@@ -215,16 +215,13 @@ async function drain(ctx: ScenarioContext): Promise<boolean> {
 
 /**
  * When commits progressed after a fault was over: the first sample after its end whose committed total exceeds
- * every total seen up to its end. Infinity: they never did; null: nothing was left to commit (the fault came
- * after the group had committed everything it was going to).
+ * every total seen up to its end. null: no progress after it, because nothing was left to commit (the fault came
+ * after the group had committed everything) or because commits never resumed, which the drain reports.
  */
 export function recoveryTime(f: Fault, totals: ReadonlyArray<readonly [number, number]>): number | null {
   let before = 0;
   for (const [time, total] of totals) if (time <= f.resumedAt) before = Math.max(before, total);
-  const next = totals.find(([time, total]) => time > f.resumedAt && total > before);
-  if (next !== undefined) return next[0];
-  const final = totals.at(-1)?.[1] ?? 0;
-  return final > before ? Number.POSITIVE_INFINITY : null;
+  return totals.find(([time, total]) => time > f.resumedAt && total > before)?.[0] ?? null;
 }
 
 function worstRecovery(faults: readonly Fault[], recoveredAt: ReadonlyArray<number | null>): number | null {
