@@ -2,7 +2,7 @@
  * Chaos runner: builds processor, runs the fault-injection scenarios against real brokers and writes
  * docs/RELIABILITY.md.
  *
- *   bun scripts/chaos/run.ts [--scenarios kill,broker,cluster,storm,stall,output-gone,poison] [--quick] [--out FILE]
+ *   bun scripts/chaos/run.ts [--scenarios kill,broker,cluster,storm,stall,fence,output-gone,poison] [--quick] [--out FILE]
  *
  * Scenarios that break a broker use the `chaos` broker (127.0.0.1:39092) and the 3-node `cluster`, never the
  * shared single broker. The report is rewritten after every scenario, so an interrupted run keeps what it has.
@@ -16,6 +16,7 @@ import { runScenario, type ScenarioResult } from "./scenario.ts";
 import type { Scenario } from "./scenarios/common.ts";
 import { brokerScenario } from "./scenarios/broker.ts";
 import { clusterScenario } from "./scenarios/cluster.ts";
+import { fenceScenario } from "./scenarios/fence.ts";
 import { killScenario } from "./scenarios/kill.ts";
 import { outputGoneScenario } from "./scenarios/output-gone.ts";
 import { poisonScenario } from "./scenarios/poison.ts";
@@ -23,7 +24,7 @@ import { stallScenario } from "./scenarios/stall.ts";
 import { stormScenario } from "./scenarios/storm.ts";
 
 const root = resolve(import.meta.dir, "../..");
-const ALL: readonly Scenario[] = [killScenario, brokerScenario, clusterScenario, stormScenario, stallScenario, outputGoneScenario, poisonScenario];
+const ALL: readonly Scenario[] = [killScenario, brokerScenario, clusterScenario, stormScenario, stallScenario, fenceScenario, outputGoneScenario, poisonScenario];
 
 function parseArgs(argv: readonly string[]): { names: string[]; quick: boolean; out: string } {
   let names = ALL.map((s) => s.name);

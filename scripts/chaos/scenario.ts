@@ -172,7 +172,8 @@ export async function runScenario(
   ctx.faults.forEach((f, i) => {
     if (!f.redelivers) return;
     // a vanished process: its in-flight window at the moment of death is exact (nobody commits for it after)
-    if (f.committed !== null) duplicateBound += index.landedButUncommitted(f.at, f.committed);
+    // (landings up to the restart count: produce requests already on the wire at the kill may land a little later)
+    if (f.committed !== null) duplicateBound += index.landedButUncommitted(f.resumedAt, f.committed);
     // a broker or topic failure: the re-delivery (a rebalance, a re-fetch from the committed offset) happens
     // some time before commits resume, so take the largest window seen until then
     else duplicateBound += peakInFlight(index, sampler, f.at, Math.min(recoveredAt[i] ?? Date.now(), Date.now()));

@@ -13,6 +13,8 @@
  * - commit past unproduced: a committed-offset sample (time t, partition p, offset o) such that some input
  *   record of p with offset < o had no output or DLQ record appended at or before t (+ a clock tolerance).
  *   Output and DLQ topics use message.timestamp.type=LogAppendTime, so a record's timestamp is when it landed.
+ * - commit regression: a committed-offset sample of a partition lower than an earlier sample of it. Not a loss by
+ *   itself (it re-delivers), but the symptom of a stale group member committing old progress after it was fenced.
  */
 
 export interface InputRecord {
@@ -62,6 +64,13 @@ export interface CommitViolation {
   readonly landedAt: number;
 }
 
+export interface CommitRegression {
+  readonly partition: number;
+  readonly time: number;
+  readonly from: number;
+  readonly to: number;
+}
+
 export interface Verdict {
   readonly sent: number;
   readonly produced: number;
@@ -70,6 +79,7 @@ export interface Verdict {
   readonly duplicates: number;
   readonly orderViolations: readonly OrderViolation[];
   readonly commitPastUnproduced: readonly CommitViolation[];
+  readonly commitRegressions: readonly CommitRegression[];
   /**
    * The smallest gap, over all commit samples, between a sample and the landing of the last record below its
    * offset: shows the commit check had real data to bite on (null without samples).
@@ -184,6 +194,17 @@ export function findCommitsPastUnproduced(index: LandingIndex, commits: readonly
   return violations;
 }
 
+export function findCommitRegressions(commits: readonly CommitSample[], maxListed: number): CommitRegression[] {
+  const highest = new Map<number, number>();
+  const regressions: CommitRegression[] = [];
+  for (const sample of [...commits].sort((a, b) => a.time - b.time)) {
+    const top = highest.get(sample.partition) ?? -1;
+    if (sample.offset < top && regressions.length < maxListed) regressions.push({ partition: sample.partition, time: sample.time, from: top, to: sample.offset });
+    if (sample.offset > top) highest.set(sample.partition, sample.offset);
+  }
+  return regressions;
+}
+
 export function closestCommit(index: LandingIndex, commits: readonly CommitSample[]): number | null {
   let closest: number | null = null;
   for (const sample of commits) {
@@ -227,6 +248,7 @@ export function verify(history: History, options: VerifyOptions = {}): Verdict {
     orderViolations: findOrderViolations(history.inputs, history.outputs, maxListed),
     commitPastUnproduced: findCommitsPastUnproduced(index, history.commits, tolerance, maxListed),
     closestCommitMs: closestCommit(index, history.commits),
+    commitRegressions: findCommitRegressions(history.commits, maxListed),
     untracked: { inputs: untrackedInputs, landed: untrackedLanded },
   };
 }

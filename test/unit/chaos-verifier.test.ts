@@ -82,6 +82,16 @@ test("a commit before the output landed (commit-before-produce) is caught, namin
   expect(verify({ ...clean(), commits }, { clockToleranceMs: 5 }).commitPastUnproduced).toEqual([]);
 });
 
+test("a committed offset going backwards (a stale member's commit) is a regression", () => {
+  const commits: CommitSample[] = [
+    { time: 1025, partition: 0, offset: 3 },
+    { time: 1060, partition: 0, offset: 6 },
+    { time: 1070, partition: 0, offset: 4 },
+  ];
+  expect(verify({ ...clean(), commits }).commitRegressions).toEqual([{ partition: 0, time: 1070, from: 6, to: 4 }]);
+  expect(verify(clean()).commitRegressions).toEqual([]);
+});
+
 test("a commit past a record that never landed is caught (and the record is lost)", () => {
   const v = verify({ ...clean(), outputs: outputsOf(["i0", "i2", "i3", "i4", "i5"]), commits: [{ time: 5000, partition: 0, offset: 6 }] });
   expect(v.lost).toEqual(["i1"]);
