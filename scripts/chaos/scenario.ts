@@ -21,6 +21,11 @@ export interface Fault {
   committed: Map<number, number> | null;
   /** Whether a re-delivery of uncommitted work is expected (process or member gone). */
   readonly redelivers: boolean;
+  /**
+   * Work a fenced member may still do after it resumes and before it learns it was fenced (records it had
+   * already fetched): added to the bound, with the reason in the scenario's notes.
+   */
+  zombieWindow?: number;
 }
 
 export interface ScenarioConfig {
@@ -177,6 +182,7 @@ export async function runScenario(
     // a broker or topic failure: the re-delivery (a rebalance, a re-fetch from the committed offset) happens
     // some time before commits resume, so take the largest window seen until then
     else duplicateBound += peakInFlight(index, sampler, f.at, Math.min(recoveredAt[i] ?? Date.now(), Date.now()));
+    duplicateBound += f.zombieWindow ?? 0;
   });
   const result: ScenarioResult = {
     name: config.name,

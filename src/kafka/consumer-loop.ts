@@ -38,6 +38,13 @@ export class ConsumerLoop {
   private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
   private assigned = new Set<string>();
+  /**
+   * Per partition, the offset the group had committed when this member last joined, raised by its own commits.
+   * A member that was fenced (frozen past its session, say) and joins again must not commit its old, lower
+   * progress over what the partition's owner committed meanwhile.
+   */
+  private readonly floor = new Map<string, number>();
+  private floorLoaded: Promise<void> = Promise.resolve();
   private assignmentSignature: string | null = null;
   private epoch = 0;
   private joined = false;
@@ -85,7 +92,10 @@ export class ConsumerLoop {
     this.consumer.on("error", (error: unknown) => this.log.warn("consumer group error; rejoining", { error: describeError(error) }));
     // The classic protocol announces every new assignment with a join event; KIP-848 changes it in heartbeats
     // without one, so the assignment is also compared after heartbeats and rebalances.
-    this.consumer.on("consumer:group:join", () => this.syncAssignment());
+    this.consumer.on("consumer:group:join", () => {
+      this.syncAssignment();
+      this.loadFloor();
+    });
     this.consumer.on("consumer:heartbeat:end", () => this.syncAssignment());
     this.consumer.on("consumer:group:rebalance", () => {
       this.log.info("group rebalancing");
@@ -120,21 +130,58 @@ export class ConsumerLoop {
     this.release();
   }
 
-  /** Commits only offsets of partitions this member still owns; the group rejects a stale generation anyway. */
+  /**
+   * Commits offsets of partitions this member owns, never below what the group already holds for them. A commit
+   * refused for a stale generation is not sent again under the new one (the client would, after rejoining).
+   */
   async commit(requestId: number, offsets: readonly CommitOffset[]): Promise<void> {
+    await this.floorLoaded;
     const owned = offsets.filter((o) => this.assigned.has(partitionKey(o.topic, o.partition)));
-    if (owned.length === 0) {
-      this.post({ type: "commit-result", requestId, committed: [] });
+    // At or below the group's offset: nothing to send, and the group already has it.
+    const covered = owned.filter((o) => o.offset <= (this.floor.get(partitionKey(o.topic, o.partition)) ?? -1));
+    const toSend = owned.filter((o) => !covered.includes(o));
+    if (toSend.length === 0) {
+      this.post({ type: "commit-result", requestId, committed: covered });
       return;
     }
+    const request = toSend.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 }));
+    const { generationId, memberId } = this.consumer;
+    const onRejoin = (): void => {
+      if (this.consumer.generationId !== generationId || this.consumer.memberId !== memberId) request.length = 0;
+    };
+    this.consumer.on("consumer:group:join", onRejoin);
     try {
-      await this.consumer.commit({
-        offsets: owned.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })),
-      });
+      await this.consumer.commit({ offsets: request });
+      if (request.length === 0) {
+        this.post({ type: "commit-result", requestId, committed: covered, error: "the group moved to a new generation during the commit; not committed" });
+        return;
+      }
+      for (const o of toSend) this.floor.set(partitionKey(o.topic, o.partition), o.offset);
       this.post({ type: "commit-result", requestId, committed: owned });
     } catch (error) {
-      this.post({ type: "commit-result", requestId, committed: [], error: describeError(error) });
+      this.post({ type: "commit-result", requestId, committed: covered, error: describeError(error) });
+    } finally {
+      this.consumer.off("consumer:group:join", onRejoin);
     }
+  }
+
+  /** Reads the group's committed offsets for the current assignment (see `floor`); commits wait for it. */
+  private loadFloor(): void {
+    const topics = (this.consumer.assignments ?? []).map(({ topic, partitions }) => ({ topic, partitions: [...partitions] }));
+    if (topics.length === 0) return;
+    this.floorLoaded = (async () => {
+      try {
+        const committed = await this.consumer.listCommittedOffsets({ topics });
+        for (const [topic, partitions] of committed) {
+          partitions.forEach((offset, partition) => {
+            const key = partitionKey(topic, partition);
+            if (offset >= 0n) this.floor.set(key, Math.max(Number(offset), this.floor.get(key) ?? -1));
+          });
+        }
+      } catch (error) {
+        this.log.warn("could not read the group's committed offsets after joining", { error: describeError(error) });
+      }
+    })();
   }
 
   /** Stops fetching; records already in the ring are still processed and committed by the main thread. */
@@ -236,6 +283,7 @@ export class ConsumerLoop {
   }
 
   private onAssignment(current: Assignments): void {
+    this.loadFloor();
     this.assigned = new Set(current.flatMap(({ topic, partitions }) => partitions.map((p) => partitionKey(topic, p))));
     this.epoch++;
     const change: AssignmentChange = {

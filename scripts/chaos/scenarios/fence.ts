@@ -7,6 +7,13 @@
 import { PROCESSOR_ARGS, sleep, waitLandedBeyond, type Scenario } from "./common.ts";
 
 const FREEZE_MS = 15_000;
+/**
+ * What a thawed member holds and may still process and produce before its first heartbeat tells it that it was
+ * fenced: its consumer ring (4 MiB, the default --ring-size) plus one fetch response (2 MiB), in records of at
+ * least ~200 bytes as framed. Producers without transactions cannot be fenced, so this work lands as duplicates;
+ * the exactly-once mode (transactions) is what removes it.
+ */
+const ZOMBIE_WINDOW = Math.ceil((6 * 1024 * 1024) / 200);
 
 export const fenceScenario: Scenario = {
   name: "fence",
@@ -26,6 +33,7 @@ export const fenceScenario: Scenario = {
     ctx.fleet.start();
     await waitLandedBeyond(ctx, 0);
     const rounds = quick ? 1 : 3;
+    ctx.notes.push(`the bound adds ${ZOMBIE_WINDOW.toLocaleString("en-US")} records per thaw: what the frozen member had already fetched (ring + one fetch) and may still produce before it learns it was fenced; a non-transactional producer cannot be fenced`);
     for (let round = 0; round < rounds; round++) {
       await ctx.waitSent((ctx.config.messages * (round + 1)) / (rounds + 2));
       const fault = ctx.fault(`process ${frozen.id} frozen (SIGSTOP) for ${FREEZE_MS / 1000} s, then thawed`, true);
@@ -33,6 +41,7 @@ export const fenceScenario: Scenario = {
       await sleep(FREEZE_MS);
       frozen.child.kill("SIGCONT");
       fault.resumedAt = Date.now();
+      fault.zombieWindow = ZOMBIE_WINDOW;
       await sleep(5_000);
     }
   },
