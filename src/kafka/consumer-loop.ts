@@ -45,6 +45,10 @@ export class ConsumerLoop {
    */
   private readonly floor = new Map<string, number>();
   private floorLoaded: Promise<void> = Promise.resolve();
+  /** The member id the group gave at the last join: a new one means this member had been expelled. */
+  private memberId: string | null = null;
+  /** A stream whose buffered records are stale (fetched before an expulsion): read no more of it. */
+  private discarded: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
   private assignmentSignature: string | null = null;
   private epoch = 0;
   private joined = false;
@@ -93,6 +97,9 @@ export class ConsumerLoop {
     // The classic protocol announces every new assignment with a join event; KIP-848 changes it in heartbeats
     // without one, so the assignment is also compared after heartbeats and rebalances.
     this.consumer.on("consumer:group:join", () => {
+      const memberId = this.consumer.memberId;
+      if (this.memberId !== null && memberId !== this.memberId) this.restartAfterExpulsion();
+      this.memberId = memberId;
       this.syncAssignment();
       this.loadFloor();
     });
@@ -131,8 +138,10 @@ export class ConsumerLoop {
   }
 
   /**
-   * Commits offsets of partitions this member owns, never below what the group already holds for them. A commit
-   * refused for a stale generation is not sent again under the new one (the client would, after rejoining).
+   * Commits offsets of partitions this member owns, never below what the group already holds for them. The
+   * client re-sends a commit the group refused once it has rejoined: that is right after an ordinary rebalance
+   * for the partitions this member kept (nobody else owned them meanwhile), and wrong after it was expelled (its
+   * session expired: another member may have moved them on), so the re-sent request is trimmed accordingly.
    */
   async commit(requestId: number, offsets: readonly CommitOffset[]): Promise<void> {
     await this.floorLoaded;
@@ -145,23 +154,47 @@ export class ConsumerLoop {
       return;
     }
     const request = toSend.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 }));
-    const { generationId, memberId } = this.consumer;
+    const { memberId } = this.consumer;
     const onRejoin = (): void => {
-      if (this.consumer.generationId !== generationId || this.consumer.memberId !== memberId) request.length = 0;
+      if (this.consumer.memberId !== memberId) {
+        request.length = 0;
+        return;
+      }
+      const kept = new Set((this.consumer.assignments ?? []).flatMap(({ topic, partitions }) => partitions.map((p) => partitionKey(topic, p))));
+      const stillOwned = request.filter((r) => kept.has(partitionKey(r.topic, r.partition)));
+      request.splice(0, request.length, ...stillOwned);
     };
     this.consumer.on("consumer:group:join", onRejoin);
     try {
       await this.consumer.commit({ offsets: request });
-      if (request.length === 0) {
-        this.post({ type: "commit-result", requestId, committed: covered, error: "the group moved to a new generation during the commit; not committed" });
+      const sent = new Set(request.map((r) => partitionKey(r.topic, r.partition)));
+      const committed = toSend.filter((o) => sent.has(partitionKey(o.topic, o.partition)));
+      for (const o of committed) this.floor.set(partitionKey(o.topic, o.partition), o.offset);
+      if (committed.length < toSend.length) {
+        this.post({ type: "commit-result", requestId, committed: [...covered, ...committed], error: "this member was expelled from the group or lost partitions during the commit; those offsets were not committed" });
         return;
       }
-      for (const o of toSend) this.floor.set(partitionKey(o.topic, o.partition), o.offset);
       this.post({ type: "commit-result", requestId, committed: owned });
     } catch (error) {
       this.post({ type: "commit-result", requestId, committed: covered, error: describeError(error) });
     } finally {
       this.consumer.off("consumer:group:join", onRejoin);
+    }
+  }
+
+  /**
+   * This member was expelled (its session expired: the process was frozen, say) and joined again. Other members
+   * may have moved its partitions on meanwhile, even those it gets back, so everything fetched before is stale:
+   * the main thread drops it (an empty assignment), this Worker stops reading the old stream, and the next one
+   * starts from the committed offsets.
+   */
+  private restartAfterExpulsion(): void {
+    this.log.warn("this member had been expelled from the group (session expired); dropping what it had fetched and starting again from the committed offsets");
+    this.onAssignment([]);
+    this.assignmentSignature = "";
+    if (this.stream !== null) {
+      this.discarded = this.stream;
+      void this.stream.close().catch(() => undefined);
     }
   }
 
@@ -243,6 +276,7 @@ export class ConsumerLoop {
     const crashAfter = injectedCrashAfter(this.index);
     for await (const message of stream as AsyncIterable<RawMessage>) {
       if (this.pendingControl.length > 0) await this.writeControlFrames();
+      if (stream === this.discarded) continue;
       if (!this.isCurrent(message)) continue;
       const frame = this.encoder.encode(wireRecord(message, this.epoch));
       if (!this.writer.tryWrite(frame)) await this.writer.write(frame.slice());
