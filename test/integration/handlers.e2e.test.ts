@@ -3,21 +3,14 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, readAll, uniqueName } from "../support/kafka.ts";
+import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, readAll, uniqueName, createTopicSet } from "../support/kafka.ts";
 import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const created: string[] = [];
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-async function topics(prefix: string, partitions: number, configs: Record<string, string> = {}) {
-  const input = uniqueName(`${prefix}-in`);
-  const output = uniqueName(`${prefix}-out`);
-  const dlq = `${output}.dlq`;
-  created.push(input, output, dlq);
-  await createTopics([input, output, dlq], partitions, configs);
-  return { input, output, dlq };
-}
+const topics = (prefix: string, partitions: number, configs: Record<string, string> = {}) => createTopicSet(created, prefix, partitions, configs);
 
 /** Runs the binary until `expected` records are in output + DLQ and all input offsets are committed, then SIGTERMs it. */
 async function runUntilDone(args: string[], t: { input: string; output: string; dlq: string }, expected: number, env: Record<string, string> = {}, extraTopics: string[] = []) {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, produceRaw, readAll, uniqueName, type RawRecord, type ReadRecord } from "../support/kafka.ts";
+import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, produceRaw, readAll, uniqueName, type RawRecord, type ReadRecord, createTopicSet } from "../support/kafka.ts";
 import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
 
 const root = resolve(import.meta.dir, "../..");
@@ -16,14 +16,7 @@ const BIG_TOPIC = { "max.message.bytes": String(8 * 1024 * 1024) };
 beforeAll(() => buildBinary(), 120_000);
 afterAll(() => deleteTopics(created));
 
-async function topics(prefix: string, partitions: number, configs: Record<string, string> = {}) {
-  const input = uniqueName(`${prefix}-in`);
-  const output = uniqueName(`${prefix}-out`);
-  const dlq = `${output}.dlq`;
-  created.push(input, output, dlq);
-  await createTopics([input, output, dlq], partitions, configs);
-  return { input, output, dlq };
-}
+const topics = (prefix: string, partitions: number, configs: Record<string, string> = {}) => createTopicSet(created, prefix, partitions, configs);
 
 interface PoisonCase {
   readonly name: string;

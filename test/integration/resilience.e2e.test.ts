@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, readAll, uniqueName } from "../support/kafka.ts";
+import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, readAll, uniqueName, createTopicSet } from "../support/kafka.ts";
 import { buildBinary, eventually, startProcessor, type RunningProcessor } from "../support/processor.ts";
 import { seedCases } from "../support/seed-data.ts";
 import { verify } from "../support/verify.ts";
@@ -13,14 +13,7 @@ const root = resolve(import.meta.dir, "../..");
 const created: string[] = [];
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-async function topics(prefix: string, partitions: number) {
-  const input = uniqueName(`${prefix}-in`);
-  const output = uniqueName(`${prefix}-out`);
-  const dlq = `${output}.dlq`;
-  created.push(input, output, dlq);
-  await createTopics([input, output, dlq], partitions);
-  return { input, output, dlq };
-}
+const topics = (prefix: string, partitions: number, configs: Record<string, string> = {}) => createTopicSet(created, prefix, partitions, configs);
 
 const producedCount = async (t: { output: string; dlq: string }) => sum(await endOffsets(t.output)) + sum(await endOffsets(t.dlq));
 

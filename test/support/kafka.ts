@@ -23,6 +23,16 @@ export async function createTopics(names: readonly string[], partitions: number,
   );
 }
 
+/** Input, output and dead-letter topics with unique names, recorded in `created` for the suite's cleanup. */
+export async function createTopicSet(created: string[], prefix: string, partitions: number, configs: Record<string, string> = {}): Promise<{ input: string; output: string; dlq: string }> {
+  const input = uniqueName(`${prefix}-in`);
+  const output = uniqueName(`${prefix}-out`);
+  const dlq = `${output}.dlq`;
+  created.push(input, output, dlq);
+  await createTopics([input, output, dlq], partitions, configs);
+  return { input, output, dlq };
+}
+
 export async function deleteTopics(names: readonly string[]): Promise<void> {
   await withAdmin((admin) => admin.deleteTopics({ topics: [...names] })).catch(() => undefined);
 }
