@@ -9,6 +9,8 @@ export interface WorkerUrls {
 
 type Fatal = (message: string) => void;
 
+const COMMIT_TIMEOUT_MS = 30_000;
+
 class TypedWorker<In, Out extends { type: string }> {
   private readonly worker: Worker;
   private closedResolve: (() => void) | null = null;
@@ -74,10 +76,18 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
     }, events.crashed);
   }
 
+  /** A commit that gets no answer is given up after a while, so one stuck request cannot stop every later round. */
   readonly commit: CommitPort = (offsets) =>
     new Promise((resolve) => {
       const requestId = this.nextRequest++;
-      this.commits.set(requestId, resolve);
+      const timer = setTimeout(() => {
+        this.commits.delete(requestId);
+        resolve({ committed: [], error: `no answer from the consumer within ${COMMIT_TIMEOUT_MS} ms` });
+      }, COMMIT_TIMEOUT_MS);
+      this.commits.set(requestId, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
       this.send({ type: "commit", requestId, offsets });
     });
 }

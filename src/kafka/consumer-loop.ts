@@ -20,6 +20,8 @@ type Assignments = ReadonlyArray<{ topic: string; partitions: readonly number[] 
 
 const PUBLISH_EVERY = 256;
 const FETCH_MAX_BYTES = 2 << 20;
+/** How long commits wait for the group's offsets after a join (see `floor`). */
+const FLOOR_TIMEOUT_MS = 3_000;
 const LAG_EVERY_MS = 5_000;
 
 /**
@@ -204,7 +206,11 @@ export class ConsumerLoop {
     if (topics.length === 0) return;
     this.floorLoaded = (async () => {
       try {
-        const committed = await this.consumer.listCommittedOffsets({ topics });
+        // Commits wait for this: never for long (the request can stall while the group is still forming).
+        const timeout = sleep(FLOOR_TIMEOUT_MS).then(() => {
+          throw new Error(`no answer within ${FLOOR_TIMEOUT_MS} ms`);
+        });
+        const committed = await Promise.race([this.consumer.listCommittedOffsets({ topics }), timeout]);
         for (const [topic, partitions] of committed) {
           partitions.forEach((offset, partition) => {
             const key = partitionKey(topic, partition);
