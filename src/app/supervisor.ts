@@ -130,12 +130,8 @@ export class Supervisor implements HealthState {
     });
   }
 
+  /** Starts a consumer Worker under a new owner id, with a ring of its own; it joins the group at once. */
   private startConsumer(): void {
-    this.initConsumer(this.createConsumer());
-  }
-
-  /** Starts a consumer Worker's thread (loading its code takes a while); it joins the group on init. */
-  private createConsumer(): { owner: number; ring: RingBuffers; worker: ConsumerWorker } {
     const { config } = this;
     const owner = this.nextOwner++;
     const ring = createRing(config.ringBytes);
@@ -152,11 +148,6 @@ export class Supervisor implements HealthState {
       crashed: (m) => this.restartConsumer(owner, m),
     });
     this.consumers.set(owner, { worker, ringName });
-    return { owner, ring, worker };
-  }
-
-  private initConsumer({ owner, ring, worker }: { owner: number; ring: RingBuffers; worker: ConsumerWorker }): void {
-    const { config } = this;
     worker.send({
       type: "init",
       index: owner,

@@ -102,8 +102,8 @@ export class ConsumerLoop {
       const memberId = this.consumer.memberId;
       if (this.memberId !== null && memberId !== this.memberId) this.restartAfterExpulsion();
       this.memberId = memberId;
-      this.syncAssignment();
-      this.loadFloor();
+      // a new assignment reads the group's offsets itself; an unchanged one after a rejoin must too
+      if (!this.syncAssignment()) this.loadFloor();
     });
     this.consumer.on("consumer:heartbeat:end", () => this.syncAssignment());
     this.consumer.on("consumer:group:rebalance", () => {
@@ -314,12 +314,14 @@ export class ConsumerLoop {
     return this.assigned.has(key);
   }
 
-  private syncAssignment(): void {
+  /** Returns whether the assignment changed (and was passed on). */
+  private syncAssignment(): boolean {
     const current = this.consumer.assignments ?? [];
     const signature = current.map(({ topic, partitions }) => `${topic}:${[...partitions].sort((a, b) => a - b).join(",")}`).sort().join(";");
-    if (signature === this.assignmentSignature) return;
+    if (signature === this.assignmentSignature) return false;
     this.assignmentSignature = signature;
     this.onAssignment(current);
+    return true;
   }
 
   private onAssignment(current: Assignments): void {
