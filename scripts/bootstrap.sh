@@ -2,8 +2,9 @@
 # Install everything a fresh clone needs; a fast no-op when it is all there.
 #
 # usage: scripts/bootstrap.sh
-#   1. npm packages (incl. Bun, from the npm package `bun`): `npm ci` when node_modules is missing
-#      or package-lock.json is newer than node_modules/.package-lock.json
+#   1. npm packages (incl. Bun, from the npm package `bun`): `npm ci` when node_modules is missing,
+#      package-lock.json is newer than node_modules/.package-lock.json, or the patches in scripts/patches
+#      (applied by patch-package in npm's postinstall) are missing or changed
 #   2. scripts/kafka/setup.sh: Kafka 4.4 jars from Maven Central (cached in .cache/kafka) + kcat (apt-get)
 set -euo pipefail
 
@@ -34,6 +35,10 @@ elif [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   reason="package-lock.json changed"
 elif [[ ! -x node_modules/.bin/bun ]]; then
   reason="node_modules/.bin/bun missing"
+elif ! grep -q "patch (processor)" node_modules/@platformatic/kafka/dist/clients/consumer/consumer.js 2>/dev/null; then
+  reason="the @platformatic/kafka patch (scripts/patches) is not applied"
+elif [[ -n "$(find scripts/patches -newer node_modules/.package-lock.json -name '*.patch' 2>/dev/null)" ]]; then
+  reason="a patch in scripts/patches changed"
 fi
 if [[ -n "$reason" ]]; then
   say "npm: $reason, running npm ci ..."

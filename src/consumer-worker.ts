@@ -17,6 +17,9 @@ self.onmessage = async (event: MessageEvent<ToConsumer>) => {
     case "commit":
       await loop?.commit(message.requestId, message.offsets);
       break;
+    case "revoke-done":
+      loop?.revokeDone(message.requestId);
+      break;
     case "go":
       loop?.go();
       break;

@@ -30,6 +30,8 @@ export interface PipelineSettings extends DeadLetterGuardSettings {
   readonly autoOffsetStore: boolean;
   readonly ringBytes: number;
   readonly producers: number;
+  /** How long partitions being revoked may take to finish their in-flight records. */
+  readonly revokeTimeoutMs: number;
 }
 
 /** Timings the pipeline reports as they happen (metrics). */
@@ -74,6 +76,8 @@ export interface PipelineStats {
   committedOffsets: number;
   /** Assignment changes seen, summed over this process's consumers. */
   assignmentChanges: number;
+  /** Records dropped as stale: their partition had moved to another consumer or was being revoked. */
+  staleDropped: number;
 }
 
 const DONE: TaskOutcome = { kind: "done" };
@@ -89,7 +93,7 @@ function hashString(text: string): number {
 }
 
 export class Pipeline {
-  readonly stats: PipelineStats = { consumed: 0, failed: 0, produced: 0, deadLettered: 0, filtered: 0, retried: 0, committedOffsets: 0, assignmentChanges: 0 };
+  readonly stats: PipelineStats = { consumed: 0, failed: 0, produced: 0, deadLettered: 0, filtered: 0, retried: 0, committedOffsets: 0, assignmentChanges: 0, staleDropped: 0 };
   readonly producerRings: RingBuffers[];
   private readonly producerWriters: RingWriter[];
   private readonly scheduler: Scheduler<RecordWork>;
@@ -109,6 +113,8 @@ export class Pipeline {
   private readonly drains: Array<Promise<void>> = [];
   private readonly detached = new Set<number>();
   private readonly idleWaiters: Array<() => void> = [];
+  /** Revocations waiting for their partitions' in-flight records to finish. */
+  private revokeWaiters: Array<{ readonly keys: readonly string[]; readonly resolve: () => void }> = [];
   private readonly guard: DeadLetterGuard;
 
   constructor(
@@ -147,8 +153,58 @@ export class Pipeline {
   detachConsumer(owner: number): number {
     this.detached.add(owner);
     let removed = 0;
-    for (const key of this.tracker.retainOwned(owner, new Set())) removed += this.removeGroup(key);
+    for (const key of this.tracker.forgetOwner(owner)) removed += this.removeGroup(key);
     return removed;
+  }
+
+  /**
+   * Commit on revoke: the group takes these partitions from consumer `owner` (which holds them until this
+   * resolves). Their records still in the ring are dropped as stale; those in flight may finish within
+   * --revoke-timeout; then what is finished is committed (`commitNow`) and the rest is dropped, for the next
+   * owner to fetch again from that commit.
+   */
+  async revoke(owner: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, at: number, commitNow: () => Promise<void>): Promise<void> {
+    const keys = this.tracker.beginRevoke(owner, partitions, at);
+    if (keys.length === 0) return;
+    const started = performance.now();
+    const inFlight = this.tracker.inFlightOf(keys);
+    const finished = await this.untilFinished(keys, this.settings.revokeTimeoutMs);
+    await commitNow();
+    // a commit refused meanwhile (the group moving on) is asked for once more while the partitions are ours
+    if (this.tracker.hasUncommitted(keys)) await commitNow();
+    let removed = 0;
+    for (const key of this.tracker.release(owner, keys)) removed += this.removeGroup(key);
+    const fields = { consumer: owner, partitions: keys.length, inFlightAtStart: inFlight, droppedTasks: removed, ms: Math.round(performance.now() - started) };
+    if (finished) this.log.info("revoked partitions finished and committed", fields);
+    else this.log.warn("revoke timeout reached: unfinished records of revoked partitions go to their next owner", fields);
+  }
+
+  private untilFinished(keys: readonly string[], timeoutMs: number): Promise<boolean> {
+    if (this.tracker.inFlightOf(keys) === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        keys,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.revokeWaiters = this.revokeWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.revokeWaiters.push(waiter);
+    });
+  }
+
+  private notifyRevokeWaiters(): void {
+    if (this.revokeWaiters.length === 0) return;
+    const waiting = this.revokeWaiters;
+    this.revokeWaiters = [];
+    for (const waiter of waiting) {
+      if (this.tracker.inFlightOf(waiter.keys) === 0) waiter.resolve();
+      else this.revokeWaiters.push(waiter);
+    }
   }
 
   /** Producer acknowledgements: each id is one output now safely in Kafka. */
@@ -162,6 +218,7 @@ export class Pipeline {
       if (--pending.remaining === 0) this.tracker.complete(pending.ticket);
     }
     this.notifyIdle();
+    this.notifyRevokeWaiters();
   }
 
   /**
@@ -203,7 +260,9 @@ export class Pipeline {
         this.observer.commitSeconds((performance.now() - started) / 1000);
         this.stats.committedOffsets += result.committed.length;
         if (result.error !== undefined) {
-          this.log.warn("commit failed; will retry", { consumer: owner, error: result.error, partitions: requests.length });
+          // a commit racing a rebalance is refused for its generation: expected, and retried under the new one
+          const raced = /generation|rebalanc/i.test(result.error);
+          this.log[raced ? "info" : "warn"]("commit failed; will retry", { consumer: owner, error: result.error, partitions: requests.length });
           for (const request of requests) this.tracker.retryCommit(request);
         }
       }),
@@ -258,8 +317,13 @@ export class Pipeline {
       this.onAssignment(owner, record);
       return;
     }
+    const tracked = this.tracker.track(record.topic, record.partition, record.offset, owner);
+    if (tracked === null) {
+      this.stats.staleDropped++;
+      return;
+    }
     this.stats.consumed++;
-    const { ticket, rewound } = this.tracker.track(record.topic, record.partition, record.offset, owner);
+    const { ticket, rewound } = tracked;
     if (rewound) {
       const removed = this.removeGroup(ticket.partitionKey);
       this.log.info("partition re-fetched from its committed offset; dropped its older work", { topic: record.topic, partition: record.partition, offset: record.offset, removed });
@@ -281,12 +345,12 @@ export class Pipeline {
 
   private onAssignment(owner: number, record: WireRecord): void {
     const change = JSON.parse(utf8.decode(record.value ?? new Uint8Array(0))) as AssignmentChange;
-    const keep = new Set(change.partitions.map((p) => partitionKey(p.topic, p.partition)));
-    const dropped = this.tracker.retainOwned(owner, keep);
+    // the frame's timestamp is when the consumer was given these partitions
+    const { moved, dropped } = this.tracker.assign(owner, change.partitions, record.timestamp);
     let removed = 0;
-    for (const key of dropped) removed += this.removeGroup(key);
+    for (const key of [...moved, ...dropped]) removed += this.removeGroup(key);
     this.stats.assignmentChanges++;
-    this.log.info("assignment changed", { consumer: owner, epoch: record.ref, partitions: keep.size, revoked: dropped.length, removedTasks: removed });
+    this.log.info("assignment changed", { consumer: owner, epoch: record.ref, partitions: change.partitions.length, movedHere: moved.length, revoked: dropped.length, removedTasks: removed });
   }
 
   /** Drops a partition's queued work; returns how many tasks were removed. */
@@ -433,6 +497,7 @@ export class Pipeline {
   }
 
   private onSettled(): void {
+    this.notifyRevokeWaiters();
     if (this.intakeWaiters.length > 0 && this.scheduler.size < this.maxBufferedRecords && this.bufferedBytes < this.maxBufferedBytes) {
       const waiters = this.intakeWaiters;
       this.intakeWaiters = [];

@@ -32,7 +32,7 @@ export class Supervisor implements HealthState {
   private readonly brokerDown = new Set<number>();
   private fatalMessage: string | null = null;
   /** Consumer Workers by owner id (a restarted consumer gets a new id, so its old records stay apart). */
-  private readonly consumers = new Map<number, { worker: ConsumerWorker; ringName: string }>();
+  private readonly consumers = new Map<number, { worker: ConsumerWorker; ringName: string; slot: number }>();
   private nextOwner = 0;
   /** Set once the first consumers all joined; later joiners (restarts) start fetching at once. */
   private fetching = false;
@@ -114,7 +114,7 @@ export class Supervisor implements HealthState {
       worker.send({ type: "init", index, ring, settings: { ...this.client, maxMessageBytes: config.maxMessageBytes }, checkTopics, ...(watchdog && { watchdog }) });
       return worker;
     });
-    for (let i = 0; i < config.consumers; i++) this.startConsumer();
+    for (let slot = 0; slot < config.consumers; slot++) this.startConsumer(slot);
     this.commitTimer = setInterval(() => {
       if (this.committing === null) void this.commitRound();
     }, config.commitIntervalMs);
@@ -130,8 +130,11 @@ export class Supervisor implements HealthState {
     });
   }
 
-  /** Starts a consumer Worker under a new owner id, with a ring of its own; it joins the group at once. */
-  private startConsumer(): void {
+  /**
+   * Starts a consumer Worker under a new owner id, with a ring of its own; it joins the group at once. `slot` is
+   * its place among this process's consumers, kept across restarts (its static member id ends with it).
+   */
+  private startConsumer(slot: number): void {
     const { config } = this;
     const owner = this.nextOwner++;
     const ring = createRing(config.ringBytes);
@@ -141,13 +144,14 @@ export class Supervisor implements HealthState {
     const worker = new ConsumerWorker(this.urls.consumer, owner, {
       joined: (i) => this.onJoined(i),
       rebalancing: () => void this.commitRound(),
+      revoking: (i, partitions, at, done) => void this.pipeline.revoke(i, partitions, at, () => this.commitRound()).finally(done),
       lag: (i, entries) => this.metrics.setLag(i, entries),
       broker: (i, connected) => (connected ? this.brokerDown.delete(i) : this.brokerDown.add(i)),
       // The topic check's verdict names a missing topic or an unreachable cluster best: it goes first.
       fatal: (m) => (this.topicsChecked ? this.fatal(m) : (this.consumerFatalBeforeCheck ??= m)),
       crashed: (m) => this.restartConsumer(owner, m),
     });
-    this.consumers.set(owner, { worker, ringName });
+    this.consumers.set(owner, { worker, ringName, slot });
     worker.send({
       type: "init",
       index: owner,
@@ -158,6 +162,8 @@ export class Supervisor implements HealthState {
         topics: config.inputTopics,
         offsetReset: config.offsetReset,
         groupProtocol: config.groupProtocol,
+        ...(config.groupInstanceId !== undefined && { groupInstanceId: `${config.groupInstanceId}-${slot}` }),
+        revokeTimeoutMs: config.revokeTimeoutMs,
         sessionTimeoutMs: config.sessionTimeoutMs,
         rebalanceTimeoutMs: config.rebalanceTimeoutMs,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -190,7 +196,7 @@ export class Supervisor implements HealthState {
     const dropped = this.pipeline.detachConsumer(owner);
     this.metrics.workerRestarts.inc({ worker: "consumer" });
     this.log.error("consumer Worker crashed; starting a new one (its uncommitted records will be fetched again)", { consumer: owner, error: reason, droppedTasks: dropped });
-    this.startConsumer();
+    this.startConsumer(entry.slot);
   }
 
   /**

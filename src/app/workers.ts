@@ -39,6 +39,8 @@ class TypedWorker<In, Out extends { type: string }> {
 export interface ConsumerEvents {
   joined(index: number): void;
   rebalancing(index: number): void;
+  /** The group is taking partitions away: finish and commit them, then call `done` (see ConsumerLoop.onRevoke). */
+  revoking(index: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, at: number, done: () => void): void;
   lag(index: number, entries: ReadonlyArray<{ topic: string; partition: number; lag: number }>): void;
   broker(index: number, connected: boolean): void;
   /** A condition no retry fixes, reported by the Worker. */
@@ -58,6 +60,10 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
           return events.joined(message.index);
         case "rebalancing":
           return events.rebalancing(message.index);
+        case "revoking": {
+          const { requestId } = message;
+          return events.revoking(index, message.partitions, message.at, () => this.send({ type: "revoke-done", requestId }));
+        }
         case "lag":
           return events.lag(index, message.entries);
         case "broker":

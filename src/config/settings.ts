@@ -14,6 +14,7 @@ import {
   brokerList,
   byteSize,
   duration,
+  groupInstanceId,
   hostName,
   integer,
   nonEmptyString,
@@ -166,6 +167,14 @@ export const settings = {
     },
     'classic',
   ),
+  groupInstanceId: optional({
+    flag: 'group-instance-id',
+    env: ['PROCESSOR_GROUP_INSTANCE_ID'],
+    group: 'Kafka',
+    description:
+      'Static group membership: consumer n of this process joins as <id>-<n>, so a restart within --session-timeout moves no partition (a stopped member keeps them until then). Give each process its own id.',
+    type: groupInstanceId(),
+  }),
 
   // ── Security ─────────────────────────────────────────────────────────────
   tls: derived(
@@ -452,6 +461,17 @@ export const settings = {
     },
     '60s',
   ),
+  revokeTimeoutMs: withDefault(
+    {
+      flag: 'revoke-timeout',
+      env: ['PROCESSOR_REVOKE_TIMEOUT'],
+      group: 'Tuning',
+      description:
+        'How long partitions being taken away by a rebalance may finish their in-flight records before their progress is committed and they are released (< --rebalance-timeout).',
+      type: duration(),
+    },
+    '5s',
+  ),
   heartbeatIntervalMs: withDefault(
     {
       flag: 'heartbeat-interval',
@@ -526,6 +546,9 @@ function crossChecks(c: Resolved, ctx: z.RefinementCtx): void {
   }
   if (c.retryBackoffMaxMs < c.retryBackoffMs) {
     issue('retryBackoffMaxMs', `must be >= --retry-backoff (${formatDuration(c.retryBackoffMs)})`, c.retryBackoffMaxMs);
+  }
+  if (c.revokeTimeoutMs >= c.rebalanceTimeoutMs) {
+    issue('revokeTimeoutMs', `must be less than --rebalance-timeout (${formatDuration(c.rebalanceTimeoutMs)})`, c.revokeTimeoutMs);
   }
   if (c.heartbeatIntervalMs >= c.sessionTimeoutMs) {
     issue('heartbeatIntervalMs', `must be less than --session-timeout (${formatDuration(c.sessionTimeoutMs)})`, c.heartbeatIntervalMs);

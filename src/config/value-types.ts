@@ -145,6 +145,16 @@ export function topic(): ValueType<string> {
   };
 }
 
+/** Kafka checks group.instance.id like a topic name; room is left for the `-<consumer>` suffix. */
+export function groupInstanceId(): ValueType<string> {
+  return {
+    schema: custom((raw) => {
+      const s = raw.trim();
+      return isValidTopicName(s) && s.length <= 240 ? ok(s) : fail('expected a group instance id (1-240 chars of A-Z a-z 0-9 . _ -)');
+    }),
+  };
+}
+
 export function topicList(): ValueType<string[]> {
   return {
     schema: custom((raw) => {

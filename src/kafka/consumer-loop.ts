@@ -1,11 +1,15 @@
 /**
  * One group member inside a Worker: fetches records and writes them into its ring, writes an assignment frame
- * whenever the group hands it a new assignment, and commits the offsets the main thread asks for.
+ * whenever the group hands it a new assignment, hands partitions being revoked to the main thread to finish and
+ * commit before letting them go (commit on revoke), and commits the offsets the main thread asks for.
  *
  * Backpressure: the loop awaits ring space before pulling the next record, and the client's stream stops
  * fetching while it is not being read.
+ *
+ * Relies on scripts/patches/@platformatic+kafka: the `onPartitionsRevoked` hook, streams that keep the position of
+ * partitions kept across a rebalance, and `assignmentSerial` to tell records buffered under an earlier assignment.
  */
-import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type MessagesStream } from "@platformatic/kafka";
+import { Consumer, MessagesStream, MessagesStreamFallbackModes, MessagesStreamModes } from "@platformatic/kafka";
 import { RingWriter, type RingBuffers } from "../ring/byte-ring.ts";
 import { RecordEncoder } from "../ring/record-codec.ts";
 import { partitionKey } from "../offsets/offset-tracker.ts";
@@ -18,11 +22,22 @@ import { ASSIGNMENT_FRAME, type AssignmentChange, type CommitOffset, type Consum
 
 type Assignments = ReadonlyArray<{ topic: string; partitions: readonly number[] }>;
 
+/** What the patched client adds to its stream and messages. */
+type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer> & { assignmentSerial(topic: string, partition: number): number | undefined };
+type SerialMessage = RawMessage & { readonly assignmentSerial?: number };
+
 const PUBLISH_EVERY = 256;
 const FETCH_MAX_BYTES = 2 << 20;
 /** How long commits wait for the group's offsets after a join (see `floor`). */
 const FLOOR_TIMEOUT_MS = 3_000;
 const LAG_EVERY_MS = 5_000;
+/** Beyond --revoke-timeout, time for the main thread's commit of revoked partitions to come back. */
+const REVOKE_COMMIT_GRACE_MS = 10_000;
+/** Classic protocol: cooperative-sticky first; round robin only so a group with older members can still form. */
+const CLASSIC_PROTOCOLS = [
+  { name: "cooperative-sticky", version: 3 },
+  { name: "roundrobin", version: 1 },
+];
 
 /**
  * Fault injection for tests: PROCESSOR_FAULT_CRASH_CONSUMER="<consumer>:<records>" makes that consumer Worker
@@ -34,12 +49,32 @@ function injectedCrashAfter(index: number): number {
 }
 const textEncoder = new TextEncoder();
 
+/** Wall-clock time with sub-millisecond resolution, comparable between the threads of a process. */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function keysOf(assignments: Assignments): Set<string> {
+  return new Set(assignments.flatMap(({ topic, partitions }) => partitions.map((p) => partitionKey(topic, p))));
+}
+
+function signatureOf(keys: Iterable<string>): string {
+  return [...keys].sort().join(";");
+}
+
 export class ConsumerLoop {
   private readonly writer: RingWriter;
   private readonly encoder = new RecordEncoder();
   private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
-  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
+  private stream: Stream | null = null;
+  /** Partitions whose records go to the main thread. */
   private assigned = new Set<string>();
+  /** Partitions handed to the main thread to finish: still committable, no new records. */
+  private readonly revoking = new Set<string>();
+  /** Per revoked partition, the stream and assignment serial its stale records carry. */
+  private readonly revokedSerials = new Map<string, { stream: Stream; serial: number | undefined }>();
+  private readonly revokeWaiters = new Map<number, () => void>();
+  private revokeRequests = 0;
   /**
    * Per partition, the offset the group had committed when this member last joined, raised by its own commits.
    * A member that was fenced (frozen past its session, say) and joins again must not commit its old, lower
@@ -47,15 +82,18 @@ export class ConsumerLoop {
    */
   private readonly floor = new Map<string, number>();
   private floorLoaded: Promise<void> = Promise.resolve();
+  /** Commits go out one at a time, so an older one can never land after a newer one. */
+  private commitChain: Promise<void> = Promise.resolve();
+  /** Ring writes that had to wait, in order: nothing else writes until they are done. */
+  private writeChain: Promise<void> | null = null;
   /** The member id the group gave at the last join: a new one means this member had been expelled. */
   private memberId: string | null = null;
   /** A stream whose buffered records are stale (fetched before an expulsion): read no more of it. */
-  private discarded: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
+  private discarded: Stream | null = null;
   private assignmentSignature: string | null = null;
   private epoch = 0;
   private joined = false;
   private stopping = false;
-  private pendingControl: Uint8Array[] = [];
   private readonly quietDisconnects: () => void;
   private lagTimer: ReturnType<typeof setInterval> | undefined;
   private written = 0;
@@ -73,19 +111,26 @@ export class ConsumerLoop {
     private readonly post: (message: FromConsumer) => void,
     private readonly log: Logger,
   ) {
+    if (typeof (MessagesStream.prototype as unknown as Partial<Stream>).assignmentSerial !== "function") {
+      throw new Error("@platformatic/kafka is not patched (scripts/patches): run npm install (or scripts/bootstrap.sh) again");
+    }
     this.writer = new RingWriter(ring);
     this.released = new Promise((resolve) => (this.release = resolve));
+    const onPartitionsRevoked = (revoked: Array<{ topic: string; partitions: number[] }>): Promise<void> => this.onRevoke(revoked);
     this.consumer = new Consumer({
       ...baseClientOptions(settings, `consumer-${index}`),
       groupId: settings.groupId,
-      groupProtocol: settings.groupProtocol,
+      ...(settings.groupInstanceId !== undefined && { groupInstanceId: settings.groupInstanceId }),
       ...(settings.groupProtocol === "classic"
         ? {
+            groupProtocol: "classic" as const,
+            protocols: CLASSIC_PROTOCOLS,
             sessionTimeout: settings.sessionTimeoutMs,
             rebalanceTimeout: settings.rebalanceTimeoutMs,
             heartbeatInterval: settings.heartbeatIntervalMs,
+            onPartitionsRevoked,
           }
-        : { rebalanceTimeout: settings.rebalanceTimeoutMs }),
+        : { groupProtocol: "consumer" as const, rebalanceTimeout: settings.rebalanceTimeoutMs, onPartitionsRevoked }),
       autocommit: false,
       maxWaitTime: 200,
       // A fetch response is buffered whole however slowly it is read: keep it small so memory stays bounded.
@@ -96,8 +141,9 @@ export class ConsumerLoop {
     });
     this.quietDisconnects = reportBrokerConnections(this.consumer, this.log, (connected) => this.post({ type: "broker", connected }));
     this.consumer.on("error", (error: unknown) => this.log.warn("consumer group error; rejoining", { error: describeError(error) }));
+    this.consumer.on("consumer:group:revoke:error", (event: { error?: unknown }) => this.log.warn("revoking partitions failed", { error: describeError(event.error) }));
     // The classic protocol announces every new assignment with a join event; KIP-848 changes it in heartbeats
-    // without one, so the assignment is also compared after heartbeats and rebalances.
+    // without one, so the assignment is also compared after heartbeats, rebalances and revocations.
     this.consumer.on("consumer:group:join", () => {
       const memberId = this.consumer.memberId;
       if (this.memberId !== null && memberId !== this.memberId) this.restartAfterExpulsion();
@@ -106,6 +152,7 @@ export class ConsumerLoop {
       if (!this.syncAssignment()) this.loadFloor();
     });
     this.consumer.on("consumer:heartbeat:end", () => this.syncAssignment());
+    this.consumer.on("consumer:group:revoked", () => this.syncAssignment());
     this.consumer.on("consumer:group:rebalance", () => {
       this.log.info("group rebalancing");
       this.post({ type: "rebalancing", index: this.index });
@@ -139,15 +186,57 @@ export class ConsumerLoop {
     this.release();
   }
 
+  /** The main thread finished (or gave up on) the partitions of a `revoking` request. */
+  revokeDone(requestId: number): void {
+    this.revokeWaiters.get(requestId)?.();
+  }
+
   /**
-   * Commits offsets of partitions this member owns, never below what the group already holds for them. The
-   * client re-sends a commit the group refused once it has rejoined: that is right after an ordinary rebalance
-   * for the partitions this member kept (nobody else owned them meanwhile), and wrong after it was expelled (its
-   * session expired: another member may have moved them on), so the re-sent request is trimmed accordingly.
+   * The group takes partitions away (the client holds them, paused, until this resolves). From now on their
+   * records are stale here; the main thread lets their in-flight records finish, commits them and answers.
    */
-  async commit(requestId: number, offsets: readonly CommitOffset[]): Promise<void> {
+  private async onRevoke(revoked: ReadonlyArray<{ topic: string; partitions: readonly number[] }>): Promise<void> {
+    const partitions = revoked
+      .flatMap(({ topic, partitions: list }) => list.map((partition) => ({ topic, partition })))
+      .filter(({ topic, partition }) => this.assigned.has(partitionKey(topic, partition)));
+    if (partitions.length === 0) return;
+    const at = preciseNow();
+    for (const { topic, partition } of partitions) {
+      const key = partitionKey(topic, partition);
+      this.assigned.delete(key);
+      this.revoking.add(key);
+      if (this.stream !== null) this.revokedSerials.set(key, { stream: this.stream, serial: this.stream.assignmentSerial(topic, partition) });
+    }
+    // Whatever assignment holds them again is a change, and gets a frame of its own.
+    this.assignmentSignature = signatureOf(this.assigned);
+    const requestId = ++this.revokeRequests;
+    const started = Date.now();
+    const answered = new Promise<boolean>((resolve) => this.revokeWaiters.set(requestId, () => resolve(true)));
+    this.post({ type: "revoking", requestId, at, partitions });
+    const done = await Promise.race([answered, sleep(this.settings.revokeTimeoutMs + REVOKE_COMMIT_GRACE_MS).then(() => false)]);
+    this.revokeWaiters.delete(requestId);
+    for (const { topic, partition } of partitions) this.revoking.delete(partitionKey(topic, partition));
+    const names = partitions.map((p) => `${p.topic}/${p.partition}`).join(",");
+    if (done) this.log.info("partitions revoked after committing their finished records", { partitions: names, ms: Date.now() - started });
+    else this.log.warn("partitions revoked without an answer from the main thread; their unfinished records go to the next owner", { partitions: names });
+  }
+
+  /**
+   * Commits offsets of partitions this member owns (or is handing over), never below what the group already
+   * holds for them, one request at a time. The client re-sends a commit the group refused once it has rejoined:
+   * that is right after an ordinary rebalance for the partitions this member kept (nobody else owned them
+   * meanwhile), and wrong after it was expelled (its session expired: another member may have moved them on),
+   * so the re-sent request is trimmed accordingly.
+   */
+  commit(requestId: number, offsets: readonly CommitOffset[]): Promise<void> {
+    const next = this.commitChain.then(() => this.commitNow(requestId, offsets));
+    this.commitChain = next;
+    return next;
+  }
+
+  private async commitNow(requestId: number, offsets: readonly CommitOffset[]): Promise<void> {
     await this.floorLoaded;
-    const owned = offsets.filter((o) => this.assigned.has(partitionKey(o.topic, o.partition)));
+    const owned = offsets.filter((o) => this.committable(partitionKey(o.topic, o.partition)));
     // At or below the group's offset: nothing to send, and the group already has it.
     const covered = owned.filter((o) => o.offset <= (this.floor.get(partitionKey(o.topic, o.partition)) ?? -1));
     const toSend = owned.filter((o) => !covered.includes(o));
@@ -162,7 +251,7 @@ export class ConsumerLoop {
         request.length = 0;
         return;
       }
-      const kept = new Set((this.consumer.assignments ?? []).flatMap(({ topic, partitions }) => partitions.map((p) => partitionKey(topic, p))));
+      const kept = keysOf(this.consumer.assignments ?? []);
       const stillOwned = request.filter((r) => kept.has(partitionKey(r.topic, r.partition)));
       request.splice(0, request.length, ...stillOwned);
     };
@@ -171,7 +260,10 @@ export class ConsumerLoop {
       await this.consumer.commit({ offsets: request });
       const sent = new Set(request.map((r) => partitionKey(r.topic, r.partition)));
       const committed = toSend.filter((o) => sent.has(partitionKey(o.topic, o.partition)));
-      for (const o of committed) this.floor.set(partitionKey(o.topic, o.partition), o.offset);
+      for (const o of committed) {
+        const key = partitionKey(o.topic, o.partition);
+        this.floor.set(key, Math.max(o.offset, this.floor.get(key) ?? -1));
+      }
       if (committed.length < toSend.length) {
         this.post({ type: "commit-result", requestId, committed: [...covered, ...committed], error: "this member was expelled from the group or lost partitions during the commit; those offsets were not committed" });
         return;
@@ -182,6 +274,10 @@ export class ConsumerLoop {
     } finally {
       this.consumer.off("consumer:group:join", onRejoin);
     }
+  }
+
+  private committable(key: string): boolean {
+    return this.assigned.has(key) || this.revoking.has(key);
   }
 
   /**
@@ -243,11 +339,11 @@ export class ConsumerLoop {
     let failures = 0;
     while (!this.stopping) {
       try {
-        const stream = await this.consumer.consume({
+        const stream = (await this.consumer.consume({
           topics: [...this.settings.topics],
           mode: MessagesStreamModes.COMMITTED,
           fallbackMode: this.settings.offsetReset === "earliest" ? MessagesStreamFallbackModes.EARLIEST : MessagesStreamFallbackModes.LATEST,
-        });
+        })) as Stream;
         this.stream = stream;
         if (!this.joined) {
           this.joined = true;
@@ -273,19 +369,18 @@ export class ConsumerLoop {
         await sleep(delay);
       }
     }
-    this.flushControl();
+    await this.writeChain;
     this.writer.close();
   }
 
-  private async pump(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+  private async pump(stream: Stream): Promise<void> {
     let sincePublish = 0;
     const crashAfter = injectedCrashAfter(this.index);
-    for await (const message of stream as AsyncIterable<RawMessage>) {
-      if (this.pendingControl.length > 0) await this.writeControlFrames();
+    for await (const message of stream as AsyncIterable<SerialMessage>) {
       if (stream === this.discarded) continue;
-      if (!this.isCurrent(message)) continue;
-      const frame = this.encoder.encode(wireRecord(message, this.epoch));
-      if (!this.writer.tryWrite(frame)) await this.writer.write(frame.slice());
+      if (!this.isCurrent(stream, message)) continue;
+      const pending = this.writeFrame(this.encoder.encode(wireRecord(message, this.epoch)));
+      if (pending !== undefined) await pending;
       if (++this.written === crashAfter) {
         this.writer.publish();
         setTimeout(() => {
@@ -302,22 +397,51 @@ export class ConsumerLoop {
   }
 
   /**
-   * Drops records of partitions this member no longer owns (the client still delivers what it buffered); their
-   * new owner starts from the committed offset, which none of them passed. Records of partitions kept across a
-   * rebalance pass even if fetched under the previous generation: the client does not fetch them again unless a
-   * commit exists, so dropping them would leave a hole.
+   * Writes a frame now if nothing is waiting and it fits; otherwise queues a copy behind the waiting writes
+   * (the encoder's buffer is reused) and returns the promise of its write. One writer at a time, in order.
    */
-  private isCurrent(message: RawMessage): boolean {
-    const key = partitionKey(message.topic, message.partition);
-    if (this.assigned.has(key)) return true;
-    this.syncAssignment();
-    return this.assigned.has(key);
+  private writeFrame(frame: Uint8Array): Promise<void> | undefined {
+    if (this.writeChain === null && this.writer.tryWrite(frame)) return undefined;
+    const copy = frame.slice();
+    const next = (this.writeChain ?? Promise.resolve()).then(async () => {
+      await this.writer.write(copy);
+      this.writer.publish();
+    });
+    this.writeChain = next;
+    void next.finally(() => {
+      if (this.writeChain === next) this.writeChain = null;
+    });
+    return next;
   }
 
-  /** Returns whether the assignment changed (and was passed on). */
+  /**
+   * Only records of partitions this member owns now, fetched under their current assignment, go on. The client
+   * still delivers what it buffered before a partition was taken away (their new owner starts from the committed
+   * offset, which none of them passed), and a partition revoked and given back starts again from its committed
+   * offset: records buffered before carry an older assignment serial.
+   */
+  private isCurrent(stream: Stream, message: SerialMessage): boolean {
+    const key = partitionKey(message.topic, message.partition);
+    if (!this.assigned.has(key)) {
+      this.syncAssignment();
+      if (!this.assigned.has(key)) return false;
+    }
+    const serial = message.assignmentSerial;
+    if (serial !== stream.assignmentSerial(message.topic, message.partition)) return false;
+    const revoked = this.revokedSerials.get(key);
+    return revoked === undefined || revoked.stream !== stream || revoked.serial !== serial;
+  }
+
+  /**
+   * Returns whether the assignment changed (and was passed on). Partitions being revoked do not count: the client
+   * still lists them until the revocation is done.
+   */
   private syncAssignment(): boolean {
-    const current = this.consumer.assignments ?? [];
-    const signature = current.map(({ topic, partitions }) => `${topic}:${[...partitions].sort((a, b) => a - b).join(",")}`).sort().join(";");
+    const current = (this.consumer.assignments ?? []).map(({ topic, partitions }) => ({
+      topic,
+      partitions: partitions.filter((p) => !this.revoking.has(partitionKey(topic, p))),
+    }));
+    const signature = signatureOf(keysOf(current));
     if (signature === this.assignmentSignature) return false;
     this.assignmentSignature = signature;
     this.onAssignment(current);
@@ -326,38 +450,24 @@ export class ConsumerLoop {
 
   private onAssignment(current: Assignments): void {
     this.loadFloor();
-    this.assigned = new Set(current.flatMap(({ topic, partitions }) => partitions.map((p) => partitionKey(topic, p))));
+    this.assigned = keysOf(current);
     this.epoch++;
     const change: AssignmentChange = {
       partitions: current.flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))),
     };
     this.log.info("partitions assigned", { epoch: this.epoch, partitions: change.partitions.map((p) => `${p.topic}/${p.partition}`).join(",") });
-    const frame = this.encoder
-      .encode({
-        ref: this.epoch,
-        topic: "",
-        partition: ASSIGNMENT_FRAME,
-        offset: 0,
-        timestamp: Date.now(),
-        key: null,
-        value: textEncoder.encode(JSON.stringify(change)),
-        headers: [],
-      })
-      .slice();
-    this.pendingControl.push(frame);
-    this.flushControl();
-  }
-
-  /** Writes queued assignment frames now if they fit; otherwise the fetch loop writes them before its next record. */
-  private flushControl(): void {
-    while (this.pendingControl.length > 0 && this.writer.tryWrite(this.pendingControl[0]!)) this.pendingControl.shift();
-    this.writer.publish();
-  }
-
-  private async writeControlFrames(): Promise<void> {
-    while (this.pendingControl.length > 0) {
-      await this.writer.write(this.pendingControl.shift()!);
-    }
+    const frame = this.encoder.encode({
+      ref: this.epoch,
+      topic: "",
+      partition: ASSIGNMENT_FRAME,
+      offset: 0,
+      // the claim's time: the main thread orders claims of one partition by consumers of this process with it
+      timestamp: preciseNow(),
+      key: null,
+      value: textEncoder.encode(JSON.stringify(change)),
+      headers: [],
+    });
+    void this.writeFrame(frame);
     this.writer.publish();
   }
 }

@@ -37,7 +37,11 @@ export interface ConsumerSettings extends ClientSettings {
   readonly topics: readonly string[];
   readonly offsetReset: "earliest" | "latest";
   readonly groupProtocol: "classic" | "consumer";
+  /** Static membership id of this consumer (already suffixed with its slot); absent = dynamic member. */
+  readonly groupInstanceId?: string;
   readonly sessionTimeoutMs: number;
+  /** How long the main thread may take to finish and commit partitions being revoked. */
+  readonly revokeTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly maxMessageBytes: number;
@@ -56,6 +60,8 @@ export type ToConsumer =
   | { readonly type: "commit"; readonly requestId: number; readonly offsets: readonly CommitOffset[] }
   /** Start fetching: every consumer of the process has joined the group. */
   | { readonly type: "go" }
+  /** The partitions of a `revoking` request are finished and committed (or given up): release them. */
+  | { readonly type: "revoke-done"; readonly requestId: number }
   /** Stop fetching but stay in the group, so the last commits still count. */
   | { readonly type: "stop" }
   /** Leave the group and exit. */
@@ -65,6 +71,11 @@ export type FromConsumer =
   | { readonly type: "joined"; readonly index: number }
   /** The group is rebalancing: a good moment to commit what is done before partitions move. */
   | { readonly type: "rebalancing"; readonly index: number }
+  /**
+   * The group is taking these partitions away (commit on revoke): the consumer holds them until the main thread
+   * answers `revoke-done`. Records of them still in the ring or read later are stale from now on.
+   */
+  | { readonly type: "revoking"; readonly requestId: number; readonly at: number; readonly partitions: ReadonlyArray<{ topic: string; partition: number }> }
   | { readonly type: "commit-result"; readonly requestId: number; readonly committed: readonly CommitOffset[]; readonly error?: string }
   | { readonly type: "fatal"; readonly message: string }
   /** Records between the committed offset and the end of each owned partition. */
@@ -90,6 +101,10 @@ export type FromProducer =
 /** Partition value of a ring frame that carries an assignment change instead of a record. */
 export const ASSIGNMENT_FRAME = -2;
 
+/**
+ * Every partition the consumer owns from now on. The frame's timestamp is when the consumer got it: a claim
+ * older than another consumer's claim of the same partition is stale (rings are read in no global order).
+ */
 export interface AssignmentChange {
   readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>;
 }

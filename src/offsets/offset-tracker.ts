@@ -1,10 +1,13 @@
 /**
  * Per-partition completion tracking for at-least-once commits.
  *
- * Each tracked record gets a ticket naming the partition's generation. A partition's generation changes when it
- * is revoked or when the consumer rewinds it (a record at or before one already seen: the group moved it and it
- * is being fetched again from the committed offset). Completions carrying an old generation are ignored, so a
- * result finished under a previous assignment can never move a commit.
+ * A partition is tracked for the consumer that owns it, and ownership comes only from assignment frames (and
+ * revocations): a record of a partition arriving from any other consumer of the process, or after its partition
+ * started being revoked, is stale and not tracked. Each tracked record gets a ticket naming the partition's
+ * generation. The generation changes when ownership changes or when the owner rewinds the partition (a record at
+ * or before one already seen: its stream was re-created and fetches again from the committed offset).
+ * Completions carrying an old generation are ignored, so a result finished under a previous assignment can
+ * never move a commit.
  */
 import { PartitionOffsets } from "./partition-offsets.ts";
 
@@ -25,11 +28,29 @@ export interface CommitRequest {
 interface PartitionEntry {
   readonly topic: string;
   readonly partition: number;
-  owner: number;
+  readonly owner: number;
+  /** When the owner was given the partition (the assignment frame's time): an older claim is stale. */
+  readonly claimedAt: number;
+  /** Being taken away: no new records, the in-flight ones finish and are committed. */
+  revoking: boolean;
   offsets: PartitionOffsets;
   /** Highest commit point handed out by takeCommits (confirmed or not). */
   requested: number | null;
 }
+
+export interface PartitionRef {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface AssignResult {
+  /** Partitions this owner took over from another consumer of the process: that consumer's work is stale. */
+  readonly moved: string[];
+  /** Partitions this owner no longer has. */
+  readonly dropped: string[];
+}
+
+export type TrackResult = { readonly ticket: Ticket; readonly rewound: boolean } | null;
 
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
@@ -37,27 +58,95 @@ export function partitionKey(topic: string, partition: number): string {
 
 export class OffsetTracker {
   private readonly partitions = new Map<string, PartitionEntry>();
+  /** Per partition, the last revocation: a claim by the same consumer from before it is stale. */
+  private readonly revocations = new Map<string, { readonly owner: number; readonly at: number }>();
   private generations = 0;
 
   /**
-   * Starts tracking a record. Returns the ticket and, when the record rewinds the partition, `rewound: true`:
-   * the caller must drop that partition's older work (it will be delivered again).
+   * An assignment frame: `owner` owns exactly `partitions` from `claimedAt` on. A partition another consumer
+   * claimed later stays with that consumer; one claimed earlier by another consumer moves to this one.
    */
-  track(topic: string, partition: number, offset: number, owner: number): { ticket: Ticket; rewound: boolean } {
+  assign(owner: number, partitions: readonly PartitionRef[], claimedAt: number): AssignResult {
+    const moved: string[] = [];
+    const keep = new Set<string>();
+    for (const { topic, partition } of partitions) {
+      const key = partitionKey(topic, partition);
+      const revoked = this.revocations.get(key);
+      if (revoked !== undefined && revoked.owner === owner && revoked.at > claimedAt) continue;
+      const entry = this.partitions.get(key);
+      if (entry !== undefined && entry.owner === owner && !entry.revoking) {
+        keep.add(key);
+        continue;
+      }
+      if (entry !== undefined && entry.owner !== owner && entry.claimedAt > claimedAt) continue;
+      if (entry !== undefined && entry.owner !== owner) moved.push(key);
+      this.partitions.set(key, this.newEntry(topic, partition, owner, claimedAt));
+      keep.add(key);
+    }
+    const dropped: string[] = [];
+    for (const [key, entry] of this.partitions) {
+      if (entry.owner === owner && !keep.has(key)) {
+        this.partitions.delete(key);
+        dropped.push(key);
+      }
+    }
+    return { moved, dropped };
+  }
+
+  /**
+   * Starts tracking a record of `owner`. Returns null for a stale record (its partition is not `owner`'s, or is
+   * being revoked). `rewound: true` means the owner fetches the partition again from its committed offset: the
+   * caller must drop that partition's older work (it will be delivered again).
+   */
+  track(topic: string, partition: number, offset: number, owner: number): TrackResult {
     const key = partitionKey(topic, partition);
-    let entry = this.partitions.get(key);
+    const entry = this.partitions.get(key);
+    if (entry === undefined || entry.owner !== owner || entry.revoking) return null;
     let rewound = false;
-    if (!entry) {
-      entry = { topic, partition, owner, offsets: new PartitionOffsets(++this.generations), requested: null };
-      this.partitions.set(key, entry);
-    } else if (offset <= entry.offsets.lastSeen || entry.owner !== owner) {
+    if (offset <= entry.offsets.lastSeen) {
       rewound = true;
-      entry.owner = owner;
       entry.offsets = new PartitionOffsets(++this.generations);
       entry.requested = null;
     }
     entry.offsets.add(offset);
     return { ticket: { partitionKey: key, generation: entry.offsets.generation, offset }, rewound };
+  }
+
+  /**
+   * Marks `owner`'s partitions as being revoked (the consumer started giving them up at `at`); returns the keys
+   * it really owned.
+   */
+  beginRevoke(owner: number, partitions: readonly PartitionRef[], at: number): string[] {
+    const keys: string[] = [];
+    for (const { topic, partition } of partitions) {
+      const key = partitionKey(topic, partition);
+      this.revocations.set(key, { owner, at });
+      const entry = this.partitions.get(key);
+      if (entry === undefined || entry.owner !== owner) continue;
+      entry.revoking = true;
+      keys.push(key);
+    }
+    return keys;
+  }
+
+  /** Records of these partitions still in flight (tracked, not completed). */
+  inFlightOf(keys: readonly string[]): number {
+    let total = 0;
+    for (const key of keys) total += this.partitions.get(key)?.offsets.inFlight ?? 0;
+    return total;
+  }
+
+  /** Forgets revoked partitions still owned by `owner`; returns those forgotten. */
+  release(owner: number, keys: readonly string[]): string[] {
+    const released: string[] = [];
+    for (const key of keys) {
+      const entry = this.partitions.get(key);
+      if (entry !== undefined && entry.owner === owner && entry.revoking) {
+        this.partitions.delete(key);
+        released.push(key);
+      }
+    }
+    return released;
   }
 
   /** Records that a ticket's output (or its dead-letter copy) is safely in Kafka. */
@@ -71,21 +160,9 @@ export class OffsetTracker {
     return this.partitions.get(ticket.partitionKey)?.offsets.generation === ticket.generation;
   }
 
-  /** Forgets a partition: its in-flight tickets become stale. */
-  revoke(topic: string, partition: number): void {
-    this.partitions.delete(partitionKey(topic, partition));
-  }
-
-  /** Forgets every partition owned by `owner` that is not in `keep` (keys from partitionKey). */
-  retainOwned(owner: number, keep: ReadonlySet<string>): string[] {
-    const dropped: string[] = [];
-    for (const [key, entry] of this.partitions) {
-      if (entry.owner === owner && !keep.has(key)) {
-        this.partitions.delete(key);
-        dropped.push(key);
-      }
-    }
-    return dropped;
+  /** Forgets every partition owned by `owner` (its consumer is gone); returns their keys. */
+  forgetOwner(owner: number): string[] {
+    return this.assign(owner, [], Number.POSITIVE_INFINITY).dropped;
   }
 
   /** Commit points that moved since the last call, one per partition. */
@@ -100,14 +177,22 @@ export class OffsetTracker {
     return commits;
   }
 
+  /** Whether any of these partitions has a commit point not yet handed out (or handed out and failed). */
+  hasUncommitted(keys: readonly string[]): boolean {
+    return keys.some((key) => {
+      const entry = this.partitions.get(key);
+      return entry !== undefined && entry.offsets.commitPoint !== null && entry.offsets.commitPoint !== entry.requested;
+    });
+  }
+
   /** A commit that failed must be asked for again on the next round. */
   retryCommit(commit: CommitRequest): void {
     const entry = this.partitions.get(partitionKey(commit.topic, commit.partition));
-    if (entry && entry.requested === commit.offset) entry.requested = null;
+    if (entry && entry.owner === commit.owner && entry.requested === commit.offset) entry.requested = null;
   }
 
   /** Per partition: where commits stand and which record holds them back (for progress reports). */
-  describe(): Array<{ topic: string; partition: number; owner: number; commitPoint: number | null; oldestInFlight: number | null; inFlight: number; lastSeen: number }> {
+  describe(): Array<{ topic: string; partition: number; owner: number; commitPoint: number | null; oldestInFlight: number | null; inFlight: number; lastSeen: number; revoking: boolean }> {
     return [...this.partitions.values()].map((e) => ({
       topic: e.topic,
       partition: e.partition,
@@ -116,6 +201,7 @@ export class OffsetTracker {
       oldestInFlight: e.offsets.oldestInFlight,
       inFlight: e.offsets.inFlight,
       lastSeen: e.offsets.lastSeen,
+      revoking: e.revoking,
     }));
   }
 
@@ -123,5 +209,9 @@ export class OffsetTracker {
     let total = 0;
     for (const entry of this.partitions.values()) total += entry.offsets.inFlight;
     return total;
+  }
+
+  private newEntry(topic: string, partition: number, owner: number, claimedAt: number): PartitionEntry {
+    return { topic, partition, owner, claimedAt, revoking: false, offsets: new PartitionOffsets(++this.generations), requested: null };
   }
 }

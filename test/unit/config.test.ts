@@ -95,6 +95,8 @@ describe('defaults', () => {
         maxMessageBytes: 16 * MiB,
         clientId: 'processor',
         groupProtocol: 'classic',
+        groupInstanceId: undefined,
+        revokeTimeoutMs: 5_000,
         sessionTimeoutMs: 30_000,
         rebalanceTimeoutMs: 60_000,
         heartbeatIntervalMs: 3_000,
@@ -142,6 +144,8 @@ describe('defaults', () => {
       maxMessageBytes: number;
       clientId: string;
       groupProtocol: 'classic' | 'consumer';
+      groupInstanceId: string | undefined;
+      revokeTimeoutMs: number;
       sessionTimeoutMs: number;
       rebalanceTimeoutMs: number;
       heartbeatIntervalMs: number;
@@ -160,7 +164,7 @@ describe('defaults', () => {
     type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
     type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
     const same: Same<Config, Expected> = true;
-    const onlyOptionalsMayBeUndefined: Same<OptionalKeys<Config>, 'handler' | 'dlqMaxRatio' | SecurityKeys> = true;
+    const onlyOptionalsMayBeUndefined: Same<OptionalKeys<Config>, 'handler' | 'dlqMaxRatio' | 'groupInstanceId' | SecurityKeys> = true;
     expect(same && onlyOptionalsMayBeUndefined).toBe(true);
   });
 
@@ -412,6 +416,11 @@ describe('flag forms', () => {
       expect(cfg([...REQ, '--log-level', level]).logLevel).toBe(level);
     }
     expect(cfg([...REQ, '--group-protocol', 'consumer']).groupProtocol).toBe('consumer');
+    expect(cfg([...REQ, '--group-instance-id', 'pod-7']).groupInstanceId).toBe('pod-7');
+    expect(cfg([...REQ], { PROCESSOR_GROUP_INSTANCE_ID: 'pod-8' }).groupInstanceId).toBe('pod-8');
+    expect(cfg([...REQ, '--revoke-timeout', '2s']).revokeTimeoutMs).toBe(2_000);
+    expect(fails([...REQ, '--revoke-timeout', '60s'])).toContain('--revoke-timeout');
+    expect(fails([...REQ, '--group-instance-id', 'a b'])).toContain('--group-instance-id');
     expect(cfg([...REQ, '--ordering', 'partition']).ordering).toBe('partition');
   });
 
