@@ -152,7 +152,10 @@ export class ConsumerLoop {
       if (!this.syncAssignment()) this.loadFloor();
     });
     this.consumer.on("consumer:heartbeat:end", () => this.syncAssignment());
-    this.consumer.on("consumer:group:revoked", () => this.syncAssignment());
+    this.consumer.on("consumer:group:revoked", () => {
+      // usually no change to pass on (the main thread already let the revoked partitions go): say what is left
+      if (!this.syncAssignment()) this.log.info("partitions assigned", { epoch: this.epoch, partitions: [...this.assigned].map((k) => k.replace("\u0000", "/")).sort().join(","), afterRevoke: true });
+    });
     this.consumer.on("consumer:group:rebalance", () => {
       this.log.info("group rebalancing");
       this.post({ type: "rebalancing", index: this.index });
