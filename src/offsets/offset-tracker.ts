@@ -60,6 +60,11 @@ export class OffsetTracker {
   private readonly partitions = new Map<string, PartitionEntry>();
   /** Per partition, the last revocation: a claim by the same consumer from before it is stale. */
   private readonly revocations = new Map<string, { readonly owner: number; readonly at: number }>();
+  /**
+   * Per partition, the latest claim or release read from any consumer's frames: a claim by another consumer
+   * from before it is stale, even once the partition is no longer tracked (frames are read late).
+   */
+  private readonly lastChange = new Map<string, { readonly owner: number; readonly at: number }>();
   private generations = 0;
 
   /**
@@ -73,6 +78,9 @@ export class OffsetTracker {
       const key = partitionKey(topic, partition);
       const revoked = this.revocations.get(key);
       if (revoked !== undefined && revoked.owner === owner && revoked.at > claimedAt) continue;
+      const last = this.lastChange.get(key);
+      if (last !== undefined && last.owner !== owner && last.at > claimedAt) continue;
+      this.lastChange.set(key, { owner, at: claimedAt });
       const entry = this.partitions.get(key);
       if (entry !== undefined && entry.owner === owner && !entry.revoking) {
         keep.add(key);
@@ -83,6 +91,12 @@ export class OffsetTracker {
       this.partitions.set(key, this.newEntry(topic, partition, owner, claimedAt));
       keep.add(key);
     }
+    const dropped = this.dropOwned(owner, keep);
+    for (const key of dropped) this.lastChange.set(key, { owner, at: claimedAt });
+    return { moved, dropped };
+  }
+
+  private dropOwned(owner: number, keep: ReadonlySet<string>): string[] {
     const dropped: string[] = [];
     for (const [key, entry] of this.partitions) {
       if (entry.owner === owner && !keep.has(key)) {
@@ -90,7 +104,7 @@ export class OffsetTracker {
         dropped.push(key);
       }
     }
-    return { moved, dropped };
+    return dropped;
   }
 
   /**
@@ -162,7 +176,7 @@ export class OffsetTracker {
 
   /** Forgets every partition owned by `owner` (its consumer is gone); returns their keys. */
   forgetOwner(owner: number): string[] {
-    return this.assign(owner, [], Number.POSITIVE_INFINITY).dropped;
+    return this.dropOwned(owner, new Set());
   }
 
   /** Commit points that moved since the last call, one per partition. */
