@@ -3,6 +3,7 @@
  * group members coming and going, graceful stops. Every input id must reach output or DLQ.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, readAll, uniqueName, createTopicSet } from "../support/kafka.ts";
 import { buildBinary, eventually, startProcessor, type RunningProcessor } from "../support/processor.ts";
@@ -26,6 +27,17 @@ async function waitCommittedToEnd(groupId: string, input: string, timeoutMs = 90
 function expectWithLogs(ok: boolean, ...processors: RunningProcessor[]): void {
   if (!ok) for (const p of processors) console.error(p.log().split("\n").filter((l) => !l.includes("dead-letter")).slice(-40).join("\n"));
   expect(ok).toBe(true);
+}
+
+/** Saves full processor logs under .cache/test-logs (printed path) when a run went wrong, for a post-mortem. */
+function keepLogs(name: string, processors: Record<string, RunningProcessor>): void {
+  const dir = resolve(root, ".cache/test-logs");
+  mkdirSync(dir, { recursive: true });
+  for (const [role, p] of Object.entries(processors)) {
+    const file = resolve(dir, `${name}-${Date.now()}-${role}.log`);
+    writeFileSync(file, p.log());
+    console.error(`processor log kept: ${file}`);
+  }
 }
 
 async function stop(processor: RunningProcessor): Promise<number> {
@@ -167,6 +179,7 @@ for (const consumers of [1, 2]) {
     expect(await stop(first)).toBe(0);
     const verdict = await verify(cases, t.output, t.dlq);
     console.log(`join/leave (--consumers ${consumers}): lost ${verdict.lost.length}, duplicates ${verdict.duplicates}`);
+    if (verdict.lost.length > 0 || verdict.duplicates > cases.length / 100) keepLogs(`join-leave-c${consumers}`, { first, second });
     expect(verdict.lost).toEqual([]);
     expect(verdict.misplaced).toEqual([]);
     expect(verdict.wrongStatus).toEqual([]);
