@@ -160,17 +160,27 @@ export class Pipeline {
   /**
    * Commit on revoke: the group takes these partitions from consumer `owner` (which holds them until this
    * resolves). Their records still in the ring are dropped as stale; those in flight may finish within
-   * --revoke-timeout; then what is finished is committed (`commitNow`) and the rest is dropped, for the next
-   * owner to fetch again from that commit.
+   * --revoke-timeout; then what is finished is committed through that consumer alone (`port`: a round through
+   * every consumer could wait behind another consumer's JoinGroup, which waits for this revocation) and the rest
+   * is dropped, for the next owner to fetch again from that commit.
    */
-  async revoke(owner: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, at: number, commitNow: () => Promise<void>): Promise<void> {
+  async revoke(owner: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, at: number, port: CommitPort | undefined): Promise<void> {
     const keys = this.tracker.beginRevoke(owner, partitions, at);
     if (keys.length === 0) return;
     const started = performance.now();
     const inFlight = this.tracker.inFlightOf(keys);
     const finished = await this.untilFinished(keys, this.settings.revokeTimeoutMs);
+    const commitNow = async (): Promise<void> => {
+      const requests = this.tracker.takeCommitsFor(keys);
+      if (requests.length === 0 || port === undefined) return;
+      const result = await port(requests);
+      this.stats.committedOffsets += result.committed.length;
+      if (result.error === undefined) return;
+      this.log.info("commit of revoked partitions failed", { consumer: owner, error: result.error });
+      for (const request of requests) this.tracker.retryCommit(request);
+    };
     await commitNow();
-    // a commit refused meanwhile (the group moving on) is asked for once more while the partitions are ours
+    // a commit refused (the group moving on) is asked for once more while the partitions are ours
     if (this.tracker.hasUncommitted(keys)) await commitNow();
     let removed = 0;
     for (const key of this.tracker.release(owner, keys)) removed += this.removeGroup(key);

@@ -144,7 +144,7 @@ export class Supervisor implements HealthState {
     const worker = new ConsumerWorker(this.urls.consumer, owner, {
       joined: (i) => this.onJoined(i),
       rebalancing: () => void this.commitRound(),
-      revoking: (i, partitions, at, done) => void this.pipeline.revoke(i, partitions, at, () => this.commitRound()).finally(done),
+      revoking: (i, partitions, at, done) => void this.pipeline.revoke(i, partitions, at, this.consumers.get(i)?.worker.commit).finally(done),
       lag: (i, entries) => this.metrics.setLag(i, entries),
       broker: (i, connected) => (connected ? this.brokerDown.delete(i) : this.brokerDown.add(i)),
       // The topic check's verdict names a missing topic or an unreachable cluster best: it goes first.

@@ -191,6 +191,22 @@ export class OffsetTracker {
     return commits;
   }
 
+  /**
+   * The commit points of these partitions, whether handed out before or not: a revocation sends them once more
+   * behind any commit still on its way, so the last one before the partitions go is the newest.
+   */
+  takeCommitsFor(keys: readonly string[]): CommitRequest[] {
+    const commits: CommitRequest[] = [];
+    for (const key of keys) {
+      const entry = this.partitions.get(key);
+      const point = entry?.offsets.commitPoint ?? null;
+      if (entry === undefined || point === null) continue;
+      entry.requested = point;
+      commits.push({ topic: entry.topic, partition: entry.partition, offset: point, owner: entry.owner });
+    }
+    return commits;
+  }
+
   /** Whether any of these partitions has a commit point not yet handed out (or handed out and failed). */
   hasUncommitted(keys: readonly string[]): boolean {
     return keys.some((key) => {

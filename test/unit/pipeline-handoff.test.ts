@@ -239,6 +239,17 @@ class Rig {
     return this.pipeline.commit((owner) => (this.consumers.has(owner) ? this.port(owner) : undefined));
   }
 
+  /** The port a revocation commits through: the owner's, marking its commits as the revoke's. */
+  revokePort(owner: number, onCall: () => void = () => undefined): CommitPort {
+    return async (offsets) => {
+      onCall();
+      this.phase = "revoke";
+      const result = await this.port(owner)(offsets);
+      this.phase = "round";
+      return result;
+    };
+  }
+
   private port(owner: number): CommitPort {
     return async (offsets) => {
       const answer = this.answer(owner, offsets);
@@ -572,10 +583,7 @@ describe("claims read late", () => {
     try {
       let commitNowCalls = 0;
       await within(
-        rig.pipeline.revoke(A, pRef, 20, async () => {
-          commitNowCalls++;
-          await rig.commit();
-        }),
+        rig.pipeline.revoke(A, pRef, 20, rig.revokePort(A, () => commitNowCalls++)),
         1000,
         "revoke of a partition not tracked yet",
       );
@@ -619,12 +627,7 @@ describe("commit on revoke", () => {
         const timeline: string[] = [];
         let resolved = false;
         const revoking = rig.pipeline
-          .revoke(A, pRef, 20, async () => {
-            timeline.push("commitNow");
-            rig.phase = "revoke";
-            await rig.commit();
-            rig.phase = "round";
-          })
+          .revoke(A, pRef, 20, rig.revokePort(A, () => timeline.push("commitNow")))
           .then(() => {
             resolved = true;
             timeline.push("resolved");
@@ -678,12 +681,7 @@ describe("commit on revoke", () => {
       await rig.settle();
       rig.deliver((o) => o.tag.p === P && o.tag.o !== 2);
       let commitNowCalls = 0;
-      const revoking = rig.pipeline.revoke(A, pRef, 20, async () => {
-        commitNowCalls++;
-        rig.phase = "revoke";
-        await rig.commit();
-        rig.phase = "round";
-      });
+      const revoking = rig.pipeline.revoke(A, pRef, 20, rig.revokePort(A, () => commitNowCalls++));
       // the kept partition is processed and committed while the revoke waits
       rig.writeRecords(A, Q, [2], 0);
       await rig.settle();
@@ -724,10 +722,7 @@ describe("commit on revoke", () => {
       };
       let resolved = false;
       const revoking = rig.pipeline
-        .revoke(A, pRef, 20, async () => {
-          rig.phase = "revoke";
-          await rig.commit();
-        })
+        .revoke(A, pRef, 20, rig.revokePort(A))
         .then(() => (resolved = true));
       await rig.settle();
       expect(resolved).toBe(false);
