@@ -7,6 +7,12 @@ import type { ChaosAdmin } from "./kafka-admin.ts";
 
 export class CommitSampler {
   readonly samples: CommitSample[] = [];
+  /**
+   * With `trackEnds` set before start(): the topic's end offsets, sampled alongside (time = when the answer
+   * arrived), so a check can tell how many records were in the input at a sample's time.
+   */
+  readonly endSamples: Array<{ time: number; ends: number[] }> = [];
+  trackEnds = false;
   /** Committed total per successful sample, in time order: [time, total]. */
   readonly totals: Array<[number, number]> = [];
   private running = false;
@@ -31,6 +37,12 @@ export class CommitSampler {
 
   /** Takes one sample now; returns the committed offsets, or null when the broker did not answer. */
   async sampleNow(): Promise<Map<number, number> | null> {
+    const ends = this.trackEnds
+      ? this.admin.endOffsets(this.topic).then(
+          (e) => void this.endSamples.push({ time: Date.now(), ends: e }),
+          () => undefined,
+        )
+      : null;
     try {
       const committed = await this.admin.committed(this.groupId, this.topic);
       const time = Date.now();
@@ -43,6 +55,8 @@ export class CommitSampler {
       return committed;
     } catch {
       return null;
+    } finally {
+      await ends;
     }
   }
 

@@ -32,8 +32,17 @@ export class ChaosAdmin {
     await this.use((admin) => admin.deleteTopics({ topics: [...names] })).catch(() => undefined);
   }
 
-  async deleteGroup(groupId: string): Promise<void> {
-    await this.use((admin) => admin.deleteGroups({ groups: [groupId] })).catch(() => undefined);
+  /** Whether the group is gone (false: the broker refused, e.g. NON_EMPTY_GROUP while a member is still in it). */
+  async deleteGroup(groupId: string): Promise<boolean> {
+    return this.use((admin) => admin.deleteGroups({ groups: [groupId] })).then(
+      () => true,
+      (error: unknown) => {
+        // GROUP_ID_NOT_FOUND (69): gone already
+        const inner = (error as { errors?: Array<{ response?: { results?: Array<{ errorCode?: number }> } }> }).errors ?? [];
+        const codes = inner.flatMap((e) => e.response?.results?.map((r) => r.errorCode) ?? []);
+        return codes.length > 0 && codes.every((c) => c === 69);
+      },
+    );
   }
 
   endOffsets(topic: string): Promise<number[]> {

@@ -24,9 +24,10 @@ export async function readTopic(brokers: readonly string[], topic: string, optio
   const appended = options.appendTime ? await appendTimes(brokers, topic, ends) : null;
   const records: TopicRecord[] = [];
   if (ends.every((e) => e === 0)) return records;
+  const groupId = `chaos-reader-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const consumer = new Consumer({
     clientId: "processor-chaos-reader",
-    groupId: `chaos-reader-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    groupId,
     bootstrapBrokers: [...brokers],
     autocommit: false,
     maxWaitTime: 200,
@@ -62,6 +63,10 @@ export async function readTopic(brokers: readonly string[], topic: string, optio
   } finally {
     await stream.close().catch(() => undefined);
     await consumer.close(true).catch(() => undefined);
+    // the reader's own group (no offsets: autocommit is off) would otherwise stay on the broker
+    const cleanup = new Admin({ clientId: "processor-chaos-reader", bootstrapBrokers: [...brokers] });
+    await cleanup.deleteGroups({ groups: [groupId] }).catch(() => undefined);
+    await cleanup.close().catch(() => undefined);
   }
   return records;
 }

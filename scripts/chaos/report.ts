@@ -1,5 +1,6 @@
 /** Renders the chaos results as docs/RELIABILITY.md: the table, then per-scenario details. */
 import type { ScenarioResult } from "./scenario.ts";
+import type { Stall } from "./churn-figures.ts";
 
 export interface RunInfo {
   readonly command: string;
@@ -23,7 +24,53 @@ function problems(r: ScenarioResult): string[] {
   if (r.verdict.commitRegressions.length > 0) list.push(`${r.verdict.commitRegressions.length} commit regressions (a committed offset went backwards, e.g. ${JSON.stringify(r.verdict.commitRegressions[0])})`);
   if (r.unexpectedExits.length > 0) list.push(`${r.unexpectedExits.length} processes exited on their own: ${r.unexpectedExits.map((e) => `#${e.id} code ${e.code}${e.signal ? ` signal ${e.signal}` : ""}`).join(", ")}`);
   if (!r.drained) list.push("did not drain");
+  if ((r.churn?.hungLeaves.length ?? 0) > 0) list.push(`${r.churn!.hungLeaves.length} graceful leave(s) hung: process(es) ${r.churn!.hungLeaves.map((id) => `#${id}`).join(", ")} still running 50 s after SIGTERM, then SIGKILLed`);
+  const stall = r.churn?.longestCountedStall;
+  if (r.churn?.stallExceeded && stall) list.push(`stalled: partition ${stall.partition} had lag and no commit progress for ${secs(stall.countedMs)}${stall.countedMs !== stall.ms ? ` outside kill windows (${secs(stall.ms)} in all)` : ""} (limit ${secs(r.churn.stallLimitMs)})`);
   return list;
+}
+
+const pct = (part: number, whole: number) => (whole === 0 ? "—" : `${((100 * part) / whole).toFixed(part > 0 && part < whole / 1000 ? 3 : 2)}%`);
+const per = (part: number, events: number) => (events === 0 ? "—" : fmt(Math.round(part / events)));
+
+function stallText(stall: Stall | null, startedAt: number): string {
+  if (stall === null) return "none";
+  return `p${stall.partition}: ${secs(stall.ms)} (from +${secs(stall.from - startedAt)}, committed offset ${fmt(stall.committed)} while the end went ${fmt(stall.endFrom)} → ${fmt(stall.endTo)})`;
+}
+
+/** The group-churn table: only when a churn scenario ran, so the other scenarios' report stays as it was. */
+function churnTable(results: readonly ScenarioResult[]): string[] {
+  const churn = results.filter((r) => r.churn !== undefined);
+  if (churn.length === 0) return [];
+  const lines = ["## Group churn", ""];
+  lines.push("Goal: 0 lost; duplicates ≤ 0.1% of the input for graceful events plus, for SIGKILLs, what had landed but was not committed at each kill; no partition 10 s without commit progress while it has lag (outside kill windows); drained.", "");
+  lines.push("| Scenario | Joins / SIGTERM leaves / SIGKILLs | Duplicates (% of sent) | Per graceful event | Per kill | Longest stall | Longest stall outside kill windows | Goal |");
+  lines.push("|---|---:|---:|---:|---:|---:|---:|---|");
+  for (const r of churn) {
+    const c = r.churn!;
+    const v = r.verdict;
+    const missed: string[] = [];
+    if (v.lost.length > 0) missed.push(`${fmt(v.lost.length)} lost`);
+    if (v.duplicates > r.duplicateBound) missed.push(`duplicates > ${fmt(r.duplicateBound)}`);
+    if (c.stallExceeded) missed.push("stall");
+    if (!r.drained) missed.push("not drained");
+    if (c.hungLeaves.length > 0) missed.push("SIGTERM hung");
+    const graceful = c.joins + c.leaves;
+    const counted = c.longestCountedStall;
+    lines.push(
+      `| ${r.name} | ${c.joins} / ${c.leaves} / ${c.kills} | ${fmt(v.duplicates)} (${pct(v.duplicates, v.sent)}) | ${per(c.duplicatesAfter.join + c.duplicatesAfter.leave, graceful)} | ${per(c.duplicatesAfter.kill, c.kills)} | ${c.longestStall === null ? "none" : `${secs(c.longestStall.ms)} (p${c.longestStall.partition})`} | ${counted === null ? "none" : `${secs(counted.countedMs)} (p${counted.partition})`}${c.stallExceeded ? " > limit" : ""} | ${missed.length === 0 ? "met" : `**not met**: ${missed.join(", ")}`} |`,
+    );
+  }
+  lines.push("");
+  return lines;
+}
+
+function churnHowTo(results: readonly ScenarioResult[]): string[] {
+  if (!results.some((r) => r.churn !== undefined)) return [];
+  return [
+    "- **Group churn** (churn-* scenarios): one long-lived member runs throughout while other members with the same flags join (the runner waits until each of the new process's consumers logged a non-empty `partitions assigned`, then 1–3 s more) and leave with SIGTERM; churn-mixed also SIGKILLs members and starts a replacement after each kill. Their **duplicate bound** is 0.1% of the records sent (the allowance for graceful events, which should re-deliver nothing: a member that leaves commits what it produced) plus the kill windows as above. **Duplicates (% of sent)** is over all records sent; **per graceful event** and **per kill**: each duplicate landing (an id's landings beyond the times it was sent, the later ones by append time) is charged to the SIGKILL whose window (below) holds it, else to the latest join, leave or kill at or before it landed, and the sum for a kind is divided by the number of such events (duplicates that landed before the first event are listed in the scenario's notes).",
+    "- **Stall** (churn-* scenarios): the runner samples the input's end offsets with each commit sample. For every partition, a stall is a run of samples in which its committed offset did not rise above every earlier sample while it was below the end offset sampled at or before that time (records actually in the input then); it starts at the first such sample and ends at the sample showing progress or no lag. The check starts at the group's first commit or when the first member has its partitions, whichever comes first (start-up is not counted; a group that never commits is). After a SIGKILL the dead member keeps its partitions until the group expels it, so the window from the kill to its replacement's first non-empty `partitions assigned` plus the session timeout (6 s) is left out of the counted length: **longest stall** is the raw length, **outside kill windows** what the 10 s limit applies to. Over 10 s fails the scenario (exit code 1), like not draining; so does a SIGTERMed member still running 50 s later (then SIGKILLed; the event stays a graceful leave, with no kill bound). Sampling is every ~200 ms and processor commits every 1 s, so a healthy partition shows about 1 s.",
+  ];
 }
 
 export function renderReport(results: readonly ScenarioResult[], info: RunInfo): string {
@@ -46,6 +93,7 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
     );
   }
   lines.push("");
+  lines.push(...churnTable(results));
   lines.push("## How to read it", "");
   lines.push(
     "- Every input record carries a unique id in an `x-chaos-id` header (equal to the seed JSON `id`; processor keeps headers, and the header also identifies non-JSON poison records). **Lost**: input ids in neither the output nor the DLQ. **Duplicates**: landings beyond the number of times the id is in the input, output and DLQ together (the test producer sometimes re-sends a batch after a failed send that the broker had in fact taken; such an id counts as sent twice).",
@@ -54,6 +102,7 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
     "- **Commit regression**: a sampled committed offset lower than an earlier sample of the same partition: no loss by itself, but the mark of a fenced (stale) member committing old progress; listed under the scenario's problems.",
     "- **Duplicate bound**: at-least-once may only repeat work that had landed in output/DLQ but was not yet committed when the group re-delivered it. For a process SIGKILLed (kill, storm) the runner reads the committed offsets right after the death and counts the input records at or above them that had landed by then: that window is exact, because nobody commits for a dead member. For a broker or topic failure the re-delivery (a rebalance, or a re-fetch from the committed offset after the consumer stream failed) happens some time between the fault and the first commit progress after it, so the runner takes the largest such window sampled in that interval. The bound is the sum over faults; `held` means duplicates ≤ bound. SIGTERM is not counted: a graceful stop commits what it produced.",
     "- **Recovery time**: for each fault, from its end (process restarted, broker answering, topic re-created) to the first sampled commit beyond every commit seen until then; the worst one is shown. A fault after which nothing was left to commit has none; `—`: no fault (stall and poison stay up throughout). With a 6 s session timeout a SIGKILLed member holds its partitions until the group expels it, so a kill costs the session timeout plus a rebalance; commits that never resume show as a scenario that did not drain.",
+    ...churnHowTo(results),
     "",
   );
   lines.push("## Running it", "");
@@ -78,6 +127,12 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
     if (v.closestCommitMs !== null) lines.push(`- Closest commit sample to an unproduced record: ${v.closestCommitMs} ms after the last record below the committed offset landed (${fmt(r.commitSamples)} samples checked)`);
     lines.push(`- Untracked: ${v.untracked.inputs} input records without an id, ${v.untracked.landed} landed ids not found in the input`);
     for (const note of r.notes) lines.push(`- ${note}`);
+    if (r.churn !== undefined) {
+      const c = r.churn;
+      const d = c.duplicatesAfter;
+      lines.push(`- Duplicates: ${fmt(v.duplicates)} = ${pct(v.duplicates, v.sent)} of ${fmt(v.sent)} sent; charged to the latest event before they landed: joins ${fmt(d.join)}, SIGTERM leaves ${fmt(d.leave)}, SIGKILLs ${fmt(d.kill)}, before the first event ${fmt(d.before)}; bound ${fmt(r.duplicateBound)} = graceful allowance ${fmt(c.gracefulAllowance)} (0.1% of sent)${c.kills > 0 ? ` + kill windows ${fmt(c.killBound)}` : ""}`);
+      lines.push(`- Longest stall: ${stallText(c.longestStall, c.startedAt)}${c.kills > 0 ? `; outside the ${c.exemptWindows.length} kill window(s) (${c.exemptWindows.map(([a, b]) => `+${secs(a - c.startedAt)}–${secs(b - c.startedAt)}`).join(", ")}): ${c.longestCountedStall === null ? "none" : `${stallText(c.longestCountedStall, c.startedAt)}, ${secs(c.longestCountedStall.countedMs)} of it outside`}` : ""} (limit ${secs(c.stallLimitMs)}: ${c.stallExceeded ? "EXCEEDED" : "held"})`);
+    }
     const found = problems(r);
     lines.push(`- ${found.length === 0 ? "No loss, no order violation, no commit past an unproduced record, no unexpected exit." : `**Problems:** ${found.join("; ")}`}`);
     lines.push("");

@@ -2,7 +2,7 @@
  * Chaos runner: builds processor, runs the fault-injection scenarios against real brokers and writes
  * docs/RELIABILITY.md.
  *
- *   bun scripts/chaos/run.ts [--scenarios kill,broker,cluster,storm,stall,fence,output-gone,poison] [--quick] [--out FILE]
+ *   bun scripts/chaos/run.ts [--scenarios kill,broker,cluster,storm,stall,fence,output-gone,poison,churn-c1,churn-c2,churn-c4,churn-mixed] [--quick] [--out FILE]
  *
  * Scenarios that break a broker use the `chaos` broker (127.0.0.1:39092) and the 3-node `cluster`, never the
  * shared single broker. The report is rewritten after every scenario, so an interrupted run keeps what it has.
@@ -15,6 +15,7 @@ import { renderReport } from "./report.ts";
 import { runScenario, type ScenarioResult } from "./scenario.ts";
 import type { Scenario } from "./scenarios/common.ts";
 import { brokerScenario } from "./scenarios/broker.ts";
+import { churnC1Scenario, churnC2Scenario, churnC4Scenario, churnMixedScenario } from "./scenarios/churn.ts";
 import { clusterScenario } from "./scenarios/cluster.ts";
 import { fenceScenario } from "./scenarios/fence.ts";
 import { killScenario } from "./scenarios/kill.ts";
@@ -24,7 +25,7 @@ import { stallScenario } from "./scenarios/stall.ts";
 import { stormScenario } from "./scenarios/storm.ts";
 
 const root = resolve(import.meta.dir, "../..");
-const ALL: readonly Scenario[] = [killScenario, brokerScenario, clusterScenario, stormScenario, stallScenario, fenceScenario, outputGoneScenario, poisonScenario];
+const ALL: readonly Scenario[] = [killScenario, brokerScenario, clusterScenario, stormScenario, stallScenario, fenceScenario, outputGoneScenario, poisonScenario, churnC1Scenario, churnC2Scenario, churnC4Scenario, churnMixedScenario];
 
 function parseArgs(argv: readonly string[]): { names: string[]; quick: boolean; out: string } {
   let names = ALL.map((s) => s.name);
@@ -69,7 +70,9 @@ console.log(`[chaos] building ${binary}; logs in ${logRoot}`);
 const processorVersion = await build(binary);
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}; shared with other Kafka work while running, so times are noisy`;
-const versions = `processor ${processorVersion} (commit ${git(["rev-parse", "--short", "HEAD"])}), Bun ${Bun.version}, Apache Kafka 4.4.0 (scripts/kafka), @platformatic/kafka 2.12.1`;
+// the binary is built from the working tree: say so when src/ differs from the commit
+const dirty = git(["status", "--porcelain", "--", "src", "scripts/build.ts", "package.json"]) === "" ? "" : ", built with uncommitted changes in src";
+const versions = `processor ${processorVersion} (commit ${git(["rev-parse", "--short", "HEAD"])}${dirty}), Bun ${Bun.version}, Apache Kafka 4.4.0 (scripts/kafka), @platformatic/kafka 2.12.1`;
 const command = `bun scripts/chaos/run.ts${process.argv.includes("--scenarios") ? ` --scenarios ${names.join(",")}` : ""}${quick ? " --quick" : ""}`;
 const summaries = new Map(ALL.map((s) => [s.name, s.summary]));
 const results: ScenarioResult[] = [];
@@ -91,8 +94,15 @@ for (const scenario of scenarios) {
     results.push(result);
     const v = result.verdict;
     console.log(`[chaos] ${scenario.name}: sent ${v.sent}, produced ${v.produced}, DLQ ${v.deadLettered}, lost ${v.lost.length}, duplicates ${v.duplicates} (bound ${result.duplicateBound}), order ${v.orderViolations.length}, commit-past ${v.commitPastUnproduced.length}, exits ${result.unexpectedExits.length}, drained ${result.drained}`);
+    const c = result.churn;
+    if (c !== undefined) {
+      const stall = (s: { partition: number; ms: number; countedMs: number } | null, ms: (x: { ms: number; countedMs: number }) => number) => (s === null ? "none" : `p${s.partition} ${(ms(s) / 1000).toFixed(1)} s`);
+      console.log(
+        `[chaos]   churn: ${c.joins} joins, ${c.leaves} SIGTERM leaves, ${c.kills} SIGKILLs; duplicates ${((100 * v.duplicates) / Math.max(1, v.sent)).toFixed(2)}% of sent; after joins ${c.duplicatesAfter.join}, leaves ${c.duplicatesAfter.leave}, kills ${c.duplicatesAfter.kill}, before any event ${c.duplicatesAfter.before}; longest stall ${stall(c.longestStall, (x) => x.ms)}, outside kill windows ${stall(c.longestCountedStall, (x) => x.countedMs)} (limit ${c.stallLimitMs / 1000} s${c.stallExceeded ? ": EXCEEDED" : ""})`,
+      );
+    }
     for (const note of result.notes) console.log(`[chaos]   ${note}`);
-    if (v.lost.length > 0 || v.orderViolations.length > 0 || v.commitPastUnproduced.length > 0 || result.unexpectedExits.length > 0 || !result.drained) failed = true;
+    if (v.lost.length > 0 || v.orderViolations.length > 0 || v.commitPastUnproduced.length > 0 || result.unexpectedExits.length > 0 || !result.drained || result.churn?.stallExceeded === true || (result.churn?.hungLeaves.length ?? 0) > 0) failed = true;
   } catch (error) {
     failed = true;
     console.error(`[chaos] scenario ${scenario.name} failed to run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

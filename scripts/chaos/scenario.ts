@@ -3,6 +3,7 @@
  * processor processes, fault bookkeeping, the final drain, the verdict and the clean-up. A scenario only says
  * which faults to inject and when (its `body`).
  */
+import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ChaosAdmin, sum } from "./kafka-admin.ts";
 import { CommitSampler } from "./commit-sampler.ts";
@@ -10,6 +11,7 @@ import { ProcessorFleet, type UnexpectedExit } from "./processes.ts";
 import { readTopic, type TopicRecord } from "./reader.ts";
 import { startStream, type StreamHandle } from "./stream-producer.ts";
 import { LandingIndex, landings, verify, type History, type LandedRecord, type Verdict } from "./verifier.ts";
+import { attributeDuplicates, findStalls, snapshots, type EventKind, type Stall } from "./churn-figures.ts";
 
 export interface Fault {
   readonly label: string;
@@ -26,6 +28,10 @@ export interface Fault {
    * already fetched): added to the bound, with the reason in the scenario's notes.
    */
   zombieWindow?: number;
+  /** Membership events of the churn scenarios: a member joined, left (SIGTERM) or was SIGKILLed (and replaced). */
+  kind?: EventKind;
+  /** Until when a stall is expected after this fault (a SIGKILL: its replacement's join + the session timeout). */
+  exemptUntil?: number;
 }
 
 export interface ScenarioConfig {
@@ -35,11 +41,45 @@ export interface ScenarioConfig {
   readonly replicas: number;
   readonly messages: number;
   readonly rate: number;
+  /** Records sent unpaced at the start, before the stream paces to `rate` (default 0). */
+  readonly burst?: number;
   readonly brokenEvery: number;
   readonly processorArgs: readonly string[];
   readonly processorEnv?: Record<string, string>;
   readonly topicConfigs?: Record<string, string>;
   readonly drainTimeoutMs: number;
+  /** Group-churn figures: stall check, duplicate attribution per membership event, graceful duplicate allowance. */
+  readonly churn?: ChurnConfig;
+}
+
+export interface ChurnConfig {
+  /** A partition with lag whose committed offset stands still longer than this (kill windows left out) fails the scenario. */
+  readonly stallLimitMs: number;
+  /** Duplicates allowed for graceful events (joins, SIGTERM leaves), as a share of the records sent; added to the bound. */
+  readonly gracefulDuplicateShare: number;
+}
+
+export interface ChurnFigures {
+  readonly joins: number;
+  readonly leaves: number;
+  readonly kills: number;
+  /** Records: gracefulDuplicateShare of the records sent (part of duplicateBound). */
+  readonly gracefulAllowance: number;
+  /** The kill windows' part of duplicateBound. */
+  readonly killBound: number;
+  /** Duplicates charged to the latest membership event before they landed. */
+  readonly duplicatesAfter: { readonly before: number; readonly join: number; readonly leave: number; readonly kill: number };
+  readonly stallLimitMs: number;
+  readonly longestStall: Stall | null;
+  /** The longest stall with the kill windows left out: what the limit applies to. */
+  readonly longestCountedStall: Stall | null;
+  readonly stallExceeded: boolean;
+  /** Kill windows left out of the stall check: [from, to] ms since the epoch. */
+  readonly exemptWindows: ReadonlyArray<readonly [number, number]>;
+  /** When the scenario started (ms since the epoch), to show stall times relative to it. */
+  readonly startedAt: number;
+  /** Processes that had not exited LEAVE timeout after SIGTERM and were SIGKILLed: a failed graceful leave. */
+  readonly hungLeaves: readonly number[];
 }
 
 export interface Topics {
@@ -53,8 +93,12 @@ export class ScenarioContext {
   readonly notes: string[] = [];
   /** Output records read before a deliberate topic deletion (the verifier must still count them). */
   readonly savedOutputs: TopicRecord[] = [];
+  /** Churn scenarios: ids of processes SIGKILLed because a SIGTERM did not end them in time. */
+  readonly hungLeaves: number[] = [];
   stream!: StreamHandle;
   readonly startedAt = Date.now();
+  /** Churn scenarios: when the first member had its partitions (the stall check starts then at the latest). */
+  stallCheckFrom: number | undefined;
 
   constructor(
     readonly config: ScenarioConfig,
@@ -104,6 +148,8 @@ export interface ScenarioResult {
   readonly durationMs: number;
   readonly streamErrors: number;
   readonly commitSamples: number;
+  /** Only for the churn scenarios. */
+  readonly churn?: ChurnFigures;
 }
 
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
@@ -122,8 +168,37 @@ export async function runScenario(
   const output = unique(`chaos-${config.name}-out`);
   const t: Topics = { input: unique(`chaos-${config.name}-in`), output, dlq: `${output}.dlq` };
   const groupId = unique(`chaos-${config.name}-g`);
-  await admin.createTopics([t.input], config.partitions, config.replicas, config.topicConfigs ?? {});
-  await admin.createTopics([t.output, t.dlq], config.partitions, config.replicas, { ...APPEND_TIME, ...(config.topicConfigs ?? {}) });
+  // the topics and the group go whatever happens (a scenario that throws, a failed read): the next run starts clean
+  try {
+    await admin.createTopics([t.input], config.partitions, config.replicas, config.topicConfigs ?? {});
+    await admin.createTopics([t.output, t.dlq], config.partitions, config.replicas, { ...APPEND_TIME, ...(config.topicConfigs ?? {}) });
+    return await measure(config, binary, logRoot, body, check, admin, t, groupId);
+  } finally {
+    await admin.deleteTopics([t.input, t.output, t.dlq]);
+    await deleteGroup(admin, groupId);
+    await admin.close();
+  }
+}
+
+/**
+ * Deletes the group; a SIGKILLed member stays in it until its session times out, and a group with members cannot
+ * be deleted, so it tries again for a while.
+ */
+async function deleteGroup(admin: ChaosAdmin, groupId: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await admin.deleteGroup(groupId)) && Date.now() < deadline) await Bun.sleep(1_000);
+}
+
+async function measure(
+  config: ScenarioConfig,
+  binary: string,
+  logRoot: string,
+  body: (ctx: ScenarioContext) => Promise<void>,
+  check: ((ctx: ScenarioContext, outputs: readonly TopicRecord[], deadLetters: readonly TopicRecord[]) => void) | undefined,
+  admin: ChaosAdmin,
+  t: Topics,
+  groupId: string,
+): Promise<ScenarioResult> {
   const fleet = new ProcessorFleet(
     binary,
     ["--brokers", config.brokers.join(","), "--input-topics", t.input, "--output-topic", t.output, "--dlq-topic", t.dlq, "--group-id", groupId, ...config.processorArgs],
@@ -131,9 +206,10 @@ export async function runScenario(
     config.processorEnv ?? {},
   );
   const sampler = new CommitSampler(admin, groupId, t.input);
+  sampler.trackEnds = config.churn !== undefined;
   const ctx = new ScenarioContext(config, t, groupId, admin, fleet, sampler);
   const started = Date.now();
-  ctx.stream = startStream({ brokers: config.brokers, topic: t.input, total: config.messages, rate: config.rate, keys: 1000, runId: unique("id"), brokenEvery: config.brokenEvery });
+  ctx.stream = startStream({ brokers: config.brokers, topic: t.input, total: config.messages, rate: config.rate, keys: 1000, runId: unique("id"), brokenEvery: config.brokenEvery, ...(config.burst === undefined ? {} : { burst: config.burst }) });
   sampler.start();
   let drained = false;
   try {
@@ -184,6 +260,8 @@ export async function runScenario(
     else duplicateBound += peakInFlight(index, sampler, f.at, Math.min(recoveredAt[i] ?? Date.now(), Date.now()));
     duplicateBound += f.zombieWindow ?? 0;
   });
+  const churn = config.churn === undefined ? undefined : churnFigures(ctx, config.churn, sampler, inputs, [...outputs, ...deadLetters], verdict, duplicateBound, started);
+  if (churn !== undefined) duplicateBound += churn.gracefulAllowance;
   const result: ScenarioResult = {
     name: config.name,
     verdict,
@@ -197,10 +275,8 @@ export async function runScenario(
     durationMs: Date.now() - started,
     streamErrors: ctx.stream.errors(),
     commitSamples: sampler.samples.length,
+    ...(churn === undefined ? {} : { churn }),
   };
-  await admin.deleteTopics([t.input, t.output, t.dlq]);
-  await admin.deleteGroup(groupId);
-  await admin.close();
   return result;
 }
 
@@ -249,4 +325,48 @@ function peakInFlight(index: LandingIndex, sampler: CommitSampler, from: number,
   for (let i = 0; i < times.length; i += step) peak = Math.max(peak, index.landedButUncommitted(times[i]!, sampler.committedAt(times[i]!)));
   const last = times.at(-1)!;
   return Math.max(peak, index.landedButUncommitted(last, sampler.committedAt(last)));
+}
+
+function churnFigures(
+  ctx: ScenarioContext,
+  config: ChurnConfig,
+  sampler: CommitSampler,
+  inputs: readonly TopicRecord[],
+  landed: readonly TopicRecord[],
+  verdict: Verdict,
+  killBound: number,
+  startedAt: number,
+): ChurnFigures {
+  const events = ctx.faults.filter((f) => f.kind !== undefined);
+  const count = (kind: string) => events.filter((f) => f.kind === kind).length;
+  const sentTimes = new Map<string, number>();
+  for (const r of inputs) if (r.id !== null) sentTimes.set(r.id, (sentTimes.get(r.id) ?? 0) + 1);
+  const attribution = attributeDuplicates(
+    sentTimes,
+    landed.map((r) => ({ id: r.id, time: r.timestamp })),
+    events.map((f) => ({ at: f.at, kind: f.kind!, ...(f.exemptUntil === undefined ? {} : { until: f.exemptUntil }) })),
+  );
+  const exemptWindows = ctx.faults.filter((f) => f.exemptUntil !== undefined).map((f) => [f.at, f.exemptUntil!] as const);
+  const commits = snapshots(sampler.samples, sampler.totals.map(([t]) => t));
+  const stalls = findStalls(commits, sampler.endSamples, ctx.config.partitions, exemptWindows, ctx.stallCheckFrom);
+  // the raw samples the stall check used, to look at a stall closer than the report does
+  writeFileSync(
+    resolve(ctx.fleet.logDir, "commit-samples.json"),
+    JSON.stringify({ startedAt, stallCheckFrom: ctx.stallCheckFrom ?? null, exemptWindows, events: events.map((f) => ({ at: f.at, kind: f.kind, label: f.label })), commits: commits.map((c) => ({ time: c.time, committed: Object.fromEntries(c.committed) })), ends: sampler.endSamples }),
+  );
+  return {
+    joins: count("join"),
+    leaves: count("leave"),
+    kills: count("kill"),
+    gracefulAllowance: Math.floor(verdict.sent * config.gracefulDuplicateShare),
+    killBound,
+    duplicatesAfter: { before: attribution.before, join: attribution.join, leave: attribution.leave, kill: attribution.kill },
+    stallLimitMs: config.stallLimitMs,
+    longestStall: stalls.longest,
+    longestCountedStall: stalls.longestCounted,
+    stallExceeded: (stalls.longestCounted?.countedMs ?? 0) > config.stallLimitMs,
+    exemptWindows,
+    startedAt,
+    hungLeaves: ctx.hungLeaves,
+  };
 }

@@ -16,6 +16,8 @@ export interface StreamOptions {
   readonly runId: string;
   /** Every n-th record is broken (goes to the DLQ under the seed rule); 0 = none. */
   readonly brokenEvery: number;
+  /** The first `burst` records go out as fast as the producer can; the pacing to `rate` starts after them. */
+  readonly burst?: number;
 }
 
 export interface StreamHandle {
@@ -40,7 +42,8 @@ export function startStream(options: StreamOptions): StreamHandle {
   let sent = 0;
   let errors = 0;
   let stopped = false;
-  const started = Date.now();
+  const burst = Math.min(options.burst ?? 0, options.total);
+  let started = Date.now();
   const finished = (async () => {
     while (!stopped && sent < options.total) {
       const n = Math.min(BATCH, options.total - sent);
@@ -62,8 +65,12 @@ export function startStream(options: StreamOptions): StreamHandle {
         await Bun.sleep(500);
         continue;
       }
+      if (sent <= burst) {
+        started = Date.now();
+        continue;
+      }
       // pace to the target rate
-      const due = started + (sent / options.rate) * 1000;
+      const due = started + ((sent - burst) / options.rate) * 1000;
       const wait = due - Date.now();
       if (wait > 0) await Bun.sleep(wait);
     }
