@@ -27,17 +27,19 @@ import { stormScenario } from "./scenarios/storm.ts";
 const root = resolve(import.meta.dir, "../..");
 const ALL: readonly Scenario[] = [killScenario, brokerScenario, clusterScenario, stormScenario, stallScenario, fenceScenario, outputGoneScenario, poisonScenario, churnC1Scenario, churnC2Scenario, churnC4Scenario, churnMixedScenario];
 
-function parseArgs(argv: readonly string[]): { names: string[]; quick: boolean; out: string } {
+function parseArgs(argv: readonly string[]): { names: string[]; quick: boolean; out: string; extra: string[] } {
   let names = ALL.map((s) => s.name);
   let quick = false;
+  let extra: string[] = [];
   let out = resolve(root, "docs/RELIABILITY.md");
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--quick") quick = true;
     else if (a === "--scenarios") names = (argv[++i] ?? "").split(",").filter(Boolean);
     else if (a === "--out") out = resolve(argv[++i] ?? out);
+    else if (a === "--processor-args") extra = (argv[++i] ?? "").split(" ").filter(Boolean);
     else {
-      console.error(`usage: bun scripts/chaos/run.ts [--scenarios ${ALL.map((s) => s.name).join(",")}] [--quick] [--out FILE]`);
+      console.error(`usage: bun scripts/chaos/run.ts [--scenarios ${ALL.map((s) => s.name).join(",")}] [--quick] [--out FILE] [--processor-args "FLAGS appended to every processor"]`);
       process.exit(2);
     }
   }
@@ -46,7 +48,7 @@ function parseArgs(argv: readonly string[]): { names: string[]; quick: boolean; 
     console.error(`unknown scenario(s): ${unknown.join(", ")}`);
     process.exit(2);
   }
-  return { names, quick, out };
+  return { names, quick, out, extra };
 }
 
 async function build(binary: string): Promise<string> {
@@ -60,7 +62,7 @@ function git(args: string[]): string {
   return Bun.spawnSync(["git", ...args], { cwd: root, stdout: "pipe" }).stdout.toString().trim();
 }
 
-const { names, quick, out } = parseArgs(process.argv.slice(2));
+const { names, quick, out, extra } = parseArgs(process.argv.slice(2));
 const scenarios = ALL.filter((s) => names.includes(s.name));
 const startedAt = new Date();
 const binary = resolve(root, "dist/processor-chaos");
@@ -73,7 +75,7 @@ const machine = `${cpu.length} × ${cpu[0]?.model ?? "?"}, ${(totalmem() / 2 ** 
 // the binary is built from the working tree: say so when src/ differs from the commit
 const dirty = git(["status", "--porcelain", "--", "src", "scripts/build.ts", "package.json"]) === "" ? "" : ", built with uncommitted changes in src";
 const versions = `processor ${processorVersion} (commit ${git(["rev-parse", "--short", "HEAD"])}${dirty}), Bun ${Bun.version}, Apache Kafka 4.4.0 (scripts/kafka), @platformatic/kafka 2.12.1`;
-const command = `bun scripts/chaos/run.ts${process.argv.includes("--scenarios") ? ` --scenarios ${names.join(",")}` : ""}${quick ? " --quick" : ""}`;
+const command = `bun scripts/chaos/run.ts${process.argv.includes("--scenarios") ? ` --scenarios ${names.join(",")}` : ""}${quick ? " --quick" : ""}${extra.length > 0 ? ` --processor-args "${extra.join(" ")}"` : ""}`;
 const summaries = new Map(ALL.map((s) => [s.name, s.summary]));
 const results: ScenarioResult[] = [];
 
@@ -89,7 +91,8 @@ for (const scenario of scenarios) {
   console.log(`[chaos] scenario ${scenario.name}: starting the ${scenario.broker} broker(s)`);
   await startBrokers(scenario.broker);
   try {
-    const config = { ...scenario.config(quick), name: scenario.name, brokers: BOOTSTRAP[scenario.broker] };
+    const base = scenario.config(quick);
+    const config = { ...base, processorArgs: [...base.processorArgs, ...extra], name: scenario.name, brokers: BOOTSTRAP[scenario.broker] };
     const result = await runScenario(config, binary, logRoot, (ctx) => scenario.body(ctx, quick), scenario.check?.bind(scenario));
     results.push(result);
     const v = result.verdict;
