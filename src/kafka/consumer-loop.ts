@@ -136,7 +136,9 @@ export class ConsumerLoop {
       // A fetch response is buffered whole however slowly it is read: keep it small so memory stays bounded.
       // Kafka still returns a record larger than this limit on its own (KIP-74).
       maxBytes: FETCH_MAX_BYTES,
-      maxBytesPerPartition: FETCH_MAX_BYTES / 2,
+      // Small per-partition slices so one response serves many partitions: with half the response each, two
+      // partitions filled every fetch and the others waited their turn behind a backlog (10+ s without a commit).
+      maxBytesPerPartition: FETCH_MAX_BYTES / 8,
       highWaterMark: 256,
     });
     this.quietDisconnects = reportBrokerConnections(this.consumer, this.log, (connected) => this.post({ type: "broker", connected }));
