@@ -50,7 +50,7 @@ function injectedCrashAfter(index: number): number {
 const textEncoder = new TextEncoder();
 
 /** Wall-clock time with sub-millisecond resolution, comparable between the threads of a process. */
-export function preciseNow(): number {
+function preciseNow(): number {
   return performance.timeOrigin + performance.now();
 }
 

@@ -29,8 +29,6 @@ interface PartitionEntry {
   readonly topic: string;
   readonly partition: number;
   readonly owner: number;
-  /** When the owner was given the partition (the assignment frame's time): an older claim is stale. */
-  readonly claimedAt: number;
   /** Being taken away: no new records, the in-flight ones finish and are committed. */
   revoking: boolean;
   offsets: PartitionOffsets;
@@ -62,7 +60,7 @@ export class OffsetTracker {
   private readonly revocations = new Map<string, { readonly owner: number; readonly at: number }>();
   /**
    * Per partition, the latest claim or release read from any consumer's frames: a claim by another consumer
-   * from before it is stale, even once the partition is no longer tracked (frames are read late).
+   * from before it is stale, whether that consumer still tracks the partition or not (frames are read late).
    */
   private readonly lastChange = new Map<string, { readonly owner: number; readonly at: number }>();
   private generations = 0;
@@ -86,9 +84,8 @@ export class OffsetTracker {
         keep.add(key);
         continue;
       }
-      if (entry !== undefined && entry.owner !== owner && entry.claimedAt > claimedAt) continue;
       if (entry !== undefined && entry.owner !== owner) moved.push(key);
-      this.partitions.set(key, this.newEntry(topic, partition, owner, claimedAt));
+      this.partitions.set(key, this.newEntry(topic, partition, owner));
       keep.add(key);
     }
     const dropped = this.dropOwned(owner, keep);
@@ -241,7 +238,7 @@ export class OffsetTracker {
     return total;
   }
 
-  private newEntry(topic: string, partition: number, owner: number, claimedAt: number): PartitionEntry {
-    return { topic, partition, owner, claimedAt, revoking: false, offsets: new PartitionOffsets(++this.generations), requested: null };
+  private newEntry(topic: string, partition: number, owner: number): PartitionEntry {
+    return { topic, partition, owner, revoking: false, offsets: new PartitionOffsets(++this.generations), requested: null };
   }
 }
