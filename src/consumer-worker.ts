@@ -20,6 +20,9 @@ self.onmessage = async (event: MessageEvent<ToConsumer>) => {
     case "revoke-done":
       loop?.revokeDone(message.requestId);
       break;
+    case "flow":
+      loop?.setPaused(message.partitions, message.paused);
+      break;
     case "go":
       loop?.go();
       break;

@@ -26,8 +26,9 @@ import {
 import { parseArgs } from "node:util";
 import { deadLetter } from "../../src/app/dead-letter.ts";
 import { seedRule } from "../../src/handlers/seed-rule.ts";
-import { isPermanent, type Bytes, type HandlerResult, type HeaderValue, type InputRecord, type OutputRecord } from "../../src/handlers/types.ts";
+import { isPermanent, type Bytes, type HandlerResult, type HeaderName, type HeaderValue, type InputRecord, type OutputRecord } from "../../src/handlers/types.ts";
 import { messageFields, type RawMessage } from "../../src/kafka/message-fields.ts";
+import { decodeName } from "../../src/ring/record-codec.ts";
 type OutMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
 const startedAt = performance.now();
@@ -86,11 +87,11 @@ async function readEndOffsets(topic: string): Promise<number[]> {
   }
 }
 
-function headersOf(input: ReadonlyArray<readonly [string, HeaderValue]> | Readonly<Record<string, HeaderValue>>): Map<Buffer, Buffer> {
-  const entries: ReadonlyArray<readonly [string, HeaderValue]> = Array.isArray(input)
-    ? (input as ReadonlyArray<readonly [string, HeaderValue]>)
+function headersOf(input: ReadonlyArray<readonly [HeaderName, HeaderValue]> | Readonly<Record<string, HeaderValue>>): Map<Buffer, Buffer> {
+  const entries: ReadonlyArray<readonly [HeaderName, HeaderValue]> = Array.isArray(input)
+    ? (input as ReadonlyArray<readonly [HeaderName, HeaderValue]>)
     : Object.entries(input as Readonly<Record<string, HeaderValue>>);
-  return new Map(entries.map(([name, value]) => [Buffer.from(name), toBuffer(value)]));
+  return new Map(entries.map(([name, value]) => [toBuffer(name), value === null ? (null as unknown as Buffer) : toBuffer(value)]));
 }
 
 /** One handler output → a message to produce (omitted key/headers/topic default to the input's / --output). */
@@ -100,17 +101,17 @@ function toMessage(out: OutputRecord, record: InputRecord, message: RawMessage):
     topic: out.topic ?? output,
     key: key ?? undefined,
     value: out.value === null ? undefined : toBuffer(out.value),
-    headers: out.headers === undefined ? headersOf(record.headers) : headersOf(out.headers),
+    headers: out.headers === undefined ? headersOf(record.rawHeaders) : headersOf(out.headers),
   };
 }
 
 function deadLetterMessage(record: InputRecord, reason: string): OutMessage {
-  const copy = deadLetter(record, dlq, reason, 1, true);
+  const copy = deadLetter(record, dlq, reason, 1, "permanent");
   return {
     topic: copy.topic,
     key: copy.key === null ? undefined : asBuffer(copy.key),
     value: copy.value === null ? undefined : asBuffer(copy.value),
-    headers: new Map(copy.headers.map(([name, value]) => [Buffer.from(name), asBuffer(value)])),
+    headers: new Map(copy.headers.map(([name, value]) => [typeof name === "string" ? Buffer.from(name) : asBuffer(name), value === null ? (null as unknown as Buffer) : asBuffer(value)])),
   };
 }
 
@@ -118,7 +119,8 @@ let outputs = 0;
 let deadLetters = 0;
 
 function toInputRecord(message: RawMessage): InputRecord {
-  return { ...messageFields(message), attempt: 1 };
+  const fields = messageFields(message);
+  return { ...fields, rawHeaders: fields.headers, headers: fields.headers.map(([name, value]) => [decodeName(name), value] as const), attempt: 1 };
 }
 
 function appendResult(result: HandlerResult, record: InputRecord, message: RawMessage, into: OutMessage[]): void {

@@ -1,4 +1,4 @@
-/** The dead-letter copy of a record: its original key, value and headers, plus headers saying why. */
+/** The dead-letter copy of a record: its original key, value and headers (byte-exact), plus headers saying why. */
 import type { InputRecord } from "../handlers/types.ts";
 import type { ResolvedOutput } from "../handlers/run-handler.ts";
 
@@ -6,10 +6,31 @@ export const DLQ_HEADER_PREFIX = "x-processor-";
 const encoder = new TextEncoder();
 const MAX_REASON_BYTES = 4096;
 
-export function deadLetter(input: InputRecord, dlqTopic: string, reason: string, attempts: number, permanent: boolean): ResolvedOutput {
+/**
+ * permanent: the handler said no retry can help; retries-exhausted: it kept failing; internal: processor itself
+ * failed on the record (a bug, reported); output-refused: Kafka refused an output (size, missing topic).
+ */
+export type DeadLetterKind = "permanent" | "retries-exhausted" | "internal" | "output-refused";
+
+export function deadLetter(input: InputRecord, dlqTopic: string, reason: string, attempts: number, kind: DeadLetterKind): ResolvedOutput {
+  return { topic: dlqTopic, key: input.key, value: input.value, headers: [...input.rawHeaders, ...whyHeaders(input, reason, attempts, kind)] };
+}
+
+/**
+ * What goes to the dead-letter topic when even the full copy was refused (an input larger than the dead-letter
+ * topic allows): the reasons and where the original is, without its value and headers.
+ */
+export function deadLetterStub(input: InputRecord, dlqTopic: string, reason: string, attempts: number, kind: DeadLetterKind): ResolvedOutput {
+  const key = input.key !== null && input.key.length <= 64 * 1024 ? input.key : null;
+  const why = whyHeaders(input, reason, attempts, kind);
+  why.push([`${DLQ_HEADER_PREFIX}truncated`, encoder.encode("value, headers (and a key over 64 KiB) left out: the full copy was too large for the dead-letter topic; the original is at the source topic/partition/offset")]);
+  return { topic: dlqTopic, key, value: null, headers: why };
+}
+
+function whyHeaders(input: InputRecord, reason: string, attempts: number, kind: DeadLetterKind): Array<readonly [string, Uint8Array]> {
   const why: Array<readonly [string, string]> = [
     ["error", reason.length > MAX_REASON_BYTES ? `${reason.slice(0, MAX_REASON_BYTES)}…` : reason],
-    ["error-kind", permanent ? "permanent" : "retries-exhausted"],
+    ["error-kind", kind],
     ["attempts", String(attempts)],
     ["source-topic", input.topic],
     ["source-partition", String(input.partition)],
@@ -17,10 +38,5 @@ export function deadLetter(input: InputRecord, dlqTopic: string, reason: string,
     ["source-timestamp", String(input.timestamp)],
     ["failed-at", new Date().toISOString()],
   ];
-  return {
-    topic: dlqTopic,
-    key: input.key,
-    value: input.value,
-    headers: [...input.headers, ...why.map(([name, value]) => [`${DLQ_HEADER_PREFIX}${name}`, encoder.encode(value)] as const)],
-  };
+  return why.map(([name, value]) => [`${DLQ_HEADER_PREFIX}${name}`, encoder.encode(value)] as const);
 }

@@ -4,7 +4,7 @@
  * points. An offset is committed only when every output of its record (or its dead-letter copy) is in Kafka.
  */
 import { createRing, RingReader, RingWriter, type RingBuffers } from "../ring/byte-ring.ts";
-import { decodeRecordAt, RecordEncoder, type WireRecord } from "../ring/record-codec.ts";
+import { decodeRecordAt, RecordEncoder, type DecodedRecord } from "../ring/record-codec.ts";
 import { Scheduler, type Task, type TaskOutcome } from "../scheduler/scheduler.ts";
 import { OffsetTracker, partitionKey, type CommitRequest, type Ticket } from "../offsets/offset-tracker.ts";
 import { runHandler, errorText, type HandlerOutcome, type ResolvedOutput } from "../handlers/run-handler.ts";
@@ -12,7 +12,8 @@ import type { Handler, InputRecord } from "../handlers/types.ts";
 import { ASSIGNMENT_FRAME, type AssignmentChange, type CommitOffset } from "../kafka/protocol.ts";
 import { backoffMs } from "../kafka/errors.ts";
 import type { Logger } from "../observability/logger.ts";
-import { deadLetter } from "./dead-letter.ts";
+import { deadLetter, deadLetterStub, type DeadLetterKind } from "./dead-letter.ts";
+import { QueuedInput } from "./input-record.ts";
 import { DeadLetterGuard, type DeadLetterGuardSettings } from "./dead-letter-guard.ts";
 
 export type Ordering = "key" | "partition" | "none";
@@ -32,6 +33,8 @@ export interface PipelineSettings extends DeadLetterGuardSettings {
   readonly producers: number;
   /** How long partitions being revoked may take to finish their in-flight records. */
   readonly revokeTimeoutMs: number;
+  /** Per partition, records received and not yet committable at which its fetching pauses. */
+  readonly maxUncommitted: number;
 }
 
 /** Timings the pipeline reports as they happen (metrics). */
@@ -42,20 +45,22 @@ export interface PipelineObserver {
   halted(reason: string): void;
   /** A record can be written nowhere: stop before its offset could ever be committed. */
   fatal(reason: string): void;
+  /** Flow control: stop (or start again) fetching these partitions of consumer `owner`. */
+  partitionFlow(owner: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, paused: boolean): void;
 }
 
-const NO_OBSERVER: PipelineObserver = { handlerSeconds: () => undefined, commitSeconds: () => undefined, halted: () => undefined, fatal: () => undefined };
+const NO_OBSERVER: PipelineObserver = { handlerSeconds: () => undefined, commitSeconds: () => undefined, halted: () => undefined, fatal: () => undefined, partitionFlow: () => undefined };
 
 /** How the pipeline asks a consumer Worker to commit. */
 export type CommitPort = (offsets: readonly CommitOffset[]) => Promise<{ committed: readonly CommitOffset[]; error?: string }>;
-
-/** The record as handlers see it; `attempt` is updated in place before each run (no copy per record). */
-type QueuedInput = Omit<InputRecord, "attempt"> & { attempt: number };
 
 interface RecordWork {
   readonly input: QueuedInput;
   readonly ticket: Ticket;
   readonly bytes: number;
+  /** Times processor itself failed on this record (a bug); after INTERNAL_ATTEMPTS it is dead-lettered. */
+  internalFailures: number;
+  internalReason: string | null;
 }
 
 interface PendingDelivery {
@@ -63,7 +68,21 @@ interface PendingDelivery {
   remaining: number;
   /** Kept until Kafka has every output: an output it refuses turns into a dead-letter copy of this input. */
   readonly input: InputRecord;
+  /** An output was refused and the record's input is on its way to the dead-letter topic (once per record). */
+  deadLettered: boolean;
+  /** Writing its outputs failed half way (an internal error): the record runs again, these deliveries do not count. */
+  abandoned: boolean;
 }
+
+/** A dead-letter copy in flight: if Kafka refuses it too, what to send instead (or nothing left: fatal). */
+interface DeadLetterCopy {
+  readonly stub: boolean;
+  readonly reason: string;
+  readonly kind: DeadLetterKind;
+}
+
+/** Internal failures of one record before it goes to the dead-letter topic (kind internal). */
+const INTERNAL_ATTEMPTS = 3;
 
 export interface PipelineStats {
   consumed: number;
@@ -78,9 +97,13 @@ export interface PipelineStats {
   assignmentChanges: number;
   /** Records dropped as stale: their partition had moved to another consumer or was being revoked. */
   staleDropped: number;
+  /** Times processor itself failed on a record (a bug): each is logged, retried, then dead-lettered. */
+  internalErrors: number;
 }
 
 const DONE: TaskOutcome = { kind: "done" };
+// TODO(lead): replace with the shared helper from observability once it lands
+const logSafe = (text: string): string => (text.length > 512 ? `${text.slice(0, 512)}… (${text.length - 512} more characters)` : text);
 /** Records taken from a consumer ring per turn of the event loop. */
 const BATCH_BYTES = 256 * 1024;
 const latin1 = new TextDecoder("latin1");
@@ -93,15 +116,17 @@ function hashString(text: string): number {
 }
 
 export class Pipeline {
-  readonly stats: PipelineStats = { consumed: 0, failed: 0, produced: 0, deadLettered: 0, filtered: 0, retried: 0, committedOffsets: 0, assignmentChanges: 0, staleDropped: 0 };
+  readonly stats: PipelineStats = { consumed: 0, failed: 0, produced: 0, deadLettered: 0, filtered: 0, retried: 0, committedOffsets: 0, assignmentChanges: 0, staleDropped: 0, internalErrors: 0 };
   readonly producerRings: RingBuffers[];
   private readonly producerWriters: RingWriter[];
   private readonly scheduler: Scheduler<RecordWork>;
   private readonly tracker = new OffsetTracker();
   private readonly encoder = new RecordEncoder();
   private readonly deliveries = new Map<number, PendingDelivery>();
-  /** Delivery ids of dead-letter copies: if Kafka refuses one of those, the record has nowhere left to go. */
-  private readonly deadLetterIds = new Set<number>();
+  /** Delivery ids of dead-letter copies: if Kafka refuses one, a stub goes instead; if that too, nowhere is left. */
+  private readonly deadLetterIds = new Map<number, DeadLetterCopy>();
+  /** Partitions whose fetching is paused (--max-uncommitted), with the consumer that was asked. */
+  private readonly paused = new Map<string, { readonly owner: number; readonly topic: string; readonly partition: number }>();
   private nextDeliveryId = 1;
   private bufferedBytes = 0;
   private readonly maxBufferedRecords: number;
@@ -132,10 +157,7 @@ export class Pipeline {
       workers: settings.workers,
       pickUp: settings.pickUp,
       execute: (task) => this.execute(task),
-      onExecuteError: (task, error) => {
-        this.log.error("internal error while processing a record; retrying", { ...this.where(task), error: errorText(error) });
-        return { kind: "retry", delayMs: 1000 };
-      },
+      onExecuteError: (task, error) => this.onInternalError(task, error),
       onSettled: () => this.onSettled(),
     });
   }
@@ -225,8 +247,9 @@ export class Pipeline {
       this.deliveries.delete(id);
       this.deadLetterIds.delete(id);
       this.stats.produced++;
-      if (--pending.remaining === 0) this.tracker.complete(pending.ticket);
+      if (--pending.remaining === 0 && !pending.abandoned) this.tracker.complete(pending.ticket);
     }
+    this.resumeFlow();
     this.notifyIdle();
     this.notifyRevokeWaiters();
   }
@@ -240,15 +263,43 @@ export class Pipeline {
     const pending = this.deliveries.get(id);
     if (!pending) return;
     this.deliveries.delete(id);
-    const { topic, partition, offset } = pending.input;
-    if (this.deadLetterIds.delete(id)) {
-      this.observer.fatal(`the dead-letter copy of ${topic}/${partition}@${offset} was refused too (${reason}); raise the dead-letter topic's max.message.bytes`);
+    const copyOf = this.deadLetterIds.get(id);
+    this.deadLetterIds.delete(id);
+    const { input } = pending;
+    const { topic, partition, offset } = input;
+    if (copyOf?.stub === true) {
+      this.observer.fatal(`the dead-letter copy of ${topic}/${partition}@${offset} was refused even without its value and headers (${reason}); check the dead-letter topic ${this.settings.dlqTopic}`);
       return;
     }
-    this.log.warn("record sent to the dead-letter topic", { topic, partition, offset, error: `output refused by Kafka: ${reason}`, dlqTopic: this.settings.dlqTopic });
-    this.stats.deadLettered++;
-    const copy = deadLetter(pending.input, this.settings.dlqTopic, `output refused by Kafka: ${reason}`, pending.input.attempt, true);
-    const frame = this.encodeOutput(copy, pending, true).slice();
+    let copy;
+    let copyKind: DeadLetterCopy;
+    if (copyOf !== undefined) {
+      // The input itself is too large for the dead-letter topic: send the reasons and where to find it.
+      const why = `${copyOf.reason}; the full dead-letter copy was refused too (${reason})`;
+      this.log.warn("dead-letter copy refused; sending it without the record's value and headers", { topic, partition, offset, error: logSafe(why) });
+      copy = deadLetterStub(input, this.settings.dlqTopic, why, input.attempt, copyOf.kind);
+      copyKind = { stub: true, reason: why, kind: copyOf.kind };
+    } else if (pending.deadLettered || pending.abandoned) {
+      // Another output of this record was refused already (its dead-letter copy stands for the record), or the
+      // record runs again: this one is simply not coming.
+      if (--pending.remaining === 0 && !pending.abandoned) this.tracker.complete(pending.ticket);
+      this.notifyIdle();
+      return;
+    } else {
+      const why = `output refused by Kafka: ${reason}`;
+      pending.deadLettered = true;
+      this.log.warn("record sent to the dead-letter topic", { topic, partition, offset, error: logSafe(why), dlqTopic: this.settings.dlqTopic });
+      this.stats.deadLettered++;
+      copy = deadLetter(input, this.settings.dlqTopic, why, input.attempt, "output-refused");
+      copyKind = { stub: false, reason: why, kind: "output-refused" };
+    }
+    let frame: Uint8Array;
+    try {
+      frame = this.encodeOutput(copy, pending, copyKind).slice();
+    } catch (error) {
+      this.observer.fatal(`cannot write the dead-letter copy of ${topic}/${partition}@${offset}: ${errorText(error)}`);
+      return;
+    }
     const writer = this.producerWriters[0]!;
     void writer.write(frame).then(() => writer.publish());
   }
@@ -322,7 +373,7 @@ export class Pipeline {
     }
   }
 
-  private accept(owner: number, record: WireRecord, bytes: number): void {
+  private accept(owner: number, record: DecodedRecord, bytes: number): void {
     if (record.partition === ASSIGNMENT_FRAME) {
       this.onAssignment(owner, record);
       return;
@@ -339,21 +390,36 @@ export class Pipeline {
       this.log.info("partition re-fetched from its committed offset; dropped its older work", { topic: record.topic, partition: record.partition, offset: record.offset, removed });
     }
     if (this.settings.autoOffsetStore) this.tracker.complete(ticket);
-    const input: QueuedInput = {
-      attempt: 1,
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      timestamp: record.timestamp,
-      key: record.key,
-      value: record.value,
-      headers: record.headers,
-    };
     this.bufferedBytes += bytes;
-    this.scheduler.schedule({ input, ticket, bytes }, this.laneOf(record), ticket.partitionKey);
+    this.scheduler.schedule({ input: new QueuedInput(record), ticket, bytes, internalFailures: 0, internalReason: null }, this.laneOf(record), ticket.partitionKey);
+    this.limitUncommitted(owner, record.topic, record.partition, ticket.partitionKey);
   }
 
-  private onAssignment(owner: number, record: WireRecord): void {
+  /** --max-uncommitted: a partition holding that many records not yet committable stops being fetched. */
+  private limitUncommitted(owner: number, topic: string, partition: number, key: string): void {
+    if (this.tracker.uncommitted(key) < this.settings.maxUncommitted || this.paused.has(key)) return;
+    this.paused.set(key, { owner, topic, partition });
+    this.observer.partitionFlow(owner, [{ topic, partition }], true);
+  }
+
+  /** Paused partitions resume once they are down to half the limit (or no longer tracked here). */
+  private resumeFlow(): void {
+    if (this.paused.size === 0) return;
+    const limit = this.settings.maxUncommitted;
+    for (const [key, paused] of this.paused) {
+      const tracked = this.tracker.ownerOf(key) === paused.owner;
+      if (tracked && this.tracker.uncommitted(key) > limit / 2) continue;
+      this.paused.delete(key);
+      this.observer.partitionFlow(paused.owner, [{ topic: paused.topic, partition: paused.partition }], false);
+    }
+  }
+
+  /** Flow-control figures for metrics. */
+  get flow(): { pausedPartitions: number; uncommitted: number; bufferedBytes: number } {
+    return { pausedPartitions: this.paused.size, uncommitted: this.tracker.inFlight, bufferedBytes: this.bufferedBytes };
+  }
+
+  private onAssignment(owner: number, record: DecodedRecord): void {
     const change = JSON.parse(utf8.decode(record.value ?? new Uint8Array(0))) as AssignmentChange;
     // the frame's timestamp is when the consumer was given these partitions
     const { moved, dropped } = this.tracker.assign(owner, change.partitions, record.timestamp);
@@ -380,7 +446,7 @@ export class Pipeline {
     return this.lastView;
   }
 
-  private laneOf(record: WireRecord): string | null {
+  private laneOf(record: DecodedRecord): string | null {
     switch (this.settings.ordering) {
       case "none":
         return null;
@@ -396,6 +462,7 @@ export class Pipeline {
   private execute(task: Task<RecordWork>): TaskOutcome | Promise<TaskOutcome> {
     if (this.isStale(task)) return this.settle(task);
     const { input } = task.payload;
+    if (task.payload.internalFailures >= INTERNAL_ATTEMPTS) return this.deadLetterInternal(task);
     const started = performance.now();
     input.attempt = task.attempt;
     const outcome = runHandler(this.handler, input, this.settings.outputTopic, this.settings.handlerTimeoutMs);
@@ -437,14 +504,17 @@ export class Pipeline {
     } else if (!outcome.permanent && task.attempt <= this.settings.retries) {
       this.stats.retried++;
       const delayMs = backoffMs(task.attempt - 1, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs);
-      this.log.debug("handler failed; will retry", { ...this.where(task), error: outcome.reason, attempt: task.attempt, retryInMs: delayMs });
+      this.log.debug("handler failed; will retry", { ...this.where(task), error: logSafe(outcome.reason), attempt: task.attempt, retryInMs: delayMs });
+      // a record waiting for its retry keeps its own bytes, not the whole batch it was read with
+      if (task.attempt === 1) this.holdOwnBytes(task);
       return { kind: "retry", delayMs };
     } else {
       if (this.tripsGuard(true)) return this.settle(task);
       const { input } = task.payload;
-      this.log.warn("record sent to the dead-letter topic", { ...this.where(task), error: outcome.reason, attempts: task.attempt, dlqTopic: this.settings.dlqTopic });
+      const kind: DeadLetterKind = outcome.permanent ? "permanent" : "retries-exhausted";
+      this.log.warn("record sent to the dead-letter topic", { ...this.where(task), error: logSafe(outcome.reason), attempts: task.attempt, dlqTopic: this.settings.dlqTopic });
       this.stats.deadLettered++;
-      emitted = this.emit(task, [deadLetter(input, this.settings.dlqTopic, outcome.reason, task.attempt, outcome.permanent)], true);
+      emitted = this.emit(task, [deadLetter(input, this.settings.dlqTopic, outcome.reason, task.attempt, kind)], { stub: false, reason: outcome.reason, kind });
     }
     return emitted instanceof Promise ? emitted.then(() => this.settle(task)) : this.settle(task);
   }
@@ -454,37 +524,97 @@ export class Pipeline {
     return DONE;
   }
 
-  /** Hands outputs to a producer ring; the record is done when all of them are acknowledged. */
-  private emit(task: Task<RecordWork>, outputs: readonly ResolvedOutput[], deadLettered = false): void | Promise<void> {
+  private holdOwnBytes(task: Task<RecordWork>): void {
+    task.payload.input.detach();
+  }
+
+  /**
+   * processor itself failed on a record (a bug, e.g. in encoding its outputs): logged and counted, retried a few
+   * times, then the record goes to the dead-letter topic with kind `internal`. Never retried forever, never lost.
+   */
+  private onInternalError(task: Task<RecordWork>, error: unknown): TaskOutcome {
+    this.stats.internalErrors++;
+    const work = task.payload;
+    work.internalFailures++;
+    work.internalReason = `internal error in processor: ${errorText(error)}`;
+    if (task.cancelled) return this.settle(task);
+    if (work.internalFailures > INTERNAL_ATTEMPTS) {
+      // even the dead-letter copy could not be written: stop before this offset can ever be committed
+      this.observer.fatal(`cannot process or dead-letter ${task.payload.input.topic}/${task.payload.input.partition}@${task.payload.input.offset}: ${work.internalReason}`);
+      return this.settle(task);
+    }
+    this.log.error("internal error while processing a record", { ...this.where(task), error: logSafe(work.internalReason), failures: work.internalFailures, of: INTERNAL_ATTEMPTS });
+    if (task.attempt === 1) this.holdOwnBytes(task);
+    return { kind: "retry", delayMs: work.internalFailures >= INTERNAL_ATTEMPTS ? 0 : 250 * work.internalFailures };
+  }
+
+  private deadLetterInternal(task: Task<RecordWork>): TaskOutcome | Promise<TaskOutcome> {
+    const { input, internalReason } = task.payload;
+    const reason = internalReason ?? "internal error in processor";
+    this.log.warn("record sent to the dead-letter topic", { ...this.where(task), error: logSafe(reason), dlqTopic: this.settings.dlqTopic });
+    this.stats.deadLettered++;
+    const emitted = this.emit(task, [deadLetter(input, this.settings.dlqTopic, reason, task.attempt, "internal")], { stub: false, reason, kind: "internal" });
+    return emitted instanceof Promise ? emitted.then(() => this.settle(task)) : this.settle(task);
+  }
+
+  /**
+   * Hands outputs to a producer ring; the record is done when all of them are acknowledged. If framing one fails
+   * (an internal error, thrown on to the scheduler) the outputs already written are delivered but do not count:
+   * the record runs again.
+   */
+  private emit(task: Task<RecordWork>, outputs: readonly ResolvedOutput[], deadLetterCopy?: DeadLetterCopy): void | Promise<void> {
     const { ticket } = task.payload;
     if (outputs.length === 0) {
       this.tracker.complete(ticket);
       return;
     }
-    const pending: PendingDelivery = { ticket, remaining: outputs.length, input: task.payload.input };
+    const pending: PendingDelivery = { ticket, remaining: outputs.length, input: task.payload.input, deadLettered: deadLetterCopy !== undefined, abandoned: false };
     const writer = this.producerWriters[this.producerFor(task)]!;
     this.queuePublish();
     for (let i = 0; i < outputs.length; i++) {
-      const frame = this.encodeOutput(outputs[i]!, pending, deadLettered);
-      // Ring full: wait for the producer, copying the frame first (the encoder's buffer is reused).
-      if (!writer.tryWrite(frame)) return this.emitSlowly(writer, frame.slice(), outputs.slice(i + 1), pending);
+      const frame = this.framed(outputs[i]!, pending, i, deadLetterCopy);
+      // Ring full (or a large frame still streaming): wait for the producer, copying the frame first (the
+      // encoder's buffer is reused).
+      if (!writer.tryWrite(frame)) return this.emitSlowly(writer, frame.slice(), outputs, i + 1, pending, deadLetterCopy);
     }
   }
 
-  /** Frames an output under a new delivery id; valid until the next call (the encoder's buffer is reused). */
-  private encodeOutput(output: ResolvedOutput, pending: PendingDelivery, deadLettered = false): Uint8Array {
-    const id = this.nextDeliveryId;
-    this.nextDeliveryId = id >= 0xffffffff ? 1 : id + 1;
-    this.deliveries.set(id, pending);
-    if (deadLettered) this.deadLetterIds.add(id);
-    return this.encoder.encode({ ref: id, topic: output.topic, partition: -1, offset: 0, timestamp: 0, key: output.key, value: output.value, headers: output.headers });
+  /** `encodeOutput`, giving up the record's pending delivery if it throws (the outputs before `index` went out). */
+  private framed(output: ResolvedOutput, pending: PendingDelivery, index: number, deadLetterCopy: DeadLetterCopy | undefined): Uint8Array {
+    try {
+      return this.encodeOutput(output, pending, deadLetterCopy);
+    } catch (error) {
+      pending.abandoned = true;
+      // only the outputs written before this one can still be acknowledged
+      pending.remaining = this.pendingCount(pending);
+      throw error;
+    }
   }
 
-  private async emitSlowly(writer: RingWriter, frame: Uint8Array, rest: readonly ResolvedOutput[], pending: PendingDelivery): Promise<void> {
+  private pendingCount(pending: PendingDelivery): number {
+    let count = 0;
+    for (const other of this.deliveries.values()) if (other === pending) count++;
+    return count;
+  }
+
+  /**
+   * Frames an output under a new delivery id; valid until the next call (the encoder's buffer is reused). The id
+   * is registered only once the frame exists: an output that cannot be framed leaves nothing waiting.
+   */
+  private encodeOutput(output: ResolvedOutput, pending: PendingDelivery, deadLetterCopy?: DeadLetterCopy): Uint8Array {
+    const id = this.nextDeliveryId;
+    const frame = this.encoder.encode({ ref: id, topic: output.topic, partition: -1, offset: 0, timestamp: 0, key: output.key, value: output.value, headers: output.headers });
+    this.nextDeliveryId = id >= 0xffffffff ? 1 : id + 1;
+    this.deliveries.set(id, pending);
+    if (deadLetterCopy !== undefined) this.deadLetterIds.set(id, deadLetterCopy);
+    return frame;
+  }
+
+  private async emitSlowly(writer: RingWriter, frame: Uint8Array, outputs: readonly ResolvedOutput[], from: number, pending: PendingDelivery, deadLetterCopy: DeadLetterCopy | undefined): Promise<void> {
     writer.publish();
     await writer.write(frame);
-    for (const output of rest) {
-      const next = this.encodeOutput(output, pending);
+    for (let i = from; i < outputs.length; i++) {
+      const next = this.framed(outputs[i]!, pending, i, deadLetterCopy);
       if (!writer.tryWrite(next)) await writer.write(next.slice());
     }
     this.queuePublish();
@@ -508,6 +638,7 @@ export class Pipeline {
 
   private onSettled(): void {
     this.notifyRevokeWaiters();
+    this.resumeFlow();
     if (this.intakeWaiters.length > 0 && this.scheduler.size < this.maxBufferedRecords && this.bufferedBytes < this.maxBufferedBytes) {
       const waiters = this.intakeWaiters;
       this.intakeWaiters = [];

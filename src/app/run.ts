@@ -1,6 +1,7 @@
 /** The program: configuration → handler → supervisor → exit code. Signals reach only the main thread. */
 import { loadConfig } from "../config/index.ts";
 import { HandlerLoadError, loadHandler } from "../handlers/load-handler.ts";
+import { EndpointListenError } from "../observability/http-endpoint.ts";
 import { createLogger } from "../observability/logger.ts";
 import { Supervisor, EXIT_FATAL } from "./supervisor.ts";
 import type { WorkerUrls } from "./workers.ts";
@@ -43,7 +44,14 @@ export async function run(argv: readonly string[], env: Readonly<Record<string, 
   }
 
   const supervisor = new Supervisor(config, handler, urls, log);
-  await supervisor.start();
+  try {
+    await supervisor.start();
+  } catch (error) {
+    // The endpoint starts first: when it cannot listen, nothing else runs yet. One line, no stack trace.
+    if (!(error instanceof EndpointListenError)) throw error;
+    process.stderr.write(`processor: ${error.message}\n`);
+    return EXIT_FATAL;
+  }
   // A signal that arrived while starting is acted on now that there is something to stop.
   if (pendingSignal !== null) void supervisor.shutdown(pendingSignal);
   onFirstSignal = (signal) => void supervisor.shutdown(signal);

@@ -18,6 +18,8 @@ import { ConsumerWorker, ProducerWorker, type WorkerUrls } from "./workers.ts";
 const PROGRESS_EVERY_MS = 5_000;
 const RESTART_WINDOW_MS = 60_000;
 const MAX_RESTARTS_PER_WINDOW = 5;
+/** Consecutive record-stream failures (backoff up to 10 s each) after which /healthz fails. */
+const STREAM_FAILURES_UNHEALTHY = 10;
 
 export const EXIT_OK = 0;
 export const EXIT_FATAL = 1;
@@ -30,6 +32,8 @@ export class Supervisor implements HealthState {
   private endpoint: Endpoint | null = null;
   private readonly rings: Array<{ name: string; ring: RingBuffers }> = [];
   private readonly brokerDown = new Set<number>();
+  /** Consumers whose record stream keeps failing (and is re-created with backoff), with the reason. */
+  private readonly streamFailures = new Map<number, { failure: string; failures: number }>();
   private fatalMessage: string | null = null;
   /** Consumer Workers by owner id (a restarted consumer gets a new id, so its old records stay apart). */
   private readonly consumers = new Map<number, { worker: ConsumerWorker; ringName: string; slot: number }>();
@@ -63,8 +67,9 @@ export class Supervisor implements HealthState {
       commitSeconds: (seconds) => metrics?.commitLatency.observe(seconds),
       halted: (reason) => this.halt(reason),
       fatal: (reason) => this.fatal(reason),
+      partitionFlow: (owner, partitions, paused) => this.consumers.get(owner)?.worker.flow(partitions, paused),
     });
-    metrics = new Metrics({ stats: () => this.pipeline.stats, inFlight: () => this.pipeline.inFlight, rings: () => this.rings });
+    metrics = new Metrics({ stats: () => this.pipeline.stats, inFlight: () => this.pipeline.inFlight, flow: () => this.pipeline.flow, rings: () => this.rings });
     this.metrics = metrics;
     const security = clientSecurity(config);
     this.client = { brokers: config.brokers, clientId: config.clientId, logLevel: config.logLevel, ...(security && { security }) };
@@ -72,7 +77,12 @@ export class Supervisor implements HealthState {
 
   /** Liveness: no fatal condition (a producer Worker crash, too many consumer crashes, a broker refusal). */
   live(): Check {
-    return this.fatalMessage === null ? { ok: true, problems: [] } : { ok: false, problems: [this.fatalMessage] };
+    const problems = this.fatalMessage === null ? [] : [this.fatalMessage];
+    // Retried for minutes without success: something no retry fixes; a restart (and a person) should look.
+    for (const [index, { failure, failures }] of this.streamFailures) {
+      if (failures >= STREAM_FAILURES_UNHEALTHY) problems.push(`consumer ${index}: record stream failed ${failures} times in a row: ${failure}`);
+    }
+    return { ok: problems.length === 0, problems };
   }
 
   /** Readiness: every consumer joined the group, brokers reachable, not shutting down. */
@@ -81,15 +91,16 @@ export class Supervisor implements HealthState {
     if (this.fatalMessage !== null) problems.push(this.fatalMessage);
     if (this.shuttingDown) problems.push("shutting down");
     if (this.consumers.size === 0 || this.joined.size < this.consumers.size) problems.push(`${this.joined.size} of ${this.config.consumers} consumers joined the group`);
-    for (const index of this.brokerDown) problems.push(`consumer ${index} lost its broker connection`);
+    for (const [index, { failure, failures }] of this.streamFailures) problems.push(`consumer ${index}: record stream failing (${failures} in a row): ${failure}`);
+    for (const index of this.brokerDown) if (!this.streamFailures.has(index)) problems.push(`consumer ${index} lost its broker connection`);
     return { ok: problems.length === 0, problems };
   }
 
   async start(): Promise<void> {
     const { config } = this;
     if (config.metricsPort > 0) {
-      this.endpoint = serveEndpoints(config.metricsPort, this.metrics, this);
-      this.log.info("metrics and health endpoint listening", { port: this.endpoint.port });
+      this.endpoint = serveEndpoints(config.metricsPort, this.metrics, this, config.metricsHost);
+      this.log.info("metrics and health endpoint listening", { host: this.endpoint.host, port: this.endpoint.port });
     }
     // Producer 0 checks the topics while the consumers load and join; fetching waits for both (see onJoined).
     const topicsChecked = (): void => {
@@ -111,7 +122,7 @@ export class Supervisor implements HealthState {
       const first = index === 0;
       const checkTopics = first ? [...config.inputTopics, config.outputTopic, config.dlqTopic] : [];
       const watchdog = first ? { beats: this.heartbeat.beats, timeoutMs: config.watchdogMs } : undefined;
-      worker.send({ type: "init", index, ring, settings: { ...this.client, maxMessageBytes: config.maxMessageBytes }, checkTopics, ...(watchdog && { watchdog }) });
+      worker.send({ type: "init", index, ring, settings: { ...this.client, maxMessageBytes: config.maxMessageBytes, configuredTopics: [config.outputTopic, config.dlqTopic] }, checkTopics, ...(watchdog && { watchdog }) });
       return worker;
     });
     for (let slot = 0; slot < config.consumers; slot++) this.startConsumer(slot);
@@ -147,6 +158,7 @@ export class Supervisor implements HealthState {
       revoking: (i, partitions, at, done) => void this.pipeline.revoke(i, partitions, at, this.consumers.get(i)?.worker.commit).finally(done),
       lag: (i, entries) => this.metrics.setLag(i, entries),
       broker: (i, connected) => (connected ? this.brokerDown.delete(i) : this.brokerDown.add(i)),
+      stream: (i, failure, failures) => (failure === null ? this.streamFailures.delete(i) : this.streamFailures.set(i, { failure, failures })),
       // The topic check's verdict names a missing topic or an unreachable cluster best: it goes first.
       fatal: (m) => (this.topicsChecked ? this.fatal(m) : (this.consumerFatalBeforeCheck ??= m)),
       crashed: (m) => this.restartConsumer(owner, m),
@@ -190,6 +202,7 @@ export class Supervisor implements HealthState {
     this.consumers.delete(owner);
     this.joined.delete(owner);
     this.brokerDown.delete(owner);
+    this.streamFailures.delete(owner);
     this.metrics.setLag(owner, []);
     const ringAt = this.rings.findIndex((r) => r.name === entry.ringName);
     if (ringAt >= 0) this.rings.splice(ringAt, 1);

@@ -43,6 +43,8 @@ export interface ConsumerEvents {
   revoking(index: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, at: number, done: () => void): void;
   lag(index: number, entries: ReadonlyArray<{ topic: string; partition: number; lag: number }>): void;
   broker(index: number, connected: boolean): void;
+  /** The record stream failed `failures` times in a row (null: it works again). */
+  stream(index: number, failure: string | null, failures: number): void;
   /** A condition no retry fixes, reported by the Worker. */
   fatal: Fatal;
   /** The Worker itself died (an uncaught error). */
@@ -68,6 +70,8 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
           return events.lag(index, message.entries);
         case "broker":
           return events.broker(index, message.connected);
+        case "stream":
+          return events.stream(index, message.failure, message.failures);
         case "fatal":
           return events.fatal(message.message);
         case "commit-result": {
@@ -80,6 +84,11 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
           return;
       }
     }, events.crashed);
+  }
+
+  /** Stops or restarts fetching of partitions (flow control). */
+  flow(partitions: ReadonlyArray<{ topic: string; partition: number }>, paused: boolean): void {
+    this.send({ type: "flow", paused, partitions });
   }
 
   /** A commit that gets no answer is given up after a while, so one stuck request cannot stop every later round. */

@@ -17,6 +17,7 @@ import {
   groupInstanceId,
   hostName,
   integer,
+  listenHost,
   nonEmptyString,
   oneOf,
   pemFile,
@@ -409,6 +410,17 @@ export const settings = {
     },
     '0',
   ),
+  maxUncommitted: withDefault(
+    {
+      flag: 'max-uncommitted',
+      env: ['PROCESSOR_MAX_UNCOMMITTED'],
+      group: 'Reliability',
+      description:
+        'Per partition: records received but not yet committable (in flight, or done behind one still in flight) at which that partition stops being fetched until it is down to half; bounds memory and what a crash replays when one record keeps retrying.',
+      type: integer(1),
+    },
+    '10000',
+  ),
   commitIntervalMs: withDefault(
     {
       flag: 'commit-interval',
@@ -436,7 +448,7 @@ export const settings = {
       flag: 'max-message-bytes',
       env: ['PROCESSOR_MAX_MESSAGE_BYTES'],
       group: 'Tuning',
-      description: 'Largest message accepted (>= 1KiB).',
+      description: 'Largest output record (key + value + headers) processor sends; a larger one is not sent and its input goes to the dead-letter topic (>= 1KiB). Kafka\'s own limit is the topic\'s max.message.bytes.',
       type: byteSize({ min: KiB }),
     },
     '16MiB',
@@ -499,10 +511,21 @@ export const settings = {
       flag: 'metrics-port',
       env: ['PROCESSOR_METRICS_PORT'],
       group: 'Logging',
-      description: 'Port of the HTTP endpoint (all interfaces) serving /metrics (Prometheus), /healthz and /readyz; 0 turns it off.',
+      description: 'Port of the HTTP endpoint (on --metrics-host) serving /metrics (Prometheus), /healthz and /readyz; 0 turns it off.',
       type: integer(0, 65535),
     },
     '0',
+  ),
+  metricsHost: withDefault(
+    {
+      flag: 'metrics-host',
+      env: ['PROCESSOR_METRICS_HOST'],
+      group: 'Logging',
+      description:
+        'Address the --metrics-port endpoint listens on. The default 0.0.0.0 (all IPv4 interfaces) makes it reachable from other hosts; 127.0.0.1 (or ::1) keeps it on this host, :: listens on all IPv4 and IPv6 interfaces.',
+      type: listenHost(),
+    },
+    '0.0.0.0',
   ),
 } as const satisfies Record<string, Setting>;
 

@@ -1,11 +1,12 @@
 /** Calls a handler once and turns whatever it does (returns, throws, hangs) into a plain outcome. */
-import { isPermanent, type Bytes, type Handler, type HandlerResult, type HeaderValue, type InputRecord, type OutputRecord } from "./types.ts";
+import { isPermanent, type Bytes, type Handler, type HandlerResult, type HeaderName, type HeaderValue, type InputRecord, type OutputRecord } from "./types.ts";
+import { illegalTopicName } from "../kafka/topic-name.ts";
 
 export interface ResolvedOutput {
   topic: string;
   key: Bytes | null;
   value: Bytes | null;
-  headers: Array<readonly [string, Bytes]>;
+  headers: ReadonlyArray<readonly [HeaderName, Bytes | null]>;
 }
 
 export type HandlerOutcome =
@@ -27,16 +28,16 @@ function isBytesOrString(value: unknown): value is string | Bytes {
 function resolveHeaders(
   headers: OutputRecord["headers"],
   input: InputRecord,
-): Array<readonly [string, Bytes]> {
-  if (headers === undefined) return [...input.headers];
-  const entries: ReadonlyArray<readonly [string, HeaderValue]> = Array.isArray(headers)
-    ? (headers as ReadonlyArray<readonly [string, HeaderValue]>)
+): ReadonlyArray<readonly [HeaderName, Bytes | null]> {
+  if (headers === undefined) return input.rawHeaders;
+  const entries: ReadonlyArray<readonly [HeaderName, HeaderValue]> = Array.isArray(headers)
+    ? (headers as ReadonlyArray<readonly [HeaderName, HeaderValue]>)
     : Object.entries(headers as Readonly<Record<string, HeaderValue>>);
   return entries.map((entry) => {
-    if (!Array.isArray(entry) || typeof entry[0] !== "string" || !isBytesOrString(entry[1])) {
-      throw new WrongResult("a header must be [name: string, value: string | Uint8Array]");
+    if (!Array.isArray(entry) || !isBytesOrString(entry[0]) || (entry[1] !== null && !isBytesOrString(entry[1]))) {
+      throw new WrongResult("a header must be [name: string | Uint8Array, value: string | Uint8Array | null]");
     }
-    return [entry[0], toBytes(entry[1])] as const;
+    return [entry[0], entry[1] === null ? null : toBytes(entry[1])] as const;
   });
 }
 
@@ -51,8 +52,10 @@ function resolveOutput(output: unknown, input: InputRecord, defaultTopic: string
   if (record.key !== undefined && record.key !== null && !isBytesOrString(record.key)) {
     throw new WrongResult(`output key must be a string, Uint8Array or null, got ${describe(record.key)}`);
   }
-  if (record.topic !== undefined && (typeof record.topic !== "string" || record.topic.length === 0)) {
-    throw new WrongResult(`output topic must be a non-empty string`);
+  if (record.topic !== undefined) {
+    if (typeof record.topic !== "string" || record.topic.length === 0) throw new WrongResult(`output topic must be a non-empty string`);
+    const illegal = illegalTopicName(record.topic);
+    if (illegal !== null) throw new WrongResult(illegal);
   }
   return {
     topic: record.topic ?? defaultTopic,

@@ -13,19 +13,24 @@ export interface InputRecord {
   readonly timestamp: number;
   readonly key: Bytes | null;
   readonly value: Bytes | null;
-  readonly headers: ReadonlyArray<readonly [string, Bytes]>;
+  /** Header names as text (bytes that are not UTF-8 show as U+FFFD); a null value is a header without a value. */
+  readonly headers: ReadonlyArray<readonly [string, Bytes | null]>;
+  /** The same headers with each name as the exact bytes Kafka had: use these to pass headers on byte-exact. */
+  readonly rawHeaders: ReadonlyArray<readonly [Bytes, Bytes | null]>;
   /** 1 on the first call, 2 on the first retry, … */
   readonly attempt: number;
 }
 
-export type HeaderValue = string | Bytes;
+export type HeaderValue = string | Bytes | null;
+/** Text is written as UTF-8; bytes as they are. */
+export type HeaderName = string | Bytes;
 
 export interface OutputRecord {
   readonly value: string | Bytes | null;
   /** Omitted: keep the input's key. */
   readonly key?: string | Bytes | null;
-  /** Omitted: keep the input's headers. */
-  readonly headers?: ReadonlyArray<readonly [string, HeaderValue]> | Readonly<Record<string, HeaderValue>>;
+  /** Omitted: keep the input's headers, byte-exact. */
+  readonly headers?: ReadonlyArray<readonly [HeaderName, HeaderValue]> | Readonly<Record<string, HeaderValue>>;
   /** Omitted: the configured output topic. */
   readonly topic?: string;
 }

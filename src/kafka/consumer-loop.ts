@@ -23,7 +23,11 @@ import { ASSIGNMENT_FRAME, type AssignmentChange, type CommitOffset, type Consum
 type Assignments = ReadonlyArray<{ topic: string; partitions: readonly number[] }>;
 
 /** What the patched client adds to its stream and messages. */
-type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer> & { assignmentSerial(topic: string, partition: number): number | undefined };
+type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer> & {
+  assignmentSerial(topic: string, partition: number): number | undefined;
+  pausePartitions(topic: string, partitions: readonly number[]): void;
+  resumePartitions(topic: string, partitions: readonly number[]): void;
+};
 type SerialMessage = RawMessage & { readonly assignmentSerial?: number };
 
 const PUBLISH_EVERY = 256;
@@ -91,6 +95,8 @@ export class ConsumerLoop {
   /** A stream whose buffered records are stale (fetched before an expulsion): read no more of it. */
   private discarded: Stream | null = null;
   private assignmentSignature: string | null = null;
+  /** Partitions the main thread paused (too much uncommitted work): left out of fetches until resumed. */
+  private readonly paused = new Map<string, { topic: string; partition: number }>();
   private epoch = 0;
   private joined = false;
   private stopping = false;
@@ -189,6 +195,29 @@ export class ConsumerLoop {
   /** Lets the fetch loop start reading (sent by the main thread once all its consumers joined). */
   go(): void {
     this.release();
+  }
+
+  /** Flow control from the main thread: partitions it holds too much uncommitted work of, or no longer does. */
+  setPaused(partitions: ReadonlyArray<{ topic: string; partition: number }>, paused: boolean): void {
+    const changed: Array<{ topic: string; partition: number }> = [];
+    for (const ref of partitions) {
+      const key = partitionKey(ref.topic, ref.partition);
+      if (paused && this.assigned.has(key) && !this.paused.has(key)) {
+        this.paused.set(key, ref);
+        changed.push(ref);
+      } else if (!paused && this.paused.delete(key)) changed.push(ref);
+    }
+    if (changed.length === 0) return;
+    this.applyFlow(this.stream, changed, paused);
+    this.log.info(paused ? "partitions paused: too many uncommitted records (--max-uncommitted)" : "partitions resumed", { partitions: changed.map((p) => `${p.topic}/${p.partition}`).join(",") });
+  }
+
+  private applyFlow(stream: Stream | null, partitions: ReadonlyArray<{ topic: string; partition: number }>, paused: boolean): void {
+    if (stream === null) return;
+    for (const { topic, partition } of partitions) {
+      if (paused) stream.pausePartitions(topic, [partition]);
+      else stream.resumePartitions(topic, [partition]);
+    }
   }
 
   /** The main thread finished (or gave up on) the partitions of a `revoking` request. */
@@ -350,11 +379,13 @@ export class ConsumerLoop {
           fallbackMode: this.settings.offsetReset === "earliest" ? MessagesStreamFallbackModes.EARLIEST : MessagesStreamFallbackModes.LATEST,
         })) as Stream;
         this.stream = stream;
+        this.applyFlow(stream, [...this.paused.values()], true);
         if (!this.joined) {
           this.joined = true;
           this.post({ type: "joined", index: this.index });
           await Promise.race([this.released, this.stopRequested]);
         }
+        if (failures > 0) this.post({ type: "stream", failure: null, failures: 0 });
         failures = 0;
         if (this.stopping) {
           // stop() came while this member was still joining: nothing was read, nothing to hand over
@@ -370,7 +401,8 @@ export class ConsumerLoop {
           return;
         }
         const delay = backoffMs(failures++, 250, 10_000);
-        this.log.warn("consumer stream failed; retrying", { error: describeError(error), retryInMs: delay });
+        this.log.warn("consumer stream failed; retrying", { error: describeError(error), retryInMs: delay, failures });
+        this.post({ type: "stream", failure: describeError(error), failures });
         await sleep(delay);
       }
     }
@@ -456,6 +488,10 @@ export class ConsumerLoop {
   private onAssignment(current: Assignments): void {
     this.loadFloor();
     this.assigned = keysOf(current);
+    // a partition that comes back starts unpaused: the main thread dropped its work and counts afresh
+    const unpaused = [...this.paused].filter(([key]) => !this.assigned.has(key));
+    for (const [key] of unpaused) this.paused.delete(key);
+    this.applyFlow(this.stream, unpaused.map(([, ref]) => ref), false);
     this.epoch++;
     const change: AssignmentChange = {
       partitions: current.flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))),

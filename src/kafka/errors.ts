@@ -107,6 +107,23 @@ export function fatalReason(error: unknown): string | null {
   return null;
 }
 
+/**
+ * Kafka refuses a topic rather than the request: missing (with auto-create off), not a legal name, or not
+ * writable for this client. `topic` is set when the error names it.
+ */
+export function topicRefusal(error: unknown): { readonly topic: string | null; readonly reason: string } | null {
+  for (const e of walk(error)) {
+    if (e.code === "PLT_KFK_USER" && typeof e.message === "string") {
+      const unknown = /^Unknown topic (.*?)\.?$/.exec(e.message);
+      if (unknown !== null) return { topic: unknown[1]!, reason: "the topic does not exist (processor does not create topics)" };
+    }
+    if (e.apiId === "UNKNOWN_TOPIC_OR_PARTITION") return { topic: null, reason: "the topic does not exist (processor does not create topics)" };
+    if (e.apiId === "INVALID_TOPIC_EXCEPTION") return { topic: null, reason: "Kafka refuses the topic name (invalid topic: internal topics cannot be written to)" };
+    if (e.apiId === "TOPIC_AUTHORIZATION_FAILED") return { topic: null, reason: "this client is not authorized to write to the topic" };
+  }
+  return null;
+}
+
 /** Kafka refuses a record for its size: no retry helps, but the other records of the batch may be fine. */
 export function tooLargeReason(error: unknown): string | null {
   for (const e of walk(error)) {

@@ -1,18 +1,20 @@
 /** The fields processor keeps of a consumed @platformatic/kafka message (raw bytes, no deserialisation). */
 import type { Message } from "@platformatic/kafka";
-import type { WireRecord } from "../ring/record-codec.ts";
+import type { DecodedRecord } from "../ring/record-codec.ts";
+
+const EMPTY = new Uint8Array(0);
 
 export type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
 /** A ring record without its `ref` (which the consumer fills in). */
-export type MessageFields = Omit<WireRecord, "ref">;
+export type MessageFields = Omit<DecodedRecord, "ref">;
 
 export function messageFields(message: RawMessage): MessageFields {
   return wireRecord(message, 0);
 }
 
 /** The ring record of a consumed message, built in one go (this runs once per consumed record). */
-export function wireRecord(message: RawMessage, ref: number): WireRecord {
+export function wireRecord(message: RawMessage, ref: number): DecodedRecord {
   return {
     ref,
     topic: message.topic,
@@ -21,6 +23,7 @@ export function wireRecord(message: RawMessage, ref: number): WireRecord {
     timestamp: Number(message.timestamp),
     key: message.key ?? null,
     value: message.value ?? null,
-    headers: message.headerEntries.map(([name, value]) => [name.toString("utf8"), value ?? new Uint8Array(0)] as const),
+    // names stay the bytes Kafka had (they need not be UTF-8); a null header value stays null
+    headers: message.headerEntries.map(([name, value]) => [name ?? EMPTY, value ?? null] as const),
   };
 }

@@ -1,7 +1,9 @@
 /**
  * One idempotent producer inside a Worker: reads output frames from its ring in batches, sends each batch
  * (acks=all), and reports the delivered ids back. A batch is retried with backoff until Kafka takes it or the
- * error is one no retry fixes; it is never dropped.
+ * error is one no retry fixes; it is never dropped. A record Kafka refuses for itself (its size, a topic that
+ * does not exist or cannot be written) is reported as rejected, so its input goes to the dead-letter topic, and
+ * the rest of the batch still goes out.
  */
 import { compatibilityPartitioner, Producer, type MessageToProduce } from "@platformatic/kafka";
 import { RingReader, type RingBuffers } from "../ring/byte-ring.ts";
@@ -9,7 +11,7 @@ import { decodeRecord } from "../ring/record-codec.ts";
 import type { Logger } from "../observability/logger.ts";
 import { baseClientOptions } from "./client-options.ts";
 import { reportBrokerConnections } from "./connection-events.ts";
-import { backoffMs, describeError, fatalReason, sleep, tooLargeReason } from "./errors.ts";
+import { backoffMs, describeError, fatalReason, sleep, tooLargeReason, topicRefusal } from "./errors.ts";
 import type { FromProducer, ProducerSettings } from "./protocol.ts";
 
 type OutMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
@@ -22,14 +24,23 @@ const REJECTED = 0;
 
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
+/** A record's payload size as the broker counts it against max.message.bytes, near enough (framing left out). */
+function recordBytes(key: Uint8Array | null, value: Uint8Array | null, headers: ReadonlyArray<readonly [Uint8Array, Uint8Array | null]>): number {
+  let size = (key?.length ?? 0) + (value?.length ?? 0);
+  for (const [name, headerValue] of headers) size += name.length + (headerValue?.length ?? 0);
+  return size;
+}
+
 export class ProducerLoop {
   private readonly reader: RingReader;
   private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
   private finished: Promise<void> = Promise.resolve();
   private failedFatally = false;
   private readonly quietDisconnects: () => void;
-  /** A topic deleted while running is waited for; missing at start it is a configuration error. */
+  /** A configured topic deleted while running is waited for; missing at start it is a configuration error. */
   private delivered = false;
+  private readonly configuredTopics: ReadonlySet<string>;
+  private readonly maxMessageBytes: number;
 
   constructor(
     private readonly index: number,
@@ -38,7 +49,9 @@ export class ProducerLoop {
     private readonly post: (message: FromProducer) => void,
     private readonly log: Logger,
   ) {
+    this.maxMessageBytes = settings.maxMessageBytes;
     this.reader = new RingReader(ring);
+    this.configuredTopics = new Set(settings.configuredTopics);
     this.producer = new Producer({
       ...baseClientOptions(settings, `producer-${index}`),
       idempotent: true,
@@ -70,13 +83,38 @@ export class ProducerLoop {
   }
 
   /**
-   * Sends a batch; a batch refused for a record's size is halved until the record is alone, and that one is
-   * reported as rejected (its id zeroed in `ids`) so the rest still goes out. False after a fatal error.
+   * Sends a batch. A batch refused for a record's size is halved until the record is alone; a batch refused for a
+   * topic is split by topic until the topic is known. What Kafka refuses is reported as rejected (its id zeroed in
+   * `ids`) so the rest still goes out. False after a fatal error.
    */
   private async deliver(messages: OutMessage[], ids: Uint32Array): Promise<boolean> {
     const outcome = await this.send(messages);
     if (outcome === "sent") return true;
     if (outcome === "fatal") return false;
+    if ("topicRefused" in outcome) {
+      const topics = [...new Set(messages.map((m) => m.topic))];
+      const named = outcome.topic !== null && topics.includes(outcome.topic) ? outcome.topic : topics.length === 1 ? topics[0]! : null;
+      if (named === null) return this.deliverByTopic(messages, ids, topics);
+      this.log.warn("Kafka refused an output topic; the inputs of its records go to the dead-letter topic", { topic: named, error: outcome.topicRefused });
+      const rest: OutMessage[] = [];
+      const restIds: number[] = [];
+      messages.forEach((message, i) => {
+        if (message.topic !== named) {
+          rest.push(message);
+          restIds.push(ids[i]!);
+          return;
+        }
+        this.post({ type: "rejected", id: ids[i]!, reason: `output topic ${JSON.stringify(named)}: ${outcome.topicRefused}` });
+        ids[i] = REJECTED;
+      });
+      if (rest.length === 0) return true;
+      const sent = Uint32Array.from(restIds);
+      const ok = await this.deliver(rest, sent);
+      // ids zeroed inside the retry (rejected later) must be zeroed here too
+      let at = 0;
+      for (let i = 0; i < ids.length; i++) if (ids[i] !== REJECTED) ids[i] = sent[at++]!;
+      return ok;
+    }
     if (messages.length === 1) {
       this.log.warn("Kafka refused an output record for its size; its input goes to the dead-letter topic", { topic: messages[0]!.topic, error: outcome.tooLarge });
       this.post({ type: "rejected", id: ids[0]!, reason: `${messages[0]!.topic}: ${outcome.tooLarge}` });
@@ -87,19 +125,38 @@ export class ProducerLoop {
     return (await this.deliver(messages.slice(0, half), ids.subarray(0, half))) && this.deliver(messages.slice(half), ids.subarray(half));
   }
 
+  /** The refusal did not say which topic: one batch per topic finds out. */
+  private async deliverByTopic(messages: OutMessage[], ids: Uint32Array, topics: readonly string[]): Promise<boolean> {
+    for (const topic of topics) {
+      const positions = messages.flatMap((m, i) => (m.topic === topic ? [i] : []));
+      const groupIds = Uint32Array.from(positions.map((i) => ids[i]!));
+      if (!(await this.deliver(positions.map((i) => messages[i]!), groupIds))) return false;
+      positions.forEach((position, j) => (ids[position] = groupIds[j]!));
+    }
+    return true;
+  }
+
   private takeBatch(): { messages: OutMessage[]; ids: Uint32Array } {
     const messages: OutMessage[] = [];
     const ids: number[] = [];
     let bytes = 0;
     for (let frame = this.reader.poll(); frame; frame = this.reader.poll()) {
       const record = decodeRecord(frame);
+      const size = recordBytes(record.key, record.value, record.headers);
+      if (size > this.maxMessageBytes) {
+        this.post({ type: "rejected", id: record.ref, reason: `${record.topic}: the output record (${size} bytes) is larger than --max-message-bytes (${this.maxMessageBytes})` });
+        continue;
+      }
+      // Keys are Buffer objects, so repeated header names stay separate entries, in order.
+      const headers = new Map<Buffer, Buffer>();
+      for (const [name, value] of record.headers) headers.set(asBuffer(name), value === null ? (null as unknown as Buffer) : asBuffer(value));
       const message: OutMessage = {
         topic: record.topic,
         key: record.key === null ? undefined : asBuffer(record.key),
         // null, not undefined: a null value is a tombstone (or a dead-lettered null record), and the client
         // rejects a message without the property
         value: record.value === null ? (null as unknown as Buffer) : asBuffer(record.value),
-        headers: new Map(record.headers.map(([name, value]) => [Buffer.from(name), asBuffer(value)])),
+        headers,
       };
       if (record.partition >= 0) message.partition = record.partition;
       messages.push(message);
@@ -111,8 +168,11 @@ export class ProducerLoop {
     return { messages, ids: Uint32Array.from(ids) };
   }
 
-  /** Retries until Kafka acknowledged the whole batch, refused it for a record's size, or a fatal error. */
-  private async send(messages: OutMessage[]): Promise<"sent" | "fatal" | { tooLarge: string }> {
+  /**
+   * Retries until Kafka acknowledged the whole batch, refused it for a record's size or for a topic a handler
+   * chose, or a fatal error.
+   */
+  private async send(messages: OutMessage[]): Promise<"sent" | "fatal" | { tooLarge: string } | { topicRefused: string; topic: string | null }> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.producer.send({ messages });
@@ -122,8 +182,12 @@ export class ProducerLoop {
       } catch (error) {
         const tooLarge = tooLargeReason(error);
         if (tooLarge !== null) return { tooLarge };
+        const refusal = topicRefusal(error);
+        const configured = refusal !== null && (refusal.topic !== null ? this.configuredTopics.has(refusal.topic) : messages.every((m) => this.configuredTopics.has(m.topic)));
+        if (refusal !== null && !configured) return { topicRefused: refusal.reason, topic: refusal.topic };
         const fatal = fatalReason(error);
-        if (fatal !== null && !(this.delivered && fatal.startsWith("Unknown topic"))) {
+        // a configured topic deleted while running is waited for (and reported); missing at start it is fatal
+        if (fatal !== null && !(this.delivered && refusal !== null)) {
           this.failedFatally = true;
           this.post({ type: "fatal", message: fatal });
           return "fatal";

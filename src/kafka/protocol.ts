@@ -47,7 +47,16 @@ export interface ConsumerSettings extends ClientSettings {
   readonly maxMessageBytes: number;
 }
 
-export type ProducerSettings = ClientSettings & { readonly maxMessageBytes: number };
+export type ProducerSettings = ClientSettings & {
+  /** Outputs larger than this (key + value + headers) are refused before sending: their input is dead-lettered. */
+  readonly maxMessageBytes: number;
+  /**
+   * The configured output and dead-letter topics: one of them missing is a configuration problem (fatal at
+   * start, waited for once running). Any other topic a handler names that Kafka does not have, or refuses, costs
+   * only that record: it goes to the dead-letter topic.
+   */
+  readonly configuredTopics: readonly string[];
+};
 
 export interface CommitOffset {
   readonly topic: string;
@@ -62,6 +71,8 @@ export type ToConsumer =
   | { readonly type: "go" }
   /** The partitions of a `revoking` request are finished and committed (or given up): release them. */
   | { readonly type: "revoke-done"; readonly requestId: number }
+  /** Flow control (--max-uncommitted): stop or start fetching these partitions; the rest go on. */
+  | { readonly type: "flow"; readonly paused: boolean; readonly partitions: ReadonlyArray<{ topic: string; partition: number }> }
   /** Stop fetching but stay in the group, so the last commits still count. */
   | { readonly type: "stop" }
   /** Leave the group and exit. */
@@ -80,6 +91,8 @@ export type FromConsumer =
   | { readonly type: "fatal"; readonly message: string }
   /** Records between the committed offset and the end of each owned partition. */
   | { readonly type: "lag"; readonly entries: ReadonlyArray<{ topic: string; partition: number; lag: number }> }
+  /** The record stream failed and is being re-created (null: it works again). Not a broker problem by itself. */
+  | { readonly type: "stream"; readonly failure: string | null; readonly failures: number }
   /** Whether this consumer currently has its broker connections (false after a disconnect, until a reconnect). */
   | { readonly type: "broker"; readonly connected: boolean }
   | { readonly type: "closed" };

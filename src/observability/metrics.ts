@@ -12,6 +12,8 @@ import type { PipelineStats } from "../app/pipeline.ts";
 export interface MetricsSources {
   readonly stats: () => PipelineStats;
   readonly inFlight: () => number;
+  /** Flow control: partitions paused for --max-uncommitted, records not yet committable, bytes of queued records. */
+  readonly flow: () => { readonly pausedPartitions: number; readonly uncommitted: number; readonly bufferedBytes: number };
   readonly rings: () => ReadonlyArray<{ readonly name: string; readonly ring: RingBuffers }>;
 }
 
@@ -50,6 +52,21 @@ export class Metrics {
     counterFrom(r, "processor_records_dead_lettered_total", "Records sent to the dead-letter topic.", stat("deadLettered"));
     counterFrom(r, "processor_records_filtered_total", "Records the handler filtered out (returned null).", stat("filtered"));
     counterFrom(r, "processor_offsets_committed_total", "Partition offsets committed.", stat("committedOffsets"));
+    counterFrom(r, "processor_internal_errors_total", "Records processor itself failed on (a bug, logged); retried, then dead-lettered with kind internal.", stat("internalErrors"));
+    counterFrom(r, "processor_records_stale_dropped_total", "Records dropped because their partition had moved to another consumer or was being revoked.", stat("staleDropped"));
+    const flowGauge = (name: string, help: string, value: () => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          this.set(value());
+        },
+      });
+    };
+    flowGauge("processor_paused_partitions", "Partitions whose fetching is paused because they hold --max-uncommitted records not yet committable.", () => sources.flow().pausedPartitions);
+    flowGauge("processor_records_uncommitted", "Records received whose offsets cannot be committed yet (in flight, or done behind one that is).", () => sources.flow().uncommitted);
+    flowGauge("processor_buffered_bytes", "Bytes of records queued, running or retrying in the main thread.", () => sources.flow().bufferedBytes);
     counterFrom(r, "processor_rebalances_total", "Assignment changes seen by this process's consumers.", stat("assignmentChanges"));
     new Gauge({
       name: "processor_records_in_flight",

@@ -232,6 +232,16 @@ export class OffsetTracker {
     }));
   }
 
+  /** Records of a partition received and not yet committable: in flight, or done behind one that is. */
+  uncommitted(key: string): number {
+    return this.partitions.get(key)?.offsets.inFlight ?? 0;
+  }
+
+  /** The consumer a partition is tracked for, or undefined. */
+  ownerOf(key: string): number | undefined {
+    return this.partitions.get(key)?.owner;
+  }
+
   get inFlight(): number {
     let total = 0;
     for (const entry of this.partitions.values()) total += entry.offsets.inFlight;

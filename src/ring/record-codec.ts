@@ -4,8 +4,10 @@
  * partition -1 = let the producer's partitioner choose).
  *
  * Layout (little endian): ref u32 | partition i32 | offset f64 | timestamp f64 | topic (u16 len + utf8)
- * | key (i32 len, -1 = null) | value (i32 len, -1 = null) | header count u16 | headers (u16 name len + utf8,
- * i32 value len + bytes).
+ * | key (i32 len, -1 = null) | value (i32 len, -1 = null) | header count u32 | headers (u32 name len + bytes,
+ * i32 value len + bytes, -1 = null).
+ * Header names travel as the bytes Kafka had (not necessarily UTF-8, up to Kafka's own limits) so records pass
+ * through byte-exact; topic names are at most 249 ASCII characters in Kafka, so 16 bits are plenty.
  * Offsets and timestamps travel as f64: exact below 2^53, which no real offset or epoch-ms reaches.
  */
 
@@ -17,12 +19,21 @@ export interface WireRecord {
   timestamp: number;
   key: Uint8Array | null;
   value: Uint8Array | null;
-  headers: Array<readonly [string, Uint8Array]>;
+  /** Names as raw bytes (what Kafka had) or text (encoded as UTF-8); a value may be null. */
+  headers: ReadonlyArray<readonly [Uint8Array | string, Uint8Array | null]>;
 }
+
+/** A decoded record: header names are always the raw bytes. */
+export interface DecodedRecord extends WireRecord {
+  headers: Array<readonly [Uint8Array, Uint8Array | null]>;
+}
+
+/** Longest topic name a frame can carry (Kafka's own limit is 249). */
+export const MAX_TOPIC_NAME_BYTES = 0xffff;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const FIXED_BYTES = 4 + 4 + 8 + 8 + 2 + 4 + 4 + 2;
+const FIXED_BYTES = 4 + 4 + 8 + 8 + 2 + 4 + 4 + 4;
 
 export class RecordEncoder {
   private scratch = new Uint8Array(64 * 1024);
@@ -32,12 +43,13 @@ export class RecordEncoder {
   /** Encodes into an internal buffer; the returned view is valid until the next call. */
   encode(record: WireRecord): Uint8Array {
     const topic = this.nameBytes(record.topic);
+    if (topic.length > MAX_TOPIC_NAME_BYTES) throw new RangeError(`topic name longer than ${MAX_TOPIC_NAME_BYTES} bytes`);
     let size = FIXED_BYTES + topic.length + (record.key?.length ?? 0) + (record.value?.length ?? 0);
     const headerNames: Uint8Array[] = [];
     for (const [name, value] of record.headers) {
-      const bytes = this.nameBytes(name);
+      const bytes = typeof name === "string" ? this.nameBytes(name) : name;
       headerNames.push(bytes);
-      size += 2 + bytes.length + 4 + value.length;
+      size += 4 + bytes.length + 4 + (value?.length ?? 0);
     }
     this.ensure(size);
     const v = this.view;
@@ -52,15 +64,15 @@ export class RecordEncoder {
     at += 2 + topic.length;
     at = this.putBytes(at, record.key);
     at = this.putBytes(at, record.value);
-    v.setUint16(at, record.headers.length, true);
-    at += 2;
-    record.headers.forEach(([, value], i) => {
+    v.setUint32(at, record.headers.length, true);
+    at += 4;
+    for (let i = 0; i < headerNames.length; i++) {
       const name = headerNames[i]!;
-      v.setUint16(at, name.length, true);
-      b.set(name, at + 2);
-      at += 2 + name.length;
-      at = this.putBytes(at, value);
-    });
+      v.setUint32(at, name.length, true);
+      b.set(name, at + 4);
+      at += 4 + name.length;
+      at = this.putBytes(at, record.headers[i]![1]);
+    }
     return b.subarray(0, at);
   }
 
@@ -78,8 +90,7 @@ export class RecordEncoder {
     let bytes = this.names.get(name);
     if (!bytes) {
       bytes = encoder.encode(name);
-      if (bytes.length > 0xffff) throw new RangeError(`topic or header name longer than 65535 bytes`);
-      if (this.names.size < 10_000) this.names.set(name, bytes);
+      if (this.names.size < 10_000 && bytes.length <= 256) this.names.set(name, bytes);
     }
     return bytes;
   }
@@ -94,12 +105,12 @@ export class RecordEncoder {
 }
 
 /** Decodes a frame; key, value and header values are views into `frame` (no copy). */
-export function decodeRecord(frame: Uint8Array): WireRecord {
+export function decodeRecord(frame: Uint8Array): DecodedRecord {
   return decodeRecordAt(frame, new DataView(frame.buffer, frame.byteOffset, frame.byteLength), 0);
 }
 
 /** Decodes the frame starting at `start` of a batch, given one DataView over the whole batch. */
-export function decodeRecordAt(batch: Uint8Array, view: DataView, start: number): WireRecord {
+export function decodeRecordAt(batch: Uint8Array, view: DataView, start: number): DecodedRecord {
   const v = view;
   const ref = v.getUint32(start, true);
   const partition = v.getInt32(start + 4, true);
@@ -119,16 +130,21 @@ export function decodeRecordAt(batch: Uint8Array, view: DataView, start: number)
   };
   const key = readBytes();
   const value = readBytes();
-  const headerCount = v.getUint16(at, true);
-  at += 2;
-  const headers: Array<readonly [string, Uint8Array]> = [];
+  const headerCount = v.getUint32(at, true);
+  at += 4;
+  const headers: Array<readonly [Uint8Array, Uint8Array | null]> = new Array(headerCount);
   for (let i = 0; i < headerCount; i++) {
-    const nameLength = v.getUint16(at, true);
-    const name = names.decode(batch, at + 2, nameLength);
-    at += 2 + nameLength;
-    headers.push([name, readBytes() ?? new Uint8Array(0)]);
+    const nameLength = v.getUint32(at, true);
+    const name = batch.subarray(at + 4, at + 4 + nameLength);
+    at += 4 + nameLength;
+    headers[i] = [name, readBytes()];
   }
   return { ref, topic, partition, offset, timestamp, key, value, headers };
+}
+
+/** A header name as text (invalid UTF-8 becomes U+FFFD: the raw bytes stay available to pass on exactly). */
+export function decodeName(bytes: Uint8Array): string {
+  return names.decode(bytes, 0, bytes.length);
 }
 
 /** Topic and header names repeat on nearly every record: remember the last few instead of decoding them. */

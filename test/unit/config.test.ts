@@ -87,6 +87,7 @@ describe('defaults', () => {
         handlerTimeoutMs: 30_000,
         shutdownTimeoutMs: 30_000,
         commitIntervalMs: 1_000,
+        maxUncommitted: 10_000,
         watchdogMs: 60_000,
         dlqMaxRatio: undefined,
         dlqWindow: 1000,
@@ -102,6 +103,7 @@ describe('defaults', () => {
         heartbeatIntervalMs: 3_000,
         logLevel: 'info',
         metricsPort: 0,
+        metricsHost: '0.0.0.0',
         tls: false,
         tlsCaFile: undefined,
         tlsCertFile: undefined,
@@ -136,6 +138,7 @@ describe('defaults', () => {
       handlerTimeoutMs: number;
       shutdownTimeoutMs: number;
       commitIntervalMs: number;
+      maxUncommitted: number;
       watchdogMs: number;
       dlqMaxRatio: number | undefined;
       dlqWindow: number;
@@ -151,6 +154,7 @@ describe('defaults', () => {
       heartbeatIntervalMs: number;
       logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
       metricsPort: number;
+      metricsHost: string;
       tls: boolean;
       tlsCaFile: FileValue<string> | undefined;
       tlsCertFile: FileValue<string> | undefined;

@@ -72,6 +72,7 @@ function settingsFor(ordering: Ordering, revokeTimeoutMs: number): PipelineSetti
     revokeTimeoutMs,
     dlqWindow: 100,
     dlqMaxConsecutive: 0,
+    maxUncommitted: 1_000_000,
   };
 }
 

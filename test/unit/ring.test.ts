@@ -169,19 +169,35 @@ describe("byte ring", () => {
 describe("record codec", () => {
   test("round-trips every field, nulls and headers", () => {
     const encoder = new RecordEncoder();
+    const utf8 = new TextEncoder();
     const record: WireRecord = {
       ref: 4_000_000_000,
       topic: "orders.v1",
       partition: 5,
       offset: 2 ** 40 + 3,
       timestamp: 1_764_000_000_123,
-      key: new TextEncoder().encode("k-1"),
+      key: utf8.encode("k-1"),
       value: bytes(300),
-      headers: [["trace", bytes(4)], ["empty", new Uint8Array(0)], ["ünïcode", bytes(2)]],
+      headers: [["trace", bytes(4)], ["empty", new Uint8Array(0)], ["ünïcode", bytes(2)], ["null-value", null]],
     };
-    expect(decodeRecord(encoder.encode(record).slice())).toEqual(record);
+    const decoded = decodeRecord(encoder.encode(record).slice());
+    expect(decoded).toEqual({ ...record, headers: record.headers.map(([name, value]) => [utf8.encode(name as string), value]) });
+    expect(decoded.headers[3]![1]).toBeNull();
     const nulls: WireRecord = { ...record, key: null, value: null, headers: [], partition: -1 };
-    expect(decodeRecord(encoder.encode(nulls).slice())).toEqual(nulls);
+    expect(decodeRecord(encoder.encode(nulls).slice())).toEqual({ ...nulls, headers: [] });
+  });
+
+  test("header names travel as raw bytes of any length, and any number of headers", () => {
+    const encoder = new RecordEncoder();
+    const notUtf8 = new Uint8Array([0xff, 0xfe, 0x80, 0x41]);
+    const longName = bytes(70_000, 3);
+    const many: Array<readonly [Uint8Array, Uint8Array | null]> = Array.from({ length: 100_001 }, (_, i) => [new Uint8Array([i & 0xff, i >> 8, i >> 16]), i % 3 === 0 ? null : new Uint8Array([i & 0xff])] as const);
+    const headers = [[notUtf8, new Uint8Array(0)] as const, [longName, null] as const, ...many];
+    const decoded = decodeRecord(encoder.encode({ ref: 1, topic: "t", partition: 0, offset: 0, timestamp: 0, key: new Uint8Array(0), value: null, headers }).slice());
+    expect(decoded.headers.length).toBe(headers.length);
+    expect(decoded.headers).toEqual(headers);
+    expect(decoded.key).toEqual(new Uint8Array(0));
+    expect(decoded.value).toBeNull();
   });
 
   test("grows for a 5 MB value", () => {
