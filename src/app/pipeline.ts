@@ -283,7 +283,9 @@ export class Pipeline {
       // Another output of this record was refused already (its dead-letter copy stands for the record), or the
       // record runs again: this one is simply not coming.
       if (--pending.remaining === 0 && !pending.abandoned) this.tracker.complete(pending.ticket);
+      this.resumeFlow();
       this.notifyIdle();
+      this.notifyRevokeWaiters();
       return;
     } else {
       const why = `output refused by Kafka: ${reason}`;
@@ -301,7 +303,11 @@ export class Pipeline {
       return;
     }
     const writer = this.producerWriters[0]!;
-    void writer.write(frame).then(() => writer.publish());
+    writer.write(frame).then(
+      () => writer.publish(),
+      // only after a shutdown that timed out closed the rings: the record stays uncommitted
+      (error: unknown) => this.log.warn("dead-letter copy not written", { topic, partition, offset, error: errorText(error) }),
+    );
   }
 
   /** One commit round: every partition whose contiguous completed prefix moved, batched per consumer. */
@@ -464,7 +470,8 @@ export class Pipeline {
     const { input } = task.payload;
     if (task.payload.internalFailures >= INTERNAL_ATTEMPTS) return this.deadLetterInternal(task);
     const started = performance.now();
-    input.attempt = task.attempt;
+    // internal failures are processor's, not the handler's: they do not use up its retries
+    input.attempt = task.attempt - task.payload.internalFailures;
     const outcome = runHandler(this.handler, input, this.settings.outputTopic, this.settings.handlerTimeoutMs);
     if (outcome instanceof Promise) {
       return outcome.then((o) => {
@@ -501,10 +508,11 @@ export class Pipeline {
       if (this.tripsGuard(false)) return this.settle(task);
       if (outcome.outputs.length === 0) this.stats.filtered++;
       emitted = this.emit(task, outcome.outputs);
-    } else if (!outcome.permanent && task.attempt <= this.settings.retries) {
+    } else if (!outcome.permanent && task.payload.input.attempt <= this.settings.retries) {
       this.stats.retried++;
-      const delayMs = backoffMs(task.attempt - 1, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs);
-      this.log.debug("handler failed; will retry", { ...this.where(task), error: logSafe(outcome.reason), attempt: task.attempt, retryInMs: delayMs });
+      const { attempt } = task.payload.input;
+      const delayMs = backoffMs(attempt - 1, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs);
+      this.log.debug("handler failed; will retry", { ...this.where(task), error: logSafe(outcome.reason), attempt, retryInMs: delayMs });
       // a record waiting for its retry keeps its own bytes, not the whole batch it was read with
       if (task.attempt === 1) this.holdOwnBytes(task);
       return { kind: "retry", delayMs };
@@ -512,9 +520,9 @@ export class Pipeline {
       if (this.tripsGuard(true)) return this.settle(task);
       const { input } = task.payload;
       const kind: DeadLetterKind = outcome.permanent ? "permanent" : "retries-exhausted";
-      this.log.warn("record sent to the dead-letter topic", { ...this.where(task), error: logSafe(outcome.reason), attempts: task.attempt, dlqTopic: this.settings.dlqTopic });
+      this.log.warn("record sent to the dead-letter topic", { ...this.where(task), error: logSafe(outcome.reason), attempts: input.attempt, dlqTopic: this.settings.dlqTopic });
       this.stats.deadLettered++;
-      emitted = this.emit(task, [deadLetter(input, this.settings.dlqTopic, outcome.reason, task.attempt, kind)], { stub: false, reason: outcome.reason, kind });
+      emitted = this.emit(task, [deadLetter(input, this.settings.dlqTopic, outcome.reason, input.attempt, kind)], { stub: false, reason: outcome.reason, kind });
     }
     return emitted instanceof Promise ? emitted.then(() => this.settle(task)) : this.settle(task);
   }
@@ -584,17 +592,19 @@ export class Pipeline {
     try {
       return this.encodeOutput(output, pending, deadLetterCopy);
     } catch (error) {
-      pending.abandoned = true;
-      // only the outputs written before this one can still be acknowledged
-      pending.remaining = this.pendingCount(pending);
+      this.abandon(pending);
       throw error;
     }
   }
 
-  private pendingCount(pending: PendingDelivery): number {
-    let count = 0;
-    for (const other of this.deliveries.values()) if (other === pending) count++;
-    return count;
+  /** A record's outputs could not all be written: those that were no longer count (it runs again). */
+  private abandon(pending: PendingDelivery): void {
+    pending.abandoned = true;
+    for (const [id, other] of this.deliveries) {
+      if (other !== pending) continue;
+      this.deliveries.delete(id);
+      this.deadLetterIds.delete(id);
+    }
   }
 
   /**
@@ -612,10 +622,15 @@ export class Pipeline {
 
   private async emitSlowly(writer: RingWriter, frame: Uint8Array, outputs: readonly ResolvedOutput[], from: number, pending: PendingDelivery, deadLetterCopy: DeadLetterCopy | undefined): Promise<void> {
     writer.publish();
-    await writer.write(frame);
-    for (let i = from; i < outputs.length; i++) {
-      const next = this.framed(outputs[i]!, pending, i, deadLetterCopy);
-      if (!writer.tryWrite(next)) await writer.write(next.slice());
+    try {
+      await writer.write(frame);
+      for (let i = from; i < outputs.length; i++) {
+        const next = this.framed(outputs[i]!, pending, i, deadLetterCopy);
+        if (!writer.tryWrite(next)) await writer.write(next.slice());
+      }
+    } catch (error) {
+      this.abandon(pending);
+      throw error;
     }
     this.queuePublish();
   }
