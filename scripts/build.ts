@@ -2,13 +2,20 @@
 /**
  * Builds the single-file executable: `bun run build [-- --target bun-linux-arm64 --outfile dist/x]`.
  * The main entry and the Worker entries are compiled together (they sit in one folder, see src/main.ts).
+ * Test-only fault injection (PROCESSOR_FAULT_CRASH_CONSUMER) is compiled out unless `--test-faults` is given, which
+ * only the tests' build (test/support/processor.ts) does: release and default builds ignore the variable.
  */
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
+import { buildDefines } from "./lib/build-defines.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
-  options: { target: { type: "string" }, outfile: { type: "string", default: "dist/processor" } },
+  options: {
+    target: { type: "string" },
+    outfile: { type: "string", default: "dist/processor" },
+    "test-faults": { type: "boolean", default: false },
+  },
 });
 
 // @platformatic/wasm-utils reads native.wasm from disk when imported; a compiled binary has no such file.
@@ -24,6 +31,7 @@ const result = await Bun.build({
   },
   minify: true,
   sourcemap: "linked",
+  define: buildDefines({ testFaults: values["test-faults"] }),
   plugins: [
     {
       name: "wasm-utils-bundled",
@@ -37,4 +45,4 @@ if (!result.success) {
   for (const log of result.logs) console.error(log);
   process.exit(1);
 }
-console.log(`built ${values.outfile} in ${Math.round(performance.now() - started)} ms`);
+console.log(`built ${values.outfile}${values["test-faults"] ? " (with test fault injection)" : ""} in ${Math.round(performance.now() - started)} ms`);

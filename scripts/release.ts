@@ -18,6 +18,7 @@ import { chmod, mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { VERSION } from "../src/version.ts";
+import { FAULT_INJECTION_VARIABLES } from "./lib/build-defines.ts";
 
 type Target = {
   /** Bun compile target. */
@@ -90,6 +91,7 @@ for (const target of TARGETS) {
   }
   const sha256 = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
   const checks = [...notes, ...(target.os === "linux" ? checkElf(bytes, target) : checkMachO(bytes, target))];
+  checks.push(checkNoFaultInjection(bytes));
   checks.push(await checkRuns(path, target));
   artifacts.push({ target, file, path, size: bytes.byteLength, sha256, buildMs, checks });
 }
@@ -318,6 +320,13 @@ function adHocSign(macho: MachO, identifier: string): Uint8Array {
     out.set(new Bun.CryptoHasher("sha256").update(page).digest(), cd + cdHeader + ident.byteLength + slot * 32);
   }
   return out;
+}
+
+/** build.ts compiles the test fault injection out of every build but the tests' own: no release binary may read its variables. */
+function checkNoFaultInjection(bytes: Uint8Array): Check {
+  const file = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const found = FAULT_INJECTION_VARIABLES.filter((name) => file.includes(name));
+  return { ok: found.length === 0, what: found.length === 0 ? "no test fault injection" : `test fault injection compiled in (${found.join(", ")})` };
 }
 
 /** Runs `--version` when this host can execute the binary; the linux-x64 one must run on a linux-x64 host. */

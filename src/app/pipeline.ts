@@ -11,7 +11,7 @@ import { runHandler, errorText, type HandlerOutcome, type ResolvedOutput } from 
 import type { Handler, InputRecord } from "../handlers/types.ts";
 import { ASSIGNMENT_FRAME, type AssignmentChange, type CommitOffset } from "../kafka/protocol.ts";
 import { backoffMs } from "../kafka/errors.ts";
-import type { Logger } from "../observability/logger.ts";
+import { logSafeText, type Logger } from "../observability/logger.ts";
 import { deadLetter, deadLetterStub, type DeadLetterKind } from "./dead-letter.ts";
 import { QueuedInput } from "./input-record.ts";
 import { DeadLetterGuard, type DeadLetterGuardSettings } from "./dead-letter-guard.ts";
@@ -102,8 +102,8 @@ export interface PipelineStats {
 }
 
 const DONE: TaskOutcome = { kind: "done" };
-// TODO(lead): replace with the shared helper from observability once it lands
-const logSafe = (text: string): string => (text.length > 512 ? `${text.slice(0, 512)}… (${text.length - 512} more characters)` : text);
+/** Reasons can quote record payloads: logs keep the start of them (the dead-letter header keeps more). */
+const logSafe = (text: string): string => logSafeText(text, 512);
 /** Records taken from a consumer ring per turn of the event loop. */
 const BATCH_BYTES = 256 * 1024;
 const latin1 = new TextDecoder("latin1");

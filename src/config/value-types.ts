@@ -4,6 +4,7 @@
  * The loader appends `, got "<raw>"` to every message.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import {
   formatBytes,
@@ -284,6 +285,25 @@ export function secretFile(): ValueType<FileValue<Secret>> {
 export function secretText(): ValueType<Secret> {
   return {
     schema: custom((raw) => (raw.length === 0 ? fail('expected a non-empty value') : ok(new Secret(raw)))),
+  };
+}
+
+/**
+ * An address to listen on: an IPv4 or IPv6 address (`0.0.0.0`, `127.0.0.1`, `::`, `::1`, brackets allowed) or a
+ * host name resolving to a local interface (`localhost`). The value is returned without brackets.
+ */
+export function listenHost(): ValueType<string> {
+  const label = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+  return {
+    schema: custom((raw) => {
+      const text = raw.trim();
+      const bare = /^\[.*\]$/.test(text) ? text.slice(1, -1) : text;
+      if (isIP(bare) !== 0) return ok(bare);
+      const name = bare.replace(/\.$/, '');
+      const labels = name.split('.');
+      const isName = bare === text && name.length > 0 && name.length <= 253 && labels.every((l) => label.test(l)) && !labels.every((l) => /^\d+$/.test(l));
+      return isName ? ok(name) : fail('expected an IP address or host name to listen on, e.g. 0.0.0.0 (all interfaces) or 127.0.0.1 (this host only)');
+    }),
   };
 }
 

@@ -48,6 +48,10 @@ const CLASSIC_PROTOCOLS = [
  * die with an uncaught error after writing that many records. Unset in production.
  */
 function injectedCrashAfter(index: number): number {
+  // Only in the test build (scripts/build.ts --test-faults). Release and default builds define
+  // PROCESSOR_FAULT_INJECTION as false, so this returns -1 and the variable is not even read (the bundler drops
+  // the rest); run from source it is undefined: off as well.
+  if (typeof PROCESSOR_FAULT_INJECTION === "undefined" || !PROCESSOR_FAULT_INJECTION) return -1;
   const [consumer, records] = (process.env.PROCESSOR_FAULT_CRASH_CONSUMER ?? "").split(":").map(Number);
   return consumer === index && records !== undefined && records > 0 ? records : -1;
 }

@@ -41,11 +41,13 @@ test("metrics move as records flow; /healthz and /readyz follow start, a broker 
   await createTopics([input, output, dlq], 2);
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const processor = startProcessor(
-    ["--input-topics", input, "--output-topic", output, "--group-id", uniqueName("g"), "--metrics-port", String(port), "--handler", resolve(root, "test/fixtures/slow-handler.ts"), "--workers", "4"],
+    ["--input-topics", input, "--output-topic", output, "--group-id", uniqueName("g"), "--metrics-port", String(port), "--metrics-host", "127.0.0.1", "--handler", resolve(root, "test/fixtures/slow-handler.ts"), "--workers", "4"],
     { SLOW_HANDLER_MS: "5" },
   );
-  // up and alive before it is ready
+  // up and alive before it is ready (on the address --metrics-host names)
   expect(await eventually(async () => (await get(port, "/healthz")).status === 200, 20_000, 50)).toBe(true);
+  await processor.waitForLog("metrics and health endpoint listening");
+  expect(processor.log().split("\n").find((l) => l.includes("metrics and health endpoint listening"))).toContain('"host":"127.0.0.1"');
   expect(await eventually(async () => (await get(port, "/readyz")).status === 200, 30_000, 100)).toBe(true);
   const idle = (await get(port, "/metrics")).body;
   expect(metric(idle, "processor_records_consumed_total")).toBe(0);
@@ -82,3 +84,10 @@ test("metrics move as records flow; /healthz and /readyz follow start, a broker 
   expect(await processor.exited()).toBe(0);
   expect((await get(port, "/healthz")).status).toBe(0); // the endpoint is gone with the process
 }, 240_000);
+
+test("an endpoint that cannot listen (an address of no local interface): one line, exit 1", async () => {
+  const processor = startProcessor(["--input-topics", "obs-unused-in", "--output-topic", "obs-unused-out", "--metrics-port", "9", "--metrics-host", "203.0.113.7"]);
+  expect(await processor.exited()).toBe(1);
+  const lines = processor.log().trim().split("\n").filter((l) => l.startsWith("processor: "));
+  expect(lines).toEqual([expect.stringContaining("cannot listen on 203.0.113.7:9 (--metrics-host, --metrics-port)")]);
+}, 30_000);

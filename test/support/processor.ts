@@ -9,7 +9,8 @@ let built: Promise<void> | null = null;
 
 export function buildBinary(): Promise<void> {
   built ??= (async () => {
-    const build = Bun.spawn([process.execPath, resolve(root, "scripts/build.ts"), "--outfile", BINARY], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    // --test-faults: keeps the fault injection (PROCESSOR_FAULT_CRASH_CONSUMER) that release builds compile out
+    const build = Bun.spawn([process.execPath, resolve(root, "scripts/build.ts"), "--outfile", BINARY, "--test-faults"], { cwd: root, stdout: "pipe", stderr: "pipe" });
     if ((await build.exited) !== 0) throw new Error(`build failed: ${await new Response(build.stderr).text()}`);
   })();
   return built;

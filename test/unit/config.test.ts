@@ -1020,6 +1020,47 @@ describe('security settings', () => {
     }
   });
 
+  test('a secret value starting with "--" (or a misspelt secret flag) is never echoed as an unknown option', () => {
+    const sasl = ['--sasl-mechanism', 'plain', '--sasl-username', 'u'];
+    const dashed = `--${PASSWORD}`;
+    // right after the flag: an error naming the flag (and how to pass such a value), not the value
+    for (const value of [dashed, `${dashed}=x`, `--no-${PASSWORD}`, '--', dashed.slice(0, 8)]) {
+      const line = failsNaming([...REQ, ...sasl, '--sasl-password', value], {}, '--sasl-password', 'PROCESSOR_SASL_PASSWORD');
+      expect(line).toContain('--sasl-password=VALUE');
+      if (value !== '--') expect(line).not.toContain(value);
+      expect(line).not.toContain(PASSWORD);
+    }
+    expect(fails([...REQ, ...sasl, '--sasl-password', '--', 'abc'])).not.toContain('abc');
+    // with = the value is taken as given
+    expect(cfg([...REQ, ...sasl, `--sasl-password=${dashed}`]).saslPassword?.reveal()).toBe(dashed);
+    // a known option right after the flag still means "no value"
+    expect(fails([...REQ, ...sasl, '--sasl-password', '--workers', '3'])).toContain('missing value');
+    expect(fails([...REQ, ...sasl, '--sasl-password', '--no-tls'])).toContain('missing value');
+    // help still wins
+    expect(load([...REQ, '--sasl-password', dashed, '--help']).kind).toBe('exit');
+    // a misspelt secret flag (or its env name used as a flag): the flag is named, the value after it is not
+    for (const flag of ['--sasl-pasword', '--sasl-passwords', '--PROCESSOR_SASL_PASSWORD', '--KAFKA_SASL_PASSWORD']) {
+      // (a short-option cluster holding h or V would show the help: no h in this one)
+      for (const value of [dashed, '-xPw9f1cWq', `--no-${PASSWORD}`]) {
+        const line = failsQuietly([...REQ, ...sasl, flag, value, '--bogus-option']);
+        expect(line).not.toContain('Pw9f1cWq');
+        expect(line).toContain(flag);
+        expect(line).toContain('--bogus-option');
+        expect(line).toContain('did you mean --sasl-password?');
+      }
+    }
+  });
+
+  test('the env value of a secret setting never appears in an error, even where another setting is at fault', () => {
+    for (const name of settings.saslPassword.env) {
+      // the value happens to be what is echoed for --workers: it is hidden all the same
+      const line = fails([...REQ, '--workers', PASSWORD], { [name]: PASSWORD });
+      expect(line).toContain('--workers');
+      expect(line).not.toContain(PASSWORD);
+      expect(fails([...REQ, `--${PASSWORD}`], { [name]: PASSWORD })).not.toContain(PASSWORD);
+    }
+  });
+
   test('--help: a Security group listing every new flag and env name; no default shown for the password', () => {
     const result = load(['--help']);
     if (result.kind !== 'exit') throw new Error('expected help');
@@ -1037,5 +1078,35 @@ describe('security settings', () => {
     // help is the same whatever secrets the environment holds
     const withSecrets = load(['--help'], { PROCESSOR_SASL_PASSWORD: PASSWORD, KAFKA_SASL_PASSWORD: PASSWORD });
     expect(withSecrets).toEqual(result);
+  });
+});
+
+describe('--metrics-host', () => {
+  test('defaults to all IPv4 interfaces; flag and env take addresses and host names', () => {
+    expect(cfg(REQ).metricsHost).toBe('0.0.0.0');
+    expect(cfg([...REQ, '--metrics-host', '127.0.0.1']).metricsHost).toBe('127.0.0.1');
+    expect(cfg(REQ, { PROCESSOR_METRICS_HOST: '::1' }).metricsHost).toBe('::1');
+    expect(cfg([...REQ, '--metrics-host', '[::]']).metricsHost).toBe('::');
+    expect(cfg([...REQ, '--metrics-host', ' localhost ']).metricsHost).toBe('localhost');
+    expect(cfg([...REQ, '--metrics-host', '10.1.2.3'], { PROCESSOR_METRICS_HOST: '127.0.0.1' }).metricsHost).toBe('10.1.2.3');
+    expect(cfg([...REQ, '--metrics-host', 'metrics.internal.example']).metricsHost).toBe('metrics.internal.example');
+  });
+
+  test('a bad value: one line, exit 2, naming the flag and the env variable', () => {
+    for (const bad of ['', '999.1.1.1', '1.2.3', 'http://x', 'a b', 'host:9090', '[127.0.0.1', '[localhost]', '-x']) {
+      const line = failsNaming([...REQ, `--metrics-host=${bad}`], {}, '--metrics-host', 'PROCESSOR_METRICS_HOST');
+      expect(line).toContain('expected an IP address or host name');
+    }
+    failsNaming(REQ, { PROCESSOR_METRICS_HOST: '300.0.0.1' }, '--metrics-host', 'PROCESSOR_METRICS_HOST');
+  });
+
+  test('--help says the default is reachable from other hosts and how to keep it local', () => {
+    const result = load(['--help']);
+    if (result.kind !== 'exit') throw new Error('expected help');
+    const help = result.output.replace(/\s+/g, ' ');
+    expect(help).toContain('--metrics-host');
+    expect(help).toContain('[env: PROCESSOR_METRICS_HOST] [default: 0.0.0.0]');
+    expect(help).toContain('reachable from other hosts');
+    expect(help).toContain('127.0.0.1');
   });
 });
