@@ -6,6 +6,7 @@
 #      package-lock.json is newer than node_modules/.package-lock.json, or the patches in scripts/patches
 #      (applied by patch-package in npm's postinstall) are missing or changed
 #   2. scripts/kafka/setup.sh: Kafka 4.4 jars from Maven Central (cached in .cache/kafka) + kcat (apt-get)
+#   3. scripts/lib/go-toolchain.sh: the Go release the seed-rule differential test pins (Go module proxy)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,5 +54,8 @@ say "bun: $bun_version"
 
 # --- Kafka jars + kcat ----------------------------------------------------------------------
 scripts/kafka/setup.sh
+
+# --- Go (the seed-rule differential test's reference program) ----------------------------------
+say "go: $(scripts/lib/go-toolchain.sh)"
 
 say "done in $(elapsed "$t0")"

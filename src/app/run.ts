@@ -36,7 +36,14 @@ export async function run(argv: readonly string[], env: Readonly<Record<string, 
 
   let handler;
   try {
-    handler = await loadHandler(config.handler);
+    handler = await loadHandler(config.handler, {
+      ...(config.seedRejectFutureMs !== undefined && { rejectFutureMs: config.seedRejectFutureMs }),
+      strictUtf8: config.seedStrictUtf8,
+      requireFields: config.seedRequireFields,
+    });
+    if (config.handler !== undefined && (config.seedRejectFutureMs !== undefined || config.seedStrictUtf8 || config.seedRequireFields)) {
+      log.warn("--seed-* options apply to the default rule only; --handler is given, so they have no effect");
+    }
   } catch (error) {
     if (!(error instanceof HandlerLoadError)) throw error;
     process.stderr.write(`processor: ${error.message}\n`);

@@ -307,6 +307,33 @@ export const settings = {
     description: 'Path of the handler module.',
     type: nonEmptyString(),
   }),
+  seedRejectFutureMs: optional({
+    flag: 'seed-reject-future',
+    env: ['PROCESSOR_SEED_REJECT_FUTURE'],
+    group: 'Processing',
+    description: 'Default rule only: also reject timestamps more than this far in the future, e.g. 5m (the seed accepts them). Off when unset.',
+    type: duration(0),
+  }),
+  seedStrictUtf8: withDefault(
+    {
+      flag: 'seed-strict-utf8',
+      env: ['PROCESSOR_SEED_STRICT_UTF8'],
+      group: 'Processing',
+      description: 'Default rule only: reject values that are not valid UTF-8 (the seed decodes bad bytes inside strings as U+FFFD).',
+      type: boolean(),
+    },
+    'false',
+  ),
+  seedRequireFields: withDefault(
+    {
+      flag: 'seed-require-fields',
+      env: ['PROCESSOR_SEED_REQUIRE_FIELDS'],
+      group: 'Processing',
+      description: 'Default rule only: reject a missing or null id or data (the seed takes them as empty).',
+      type: boolean(),
+    },
+    'false',
+  ),
   handlerTimeoutMs: withDefault(
     {
       flag: 'handler-timeout',

@@ -1,15 +1,15 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { seedRule } from "./seed-rule.ts";
+import { createSeedRule, type SeedRuleOptions } from "./seed-rule.ts";
 import type { Handler } from "./types.ts";
 
 export class HandlerLoadError extends Error {
   override name = "HandlerLoadError";
 }
 
-/** The seed rule, or the `default` / `handler` export of a user module read from disk at run time. */
-export async function loadHandler(path: string | undefined): Promise<Handler> {
-  if (path === undefined) return seedRule;
+/** The seed rule (with its opt-in checks), or the `default` / `handler` export of a user module read from disk at run time. */
+export async function loadHandler(path: string | undefined, seedOptions: SeedRuleOptions = {}): Promise<Handler> {
+  if (path === undefined) return createSeedRule(seedOptions);
   const absolute = isAbsolute(path) ? path : resolve(process.cwd(), path);
   let module: Record<string, unknown>;
   try {

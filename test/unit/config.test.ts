@@ -84,6 +84,9 @@ describe('defaults', () => {
         retryBackoffMs: 200,
         retryBackoffMaxMs: 30_000,
         handler: undefined,
+        seedRejectFutureMs: undefined,
+        seedStrictUtf8: false,
+        seedRequireFields: false,
         handlerTimeoutMs: 30_000,
         shutdownTimeoutMs: 30_000,
         commitIntervalMs: 1_000,
@@ -132,6 +135,9 @@ describe('defaults', () => {
       producers: number;
       ordering: 'key' | 'partition' | 'none';
       retries: number;
+      seedRejectFutureMs: number | undefined;
+      seedStrictUtf8: boolean;
+      seedRequireFields: boolean;
       retryBackoffMs: number;
       retryBackoffMaxMs: number;
       handler: string | undefined;
@@ -168,7 +174,7 @@ describe('defaults', () => {
     type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
     type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
     const same: Same<Config, Expected> = true;
-    const onlyOptionalsMayBeUndefined: Same<OptionalKeys<Config>, 'handler' | 'dlqMaxRatio' | 'groupInstanceId' | SecurityKeys> = true;
+    const onlyOptionalsMayBeUndefined: Same<OptionalKeys<Config>, 'handler' | 'dlqMaxRatio' | 'groupInstanceId' | 'seedRejectFutureMs' | SecurityKeys> = true;
     expect(same && onlyOptionalsMayBeUndefined).toBe(true);
   });
 
@@ -1078,6 +1084,19 @@ describe('security settings', () => {
     // help is the same whatever secrets the environment holds
     const withSecrets = load(['--help'], { PROCESSOR_SASL_PASSWORD: PASSWORD, KAFKA_SASL_PASSWORD: PASSWORD });
     expect(withSecrets).toEqual(result);
+  });
+});
+
+describe('default rule options (--seed-*)', () => {
+  const config = (argv: string[], env: Record<string, string> = {}) => cfg([...REQ, ...argv], env);
+  test('off by default; flags and env turn the opt-in checks on', () => {
+    expect(config([]).seedRejectFutureMs).toBeUndefined();
+    expect(config([])).toMatchObject({ seedStrictUtf8: false, seedRequireFields: false });
+    expect(config(['--seed-reject-future', '5m', '--seed-strict-utf8', '--seed-require-fields'])).toMatchObject({ seedRejectFutureMs: 300_000, seedStrictUtf8: true, seedRequireFields: true });
+    expect(config([], { PROCESSOR_SEED_REJECT_FUTURE: '0s', PROCESSOR_SEED_STRICT_UTF8: 'true' })).toMatchObject({ seedRejectFutureMs: 0, seedStrictUtf8: true });
+  });
+  test('a bad value: one line naming the flag and the env variable', () => {
+    expect(failsNaming([...REQ, '--seed-reject-future', 'soon'], {}, '--seed-reject-future', 'PROCESSOR_SEED_REJECT_FUTURE')).toContain('got "soon"');
   });
 });
 

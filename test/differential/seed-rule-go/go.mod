@@ -1,0 +1,3 @@
+module seedruleref
+
+go 1.22
