@@ -13,7 +13,7 @@ const injected: PoisonRecord[] = [];
 
 export const poisonScenario: Scenario = {
   name: "poison",
-  summary: "poison corpus (junk, null/empty values, null keys, 1-2 MB values, bad UTF-8/fields/timestamps, many and large headers) and misbehaving handlers (throw, throw non-Errors, hang, wrong return types), injected into the stream",
+  summary: "poison corpus (junk, null/empty values, null/empty keys, 1-2 MB values, bad UTF-8/fields/timestamps, many and large headers, protocol edges: a 70,000-byte header name, 70,000 headers, null header values, non-UTF-8 header names) and misbehaving handlers (throw, throw non-Errors, hang, wrong return types, a missing or illegal output topic), injected into the stream",
   broker: "chaos",
   config: (quick) => ({
     partitions: 3,
@@ -36,7 +36,8 @@ export const poisonScenario: Scenario = {
         await ctx.waitSent((ctx.config.messages * (round + 1)) / (rounds + 1));
         const corpus = poisonCorpus(String(round));
         for (const r of corpus) {
-          await producer.send({ messages: [{ topic: ctx.topics.input, key: r.key ?? undefined, value: r.value ?? undefined, headers: new Map(r.headers.map(([k, v]) => [Buffer.from(k), v])) }] });
+          // a fresh Buffer per name (repeated names stay apart); a null value goes out as null (length -1)
+          await producer.send({ messages: [{ topic: ctx.topics.input, key: r.key ?? undefined, value: r.value ?? undefined, headers: new Map(r.headers.map(([k, v]) => [Buffer.from(k), v as Buffer])) }] });
         }
         injected.push(...corpus);
         ctx.log(`injected poison round ${round} (${corpus.length} records)`);
@@ -51,7 +52,7 @@ export const poisonScenario: Scenario = {
     const outputIds = new Set(outputs.map((r) => r.id));
     const wrong: string[] = [];
     for (const r of injected) {
-      const id = r.headers[0]![1].toString();
+      const id = r.headers[0]![1]!.toString(); // x-chaos-id
       if (r.expect === "output") {
         if (!outputIds.has(id)) wrong.push(`${r.name}: not in the output`);
       } else if (!dlqError.has(id)) wrong.push(`${r.name}: not in the DLQ`);
