@@ -7,13 +7,15 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { FastHistogram } from "./fast-histogram.ts";
 import { registerProcessMetrics } from "./process-metrics.ts";
 import { ringUsage, type RingBuffers } from "../ring/byte-ring.ts";
-import type { PipelineStats } from "../app/pipeline.ts";
+import type { PipelineStats } from "../pipeline/pipeline.ts";
 
 export interface MetricsSources {
   readonly stats: () => PipelineStats;
   readonly inFlight: () => number;
   /** Flow control: partitions paused for --max-uncommitted, records not yet committable, bytes of queued records. */
   readonly flow: () => { readonly pausedPartitions: number; readonly uncommitted: number; readonly bufferedBytes: number };
+  /** Per partition: records received and not yet committable. */
+  readonly uncommitted: () => ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly uncommitted: number }>;
   readonly rings: () => ReadonlyArray<{ readonly name: string; readonly ring: RingBuffers }>;
 }
 
@@ -65,7 +67,16 @@ export class Metrics {
       });
     };
     flowGauge("processor_paused_partitions", "Partitions whose fetching is paused because they hold --max-uncommitted records not yet committable.", () => sources.flow().pausedPartitions);
-    flowGauge("processor_records_uncommitted", "Records received whose offsets cannot be committed yet (in flight, or done behind one that is).", () => sources.flow().uncommitted);
+    new Gauge({
+      name: "processor_records_uncommitted",
+      help: "Per partition: records received whose offsets cannot be committed yet (in flight, or done behind one that is); --max-uncommitted pauses a partition's fetching at that many.",
+      labelNames: ["topic", "partition"],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const { topic, partition, uncommitted } of sources.uncommitted()) this.set({ topic, partition: String(partition) }, uncommitted);
+      },
+    });
     flowGauge("processor_buffered_bytes", "Bytes of records queued, running or retrying in the main thread.", () => sources.flow().bufferedBytes);
     counterFrom(r, "processor_rebalances_total", "Assignment changes seen by this process's consumers.", stat("assignmentChanges"));
     new Gauge({

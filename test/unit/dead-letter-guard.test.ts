@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DeadLetterGuard } from "../../src/app/dead-letter-guard.ts";
+import { DeadLetterGuard } from "../../src/pipeline/dead-letter-guard.ts";
 
 function feed(guard: DeadLetterGuard, outcomes: string): number | null {
   // "x" = dead-lettered, "." = produced; returns the index of the record that tripped the guard

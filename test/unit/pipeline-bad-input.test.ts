@@ -9,12 +9,13 @@
  * (restored after every test); the rig's own frames are encoded with the original.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Pipeline, type PipelineObserver, type PipelineSettings } from "../../src/app/pipeline.ts";
+import { Pipeline, type PipelineObserver, type PipelineSettings } from "../../src/pipeline/pipeline.ts";
 import { createRing, RingReader, RingWriter, type RingBuffers } from "../../src/ring/byte-ring.ts";
 import { decodeRecordAt, RecordEncoder, type DecodedRecord, type WireRecord } from "../../src/ring/record-codec.ts";
 import { ASSIGNMENT_FRAME, type AssignmentChange } from "../../src/kafka/protocol.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { PermanentError, type Handler, type InputRecord } from "../../src/handlers/types.ts";
+import { tick, within } from "../support/async.ts";
 
 const IN = "in";
 const OUT = "out";
@@ -72,19 +73,6 @@ const BASE: PipelineSettings = {
   maxUncommitted: 1_000_000,
 };
 
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = realSetTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 interface Rec {
   readonly offset: number;

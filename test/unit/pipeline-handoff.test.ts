@@ -7,12 +7,15 @@
  * handler call, against a model of who owns the partition given the assignment frames read so far.
  */
 import { describe, expect, test } from "bun:test";
-import { Pipeline, type CommitPort, type Ordering, type PipelineSettings } from "../../src/app/pipeline.ts";
+import { Pipeline, type CommitPort, type Ordering, type PipelineSettings } from "../../src/pipeline/pipeline.ts";
 import { createRing, RingReader, RingWriter, ringUsage, type RingBuffers } from "../../src/ring/byte-ring.ts";
 import { decodeRecordAt, RecordEncoder } from "../../src/ring/record-codec.ts";
 import { ASSIGNMENT_FRAME, type AssignmentChange, type CommitOffset } from "../../src/kafka/protocol.ts";
+import type { Failure } from "../../src/kafka/errors.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import type { Handler, OutputRecord } from "../../src/handlers/types.ts";
+import { tick, within } from "../support/async.ts";
+import { prng } from "../support/random.ts";
 
 const TOPIC = "in";
 const P = 0; // the partition that moves
@@ -76,19 +79,6 @@ function settingsFor(ordering: Ordering, revokeTimeoutMs: number): PipelineSetti
   };
 }
 
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** A Pipeline with consumer rings, a fake producer and recording commit ports. */
 class Rig {
@@ -105,7 +95,7 @@ class Rig {
   onHandle: (tag: Tag) => void = () => undefined;
   onCommit: (owner: number, offset: CommitOffset) => void = () => undefined;
   /** Overrides the port's answer (default: everything committed). */
-  answer: (owner: number, offsets: readonly CommitOffset[]) => { committed: readonly CommitOffset[]; error?: string } | undefined = () => undefined;
+  answer: (owner: number, offsets: readonly CommitOffset[]) => { committed: readonly CommitOffset[]; failure?: Failure } | undefined = () => undefined;
   private readonly consumers = new Map<number, { ring: RingBuffers; writer: RingWriter }>();
   private readonly encoder = new RecordEncoder();
   private readonly producer: RingReader;
@@ -254,7 +244,7 @@ class Rig {
   private port(owner: number): CommitPort {
     return async (offsets) => {
       const answer = this.answer(owner, offsets);
-      const ok = answer === undefined || answer.error === undefined;
+      const ok = answer === undefined || answer.failure === undefined;
       for (const o of offsets) {
         this.onCommit(owner, o);
         this.commits.push({ owner, partition: o.partition, offset: o.offset, ok, phase: this.phase });
@@ -360,17 +350,6 @@ function interleavings<T>(a: readonly T[], b: readonly T[]): T[][] {
 /** What the fake producer and the commit timer do after each event. */
 type DeliveryPolicy = "eager" | "lagging" | "scrambled";
 
-/** A small deterministic PRNG (mulberry32), so a failing order can be run again as it was. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function afterEvent(rig: Rig, policy: DeliveryPolicy, step: number, random: () => number): Promise<void> {
   // a gated handler finishes what it started one event earlier: handler calls stay in flight across an event
@@ -719,7 +698,7 @@ describe("commit on revoke", () => {
       rig.answer = (_owner, offsets) => {
         if (refused > 0 || !offsets.some((o) => o.partition === P)) return undefined;
         refused++;
-        return { committed: [], error: "REBALANCE_IN_PROGRESS: the group is rebalancing" };
+        return { committed: [], failure: { kind: "rebalance", message: "REBALANCE_IN_PROGRESS: the group is rebalancing", retriable: true } };
       };
       let resolved = false;
       const revoking = rig.pipeline

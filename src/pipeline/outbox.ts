@@ -1,0 +1,230 @@
+/**
+ * Records out: outputs are framed under delivery ids into the producer rings, and a record is complete once
+ * every one of its ids is acknowledged. An output Kafka refuses is replaced by a dead-letter copy of the input;
+ * a refused copy by a stub without the input's value and headers; a refused stub is fatal.
+ */
+import { createRing, RingWriter, type RingBuffers } from "../ring/byte-ring.ts";
+import { RecordEncoder } from "../ring/record-codec.ts";
+import type { Ticket } from "../offsets/offset-tracker.ts";
+import { errorText, type ResolvedOutput } from "../handlers/run-handler.ts";
+import type { InputRecord } from "../handlers/types.ts";
+import type { Logger } from "../observability/logger.ts";
+import { deadLetter, deadLetterStub, type DeadLetterKind } from "./dead-letter.ts";
+import { logSafe, type PipelineObserver, type PipelineSettings, type PipelineStats } from "./types.ts";
+
+/** A dead-letter copy in flight: if Kafka refuses it too, what to send instead (or nothing left: fatal). */
+export interface DeadLetterCopy {
+  readonly stub: boolean;
+  readonly reason: string;
+  readonly kind: DeadLetterKind;
+}
+
+/** What the outbox tells the rest of the pipeline. */
+export interface OutboxEvents {
+  /** Every output of the record behind `ticket` is in Kafka (or stood for by its dead-letter copy). */
+  complete(ticket: Ticket): void;
+  /** Acknowledgements or refusals were handled: commit points may have moved. */
+  progressed(): void;
+}
+
+interface PendingDelivery {
+  readonly ticket: Ticket;
+  remaining: number;
+  /** Kept until Kafka has every output: an output it refuses turns into a dead-letter copy of this input. */
+  readonly input: InputRecord;
+  /** An output was refused and the record's input is on its way to the dead-letter topic (once per record). */
+  deadLettered: boolean;
+  /** Writing its outputs failed half way (an internal error): the record runs again, these deliveries do not count. */
+  abandoned: boolean;
+}
+
+export type OutboxSettings = Pick<PipelineSettings, "producers" | "ringBytes" | "dlqTopic">;
+
+function hashString(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+export class Outbox {
+  readonly producerRings: RingBuffers[];
+  private readonly writers: RingWriter[];
+  private readonly encoder = new RecordEncoder();
+  private readonly deliveries = new Map<number, PendingDelivery>();
+  /** Delivery ids of dead-letter copies: if Kafka refuses one, a stub goes instead; if that too, nowhere is left. */
+  private readonly deadLetterIds = new Map<number, DeadLetterCopy>();
+  private nextDeliveryId = 1;
+  private publishQueued = false;
+
+  constructor(
+    private readonly settings: OutboxSettings,
+    private readonly stats: PipelineStats,
+    private readonly log: Logger,
+    private readonly observer: Pick<PipelineObserver, "fatal">,
+    private readonly events: OutboxEvents,
+  ) {
+    this.producerRings = Array.from({ length: settings.producers }, () => createRing(settings.ringBytes));
+    this.writers = this.producerRings.map((ring) => new RingWriter(ring));
+  }
+
+  /** Outputs written and not yet acknowledged. */
+  get pending(): number {
+    return this.deliveries.size;
+  }
+
+  /**
+   * Hands a record's outputs to the producer ring `route` picks (same route, same producer: order survives the
+   * hop to Kafka). Synchronous while the ring has room. If framing one fails (an internal error, thrown on) the
+   * outputs already written are delivered but do not count: the record runs again.
+   */
+  emit(ticket: Ticket, input: InputRecord, route: string, outputs: readonly ResolvedOutput[], deadLetterCopy?: DeadLetterCopy): void | Promise<void> {
+    if (outputs.length === 0) {
+      this.events.complete(ticket);
+      return;
+    }
+    const pending: PendingDelivery = { ticket, remaining: outputs.length, input, deadLettered: deadLetterCopy !== undefined, abandoned: false };
+    const writer = this.writers[this.producerFor(route)]!;
+    this.queuePublish();
+    for (let i = 0; i < outputs.length; i++) {
+      const frame = this.framed(outputs[i]!, pending, deadLetterCopy);
+      // Ring full (or a large frame still streaming): wait for the producer, copying the frame first (the
+      // encoder's buffer is reused).
+      if (!writer.tryWrite(frame)) return this.emitSlowly(writer, frame.slice(), outputs, i + 1, pending, deadLetterCopy);
+    }
+  }
+
+  /** Producer acknowledgements: each id is one output now safely in Kafka. */
+  delivered(ids: Uint32Array): void {
+    for (const id of ids) {
+      const pending = this.deliveries.get(id);
+      if (!pending) continue;
+      this.deliveries.delete(id);
+      this.deadLetterIds.delete(id);
+      this.stats.produced++;
+      if (--pending.remaining === 0 && !pending.abandoned) this.events.complete(pending.ticket);
+    }
+    this.events.progressed();
+  }
+
+  /**
+   * Kafka refused one output for good (its size): the record's input goes to the dead-letter topic in its
+   * place, and the record completes when that copy is in. A refused stub is fatal: nothing of the record could
+   * be stored, so its offset must never be committed.
+   */
+  rejected(id: number, reason: string): void {
+    const pending = this.deliveries.get(id);
+    if (!pending) return;
+    this.deliveries.delete(id);
+    const copyOf = this.deadLetterIds.get(id);
+    this.deadLetterIds.delete(id);
+    const { input } = pending;
+    const { topic, partition, offset } = input;
+    if (copyOf?.stub === true) {
+      this.observer.fatal(`the dead-letter copy of ${topic}/${partition}@${offset} was refused even without its value and headers (${reason}); check the dead-letter topic ${this.settings.dlqTopic}`);
+      return;
+    }
+    let copy: ResolvedOutput;
+    let copyKind: DeadLetterCopy;
+    if (copyOf !== undefined) {
+      // The input itself is too large for the dead-letter topic: send the reasons and where to find it.
+      const why = `${copyOf.reason}; the full dead-letter copy was refused too (${reason})`;
+      this.log.warn("dead-letter copy refused; sending it without the record's value and headers", { topic, partition, offset, error: logSafe(why) });
+      copy = deadLetterStub(input, this.settings.dlqTopic, why, input.attempt, copyOf.kind);
+      copyKind = { stub: true, reason: why, kind: copyOf.kind };
+    } else if (pending.deadLettered || pending.abandoned) {
+      // Another output of this record was refused already (its dead-letter copy stands for the record), or the
+      // record runs again: this one is simply not coming.
+      if (--pending.remaining === 0 && !pending.abandoned) this.events.complete(pending.ticket);
+      this.events.progressed();
+      return;
+    } else {
+      const why = `output refused by Kafka: ${reason}`;
+      pending.deadLettered = true;
+      this.log.warn("record sent to the dead-letter topic", { topic, partition, offset, error: logSafe(why), dlqTopic: this.settings.dlqTopic });
+      this.stats.deadLettered++;
+      copy = deadLetter(input, this.settings.dlqTopic, why, input.attempt, "output-refused");
+      copyKind = { stub: false, reason: why, kind: "output-refused" };
+    }
+    let frame: Uint8Array;
+    try {
+      frame = this.encodeOutput(copy, pending, copyKind).slice();
+    } catch (error) {
+      this.observer.fatal(`cannot write the dead-letter copy of ${topic}/${partition}@${offset}: ${errorText(error)}`);
+      return;
+    }
+    const writer = this.writers[0]!;
+    writer.write(frame).then(
+      () => writer.publish(),
+      // only after a shutdown that timed out closed the rings: the record stays uncommitted
+      (error: unknown) => this.log.warn("dead-letter copy not written", { topic, partition, offset, error: errorText(error) }),
+    );
+  }
+
+  /** Lets the producer Workers finish: they exit after delivering what is in their rings. */
+  close(): void {
+    for (const writer of this.writers) writer.close();
+  }
+
+  /** `encodeOutput`, giving up the record's pending delivery if it throws. */
+  private framed(output: ResolvedOutput, pending: PendingDelivery, deadLetterCopy: DeadLetterCopy | undefined): Uint8Array {
+    try {
+      return this.encodeOutput(output, pending, deadLetterCopy);
+    } catch (error) {
+      this.abandon(pending);
+      throw error;
+    }
+  }
+
+  /** A record's outputs could not all be written: those that were no longer count (it runs again). */
+  private abandon(pending: PendingDelivery): void {
+    pending.abandoned = true;
+    for (const [id, other] of this.deliveries) {
+      if (other !== pending) continue;
+      this.deliveries.delete(id);
+      this.deadLetterIds.delete(id);
+    }
+  }
+
+  /**
+   * Frames an output under a new delivery id; valid until the next call (the encoder's buffer is reused). The id
+   * is registered only once the frame exists: an output that cannot be framed leaves nothing waiting.
+   */
+  private encodeOutput(output: ResolvedOutput, pending: PendingDelivery, deadLetterCopy?: DeadLetterCopy): Uint8Array {
+    const id = this.nextDeliveryId;
+    const frame = this.encoder.encode({ ref: id, topic: output.topic, partition: -1, offset: 0, timestamp: 0, key: output.key, value: output.value, headers: output.headers });
+    this.nextDeliveryId = id >= 0xffffffff ? 1 : id + 1;
+    this.deliveries.set(id, pending);
+    if (deadLetterCopy !== undefined) this.deadLetterIds.set(id, deadLetterCopy);
+    return frame;
+  }
+
+  private async emitSlowly(writer: RingWriter, frame: Uint8Array, outputs: readonly ResolvedOutput[], from: number, pending: PendingDelivery, deadLetterCopy: DeadLetterCopy | undefined): Promise<void> {
+    writer.publish();
+    try {
+      await writer.write(frame);
+      for (let i = from; i < outputs.length; i++) {
+        const next = this.framed(outputs[i]!, pending, deadLetterCopy);
+        if (!writer.tryWrite(next)) await writer.write(next.slice());
+      }
+    } catch (error) {
+      this.abandon(pending);
+      throw error;
+    }
+    this.queuePublish();
+  }
+
+  private producerFor(route: string): number {
+    const count = this.writers.length;
+    if (count === 1) return 0;
+    return hashString(route) % count;
+  }
+
+  private queuePublish(): void {
+    if (this.publishQueued) return;
+    this.publishQueued = true;
+    queueMicrotask(() => {
+      this.publishQueued = false;
+      for (const writer of this.writers) writer.publish();
+    });
+  }
+}
