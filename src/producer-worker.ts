@@ -13,9 +13,9 @@ self.onmessage = async (event: MessageEvent<ToProducer>) => {
   const message = event.data;
   switch (message.type) {
     case "init": {
-      const problem = message.checkTopics.length > 0 ? await checkTopics(message.settings, message.checkTopics) : null;
-      if (problem !== null) {
-        post({ type: "fatal", message: problem });
+      const failure = message.checkTopics.length > 0 ? await checkTopics(message.settings, message.checkTopics) : null;
+      if (failure !== null) {
+        post({ type: "fatal", failure });
         break;
       }
       const log = createLogger(message.settings.logLevel, { component: `producer-${message.index}` });

@@ -1,15 +1,29 @@
 /** Typed wrappers around the Kafka Workers: start them, talk to them, stop them. */
-import type { FromConsumer, FromProducer, ToConsumer, ToProducer, CommitOffset } from "../kafka/protocol.ts";
-import type { CommitPort } from "./pipeline.ts";
+import type { FromConsumer, FromProducer, ToConsumer, ToProducer, CommitOffset, Failure } from "../kafka/protocol.ts";
 
 export interface WorkerUrls {
   readonly consumer: URL;
   readonly producer: URL;
 }
 
-type Fatal = (message: string) => void;
+type Fatal = (failure: Failure) => void;
 
 const COMMIT_TIMEOUT_MS = 30_000;
+
+/**
+ * What a commit through a consumer Worker came to. `failure` says why some offsets were not committed (kind
+ * "rebalance": refused for the group's generation, retried under the new one).
+ */
+export interface CommitResult {
+  readonly committed: readonly CommitOffset[];
+  readonly failure?: Failure;
+}
+
+/** Commits offsets through a consumer Worker (assignable to the pipeline's CommitPort). */
+export type CommitThroughWorker = (offsets: readonly CommitOffset[]) => Promise<CommitResult>;
+
+const commitResult = (committed: readonly CommitOffset[], failure: Failure | undefined): CommitResult =>
+  failure === undefined ? { committed } : { committed, failure };
 
 class TypedWorker<In, Out extends { type: string }> {
   private readonly worker: Worker;
@@ -23,7 +37,7 @@ class TypedWorker<In, Out extends { type: string }> {
       if (event.data.type === "closed") this.closedResolve?.();
       onMessage(event.data);
     };
-    this.worker.onerror = (event: ErrorEvent) => onFatal(`${name} crashed: ${event.message}`);
+    this.worker.onerror = (event: ErrorEvent) => onFatal({ kind: "crashed", message: `${name} crashed: ${event.message}`, retriable: false });
   }
 
   send(message: In): void {
@@ -44,7 +58,7 @@ export interface ConsumerEvents {
   lag(index: number, entries: ReadonlyArray<{ topic: string; partition: number; lag: number }>): void;
   broker(index: number, connected: boolean): void;
   /** The record stream failed `failures` times in a row (null: it works again). */
-  stream(index: number, failure: string | null, failures: number): void;
+  stream(index: number, failure: Failure | null, failures: number): void;
   /** A condition no retry fixes, reported by the Worker. */
   fatal: Fatal;
   /** The Worker itself died (an uncaught error). */
@@ -53,7 +67,7 @@ export interface ConsumerEvents {
 
 export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
   private nextRequest = 1;
-  private readonly commits = new Map<number, (result: { committed: readonly CommitOffset[]; error?: string }) => void>();
+  private readonly commits = new Map<number, (result: CommitResult) => void>();
 
   constructor(url: URL, index: number, events: ConsumerEvents) {
     super(url, `consumer-${index}`, (message) => {
@@ -73,11 +87,11 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
         case "stream":
           return events.stream(index, message.failure, message.failures);
         case "fatal":
-          return events.fatal(message.message);
+          return events.fatal(message.failure);
         case "commit-result": {
           const resolve = this.commits.get(message.requestId);
           this.commits.delete(message.requestId);
-          resolve?.(message.error === undefined ? { committed: message.committed } : { committed: message.committed, error: message.error });
+          resolve?.(commitResult(message.committed, message.failure));
           return;
         }
         case "closed":
@@ -92,12 +106,12 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
   }
 
   /** A commit that gets no answer is given up after a while, so one stuck request cannot stop every later round. */
-  readonly commit: CommitPort = (offsets) =>
+  readonly commit: CommitThroughWorker = (offsets) =>
     new Promise((resolve) => {
       const requestId = this.nextRequest++;
       const timer = setTimeout(() => {
         this.commits.delete(requestId);
-        resolve({ committed: [], error: `no answer from the consumer within ${COMMIT_TIMEOUT_MS} ms` });
+        resolve(commitResult([], { kind: "timeout", message: `no answer from the consumer within ${COMMIT_TIMEOUT_MS} ms`, retriable: true }));
       }, COMMIT_TIMEOUT_MS);
       this.commits.set(requestId, (result) => {
         clearTimeout(timer);
@@ -110,7 +124,8 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
 /** What a producer Worker tells the supervisor. */
 export interface ProducerEvents {
   onDelivered(ids: Uint32Array, sendMs: number): void;
-  onRejected(id: number, reason: string): void;
+  /** Kafka refused this output for good; `failure.message` is the dead-letter reason. */
+  onRejected(id: number, failure: Failure): void;
   /** Connected, and the topics it was asked to check exist. */
   onReady(): void;
   onFatal: Fatal;
@@ -122,8 +137,8 @@ export class ProducerWorker extends TypedWorker<ToProducer, FromProducer> {
     super(url, `producer-${index}`, (message) => {
       if (message.type === "delivered") onDelivered(message.ids, message.sendMs);
       else if (message.type === "ready") onReady();
-      else if (message.type === "rejected") onRejected(message.id, message.reason);
-      else if (message.type === "fatal") onFatal(message.message);
+      else if (message.type === "rejected") onRejected(message.id, message.failure);
+      else if (message.type === "fatal") onFatal(message.failure);
     }, onFatal);
   }
 }

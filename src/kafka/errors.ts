@@ -17,17 +17,6 @@ function* walk(error: unknown, depth = 0): Generator<ErrorLike> {
   if (e.cause !== undefined) yield* walk(e.cause, depth + 1);
 }
 
-const FATAL_API_IDS = new Set([
-  "TOPIC_AUTHORIZATION_FAILED",
-  "GROUP_AUTHORIZATION_FAILED",
-  "CLUSTER_AUTHORIZATION_FAILED",
-  "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
-  "SASL_AUTHENTICATION_FAILED",
-  "UNSUPPORTED_SASL_MECHANISM",
-  "INVALID_TOPIC_EXCEPTION",
-  "INVALID_REQUIRED_ACKS",
-]);
-
 /** Certificate checks the TLS layer (Node or Bun) can fail the broker's certificate with. */
 const CERT_UNTRUSTED_CODES = new Set([
   "SELF_SIGNED_CERT_IN_CHAIN",
@@ -88,48 +77,131 @@ function tlsReason(e: ErrorLike): string | null {
   return null;
 }
 
-/** A condition no retry will fix: wrong credentials, TLS mismatch, missing topic, denied access, unresolvable host. */
-export function fatalReason(error: unknown): string | null {
-  for (const e of walk(error)) {
-    if (e.code === "PLT_KFK_AUTHENTICATION") return authenticationReason(e);
-    const tls = tlsReason(e);
-    if (tls !== null) return tls;
-    if (typeof e.apiId === "string" && FATAL_API_IDS.has(e.apiId)) return e.apiId.toLowerCase().replaceAll("_", " ");
-    if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") return `broker host not found (${String(e.message ?? e.code)})`;
-    if (e.code === "PLT_KFK_USER" && typeof e.message === "string" && /unknown topic/i.test(e.message)) {
-      return `${e.message.replace(/\.$/, "")} (topic missing and auto-create is off)`;
-    }
+/**
+ * What went wrong, classified once where the client's error is caught, and passed on as data (it is
+ * structured-cloned between threads). `message` is the one line printed for it (logs, stderr, /healthz, the
+ * dead-letter reason); nothing re-parses it.
+ */
+export interface Failure {
+  readonly kind: FailureKind;
+  readonly message: string;
+  /** Retrying the same request (with backoff) can succeed. */
+  readonly retriable: boolean;
+  /** The topic it concerns, when known. */
+  readonly topic?: string;
+}
+
+export type FailureKind =
+  /** SASL: credentials or mechanism refused, or a TLS listener answered. */
+  | "auth"
+  /** Certificate not trusted, wrong listener type, unusable client key. */
+  | "tls"
+  /** Group, cluster or transactional id access denied. */
+  | "authorization"
+  /** The topic does not exist (auto-create is off). Retriable when only the metadata said so. */
+  | "unknown-topic"
+  /** Kafka refuses the topic's name (internal topics, illegal names). */
+  | "invalid-topic"
+  /** This client may not write (or read) the topic. */
+  | "topic-authorization"
+  /** A record larger than the topic or broker allows. */
+  | "too-large"
+  | "host-not-found"
+  /** The client's own request check (or acks) refused the request: it fails the same way every time. */
+  | "client-refused"
+  /** A commit refused for the group's generation: the group is rebalancing. */
+  | "rebalance"
+  /** This member was expelled from the group, or lost partitions, while committing. */
+  | "expelled"
+  | "network"
+  | "timeout"
+  /** The brokers could not be reached at start. */
+  | "unreachable"
+  /** A Worker died of an uncaught error. */
+  | "crashed"
+  /** The processor's own condition (a refused dead-letter copy, an internal error). */
+  | "internal"
+  /** The dead-letter guard stopped the processor. */
+  | "halted"
+  | "unknown";
+
+/** Refusals that concern a topic rather than the request: the records for other topics may be fine. */
+const TOPIC_REFUSALS: ReadonlySet<FailureKind> = new Set(["unknown-topic", "invalid-topic", "topic-authorization"]);
+
+export function isTopicRefusal(failure: Failure): boolean {
+  return TOPIC_REFUSALS.has(failure.kind);
+}
+
+/** What a topic refusal means for the records sent to it (their dead-letter reason). */
+export function topicRefusalReason(failure: Failure): string {
+  if (failure.kind === "invalid-topic") return "Kafka refuses the topic name (invalid topic: internal topics cannot be written to)";
+  if (failure.kind === "topic-authorization") return "this client is not authorized to write to the topic";
+  return "the topic does not exist (processor does not create topics)";
+}
+
+const TOO_LARGE = "the record is larger than the topic's max.message.bytes (or the broker's message.max.bytes)";
+const REBALANCE_API_IDS = new Set(["ILLEGAL_GENERATION", "REBALANCE_IN_PROGRESS", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID", "FENCED_MEMBER_EPOCH", "STALE_MEMBER_EPOCH"]);
+
+const failure = (kind: FailureKind, message: string, retriable: boolean, topic?: string): Failure => (topic === undefined ? { kind, message, retriable } : { kind, message, retriable, topic });
+
+/** One error seen on its own: what it is, or null when it says nothing decisive. */
+function classifyOne(e: ErrorLike): Failure | null {
+  if (e.code === "PLT_KFK_AUTHENTICATION") return failure("auth", authenticationReason(e), false);
+  const tls = tlsReason(e);
+  if (tls !== null) return failure("tls", tls, false);
+  if (typeof e.message === "string" && e.code === "PLT_KFK_USER") {
+    const unknown = /^Unknown topic (.*?)\.?$/.exec(e.message);
+    if (unknown !== null) return failure("unknown-topic", `${e.message.replace(/\.$/, "")} (topic missing and auto-create is off)`, false, unknown[1]!);
     // The client's own schema check: the same request fails the same way on every retry.
-    if (e.code === "PLT_KFK_USER" && typeof e.message === "string" && e.message.startsWith("/options/")) {
-      return `the Kafka client refused the request: ${oneLine(e.message)}`;
-    }
+    if (e.message.startsWith("/options/")) return failure("client-refused", `the Kafka client refused the request: ${oneLine(e.message)}`, false);
   }
+  switch (e.apiId) {
+    case "UNKNOWN_TOPIC_OR_PARTITION":
+      return failure("unknown-topic", "unknown topic or partition", true);
+    case "INVALID_TOPIC_EXCEPTION":
+      return failure("invalid-topic", "invalid topic exception", false);
+    case "TOPIC_AUTHORIZATION_FAILED":
+      return failure("topic-authorization", "topic authorization failed", false);
+    case "GROUP_AUTHORIZATION_FAILED":
+    case "CLUSTER_AUTHORIZATION_FAILED":
+    case "TRANSACTIONAL_ID_AUTHORIZATION_FAILED":
+      return failure("authorization", e.apiId.toLowerCase().replaceAll("_", " "), false);
+    case "SASL_AUTHENTICATION_FAILED":
+    case "UNSUPPORTED_SASL_MECHANISM":
+      return failure("auth", e.apiId.toLowerCase().replaceAll("_", " "), false);
+    case "INVALID_REQUIRED_ACKS":
+      return failure("client-refused", "invalid required acks", false);
+  }
+  if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") return failure("host-not-found", `broker host not found (${String(e.message ?? e.code)})`, false);
   return null;
 }
 
 /**
- * Kafka refuses a topic rather than the request: missing (with auto-create off), not a legal name, or not
- * writable for this client. `topic` is set when the error names it.
+ * Classifies a Kafka client error (and what it wraps) once. A record too large wins over everything (the rest
+ * of its batch may be fine); then the first decisive error of the chain; else a retriable failure named after
+ * the chain's rebalance, timeout or network errors, with the chain's messages (`describeError`).
  */
-export function topicRefusal(error: unknown): { readonly topic: string | null; readonly reason: string } | null {
+export function classify(error: unknown): Failure {
+  let retriable: Failure | null = null;
   for (const e of walk(error)) {
-    if (e.code === "PLT_KFK_USER" && typeof e.message === "string") {
-      const unknown = /^Unknown topic (.*?)\.?$/.exec(e.message);
-      if (unknown !== null) return { topic: unknown[1]!, reason: "the topic does not exist (processor does not create topics)" };
-    }
-    if (e.apiId === "UNKNOWN_TOPIC_OR_PARTITION") return { topic: null, reason: "the topic does not exist (processor does not create topics)" };
-    if (e.apiId === "INVALID_TOPIC_EXCEPTION") return { topic: null, reason: "Kafka refuses the topic name (invalid topic: internal topics cannot be written to)" };
-    if (e.apiId === "TOPIC_AUTHORIZATION_FAILED") return { topic: null, reason: "this client is not authorized to write to the topic" };
+    if (e.apiId === "MESSAGE_TOO_LARGE" || e.apiId === "RECORD_LIST_TOO_LARGE") return failure("too-large", TOO_LARGE, false);
   }
-  return null;
-}
-
-/** Kafka refuses a record for its size: no retry helps, but the other records of the batch may be fine. */
-export function tooLargeReason(error: unknown): string | null {
   for (const e of walk(error)) {
-    if (e.apiId === "MESSAGE_TOO_LARGE" || e.apiId === "RECORD_LIST_TOO_LARGE") return "the record is larger than the topic's max.message.bytes (or the broker's message.max.bytes)";
+    const found = classifyOne(e);
+    if (found !== null && !found.retriable) return found;
+    retriable ??= found;
   }
-  return null;
+  if (retriable !== null) return retriable;
+  const message = describeError(error);
+  let kind: FailureKind = "unknown";
+  for (const e of walk(error)) {
+    if (typeof e.apiId === "string" && REBALANCE_API_IDS.has(e.apiId)) kind = "rebalance";
+    else if (kind === "unknown" && e.code === "PLT_KFK_TIMEOUT") kind = "timeout";
+    else if (kind === "unknown" && e.code === "PLT_KFK_NETWORK") kind = "network";
+  }
+  // how the group coordinator words a refused generation when no API id survives
+  if (/generation|rebalanc/i.test(message)) kind = "rebalance";
+  return failure(kind, message, true);
 }
 
 /** The innermost useful message, for logs. */

@@ -6,13 +6,6 @@ const EMPTY = new Uint8Array(0);
 
 export type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
-/** A ring record without its `ref` (which the consumer fills in). */
-export type MessageFields = Omit<DecodedRecord, "ref">;
-
-export function messageFields(message: RawMessage): MessageFields {
-  return wireRecord(message, 0);
-}
-
 /** The ring record of a consumed message, built in one go (this runs once per consumed record). */
 export function wireRecord(message: RawMessage, ref: number): DecodedRecord {
   return {

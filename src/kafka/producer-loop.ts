@@ -11,7 +11,7 @@ import { decodeRecord } from "../ring/record-codec.ts";
 import type { Logger } from "../observability/logger.ts";
 import { baseClientOptions } from "./client-options.ts";
 import { reportBrokerConnections } from "./connection-events.ts";
-import { backoffMs, describeError, fatalReason, sleep, tooLargeReason, topicRefusal } from "./errors.ts";
+import { backoffMs, classify, describeError, isTopicRefusal, sleep, topicRefusalReason, type Failure } from "./errors.ts";
 import type { FromProducer, ProducerSettings } from "./protocol.ts";
 
 type OutMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
@@ -91,11 +91,13 @@ export class ProducerLoop {
     const outcome = await this.send(messages);
     if (outcome === "sent") return true;
     if (outcome === "fatal") return false;
-    if ("topicRefused" in outcome) {
+    if (isTopicRefusal(outcome)) {
       const topics = [...new Set(messages.map((m) => m.topic))];
-      const named = outcome.topic !== null && topics.includes(outcome.topic) ? outcome.topic : topics.length === 1 ? topics[0]! : null;
+      const named = outcome.topic !== undefined && topics.includes(outcome.topic) ? outcome.topic : topics.length === 1 ? topics[0]! : null;
       if (named === null) return this.deliverByTopic(messages, ids, topics);
-      this.log.warn("Kafka refused an output topic; the inputs of its records go to the dead-letter topic", { topic: named, error: outcome.topicRefused });
+      const reason = topicRefusalReason(outcome);
+      this.log.warn("Kafka refused an output topic; the inputs of its records go to the dead-letter topic", { topic: named, error: reason });
+      const rejection: Failure = { kind: outcome.kind, message: `output topic ${JSON.stringify(named)}: ${reason}`, retriable: false, topic: named };
       const rest: OutMessage[] = [];
       const restIds: number[] = [];
       messages.forEach((message, i) => {
@@ -104,7 +106,7 @@ export class ProducerLoop {
           restIds.push(ids[i]!);
           return;
         }
-        this.post({ type: "rejected", id: ids[i]!, reason: `output topic ${JSON.stringify(named)}: ${outcome.topicRefused}` });
+        this.post({ type: "rejected", id: ids[i]!, failure: rejection });
         ids[i] = REJECTED;
       });
       if (rest.length === 0) return true;
@@ -116,8 +118,9 @@ export class ProducerLoop {
       return ok;
     }
     if (messages.length === 1) {
-      this.log.warn("Kafka refused an output record for its size; its input goes to the dead-letter topic", { topic: messages[0]!.topic, error: outcome.tooLarge });
-      this.post({ type: "rejected", id: ids[0]!, reason: `${messages[0]!.topic}: ${outcome.tooLarge}` });
+      const { topic } = messages[0]!;
+      this.log.warn("Kafka refused an output record for its size; its input goes to the dead-letter topic", { topic, error: outcome.message });
+      this.post({ type: "rejected", id: ids[0]!, failure: { kind: "too-large", message: `${topic}: ${outcome.message}`, retriable: false, topic } });
       ids[0] = REJECTED;
       return true;
     }
@@ -144,7 +147,8 @@ export class ProducerLoop {
       const record = decodeRecord(frame);
       const size = recordBytes(record.key, record.value, record.headers);
       if (size > this.maxMessageBytes) {
-        this.post({ type: "rejected", id: record.ref, reason: `${record.topic}: the output record (${size} bytes) is larger than --max-message-bytes (${this.maxMessageBytes})` });
+        const message = `${record.topic}: the output record (${size} bytes) is larger than --max-message-bytes (${this.maxMessageBytes})`;
+        this.post({ type: "rejected", id: record.ref, failure: { kind: "too-large", message, retriable: false, topic: record.topic } });
         continue;
       }
       // Keys are Buffer objects, so repeated header names stay separate entries, in order.
@@ -172,7 +176,7 @@ export class ProducerLoop {
    * Retries until Kafka acknowledged the whole batch, refused it for a record's size or for a topic a handler
    * chose, or a fatal error.
    */
-  private async send(messages: OutMessage[]): Promise<"sent" | "fatal" | { tooLarge: string } | { topicRefused: string; topic: string | null }> {
+  private async send(messages: OutMessage[]): Promise<"sent" | "fatal" | Failure> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.producer.send({ messages });
@@ -180,16 +184,15 @@ export class ProducerLoop {
         this.delivered = true;
         return "sent";
       } catch (error) {
-        const tooLarge = tooLargeReason(error);
-        if (tooLarge !== null) return { tooLarge };
-        const refusal = topicRefusal(error);
-        const configured = refusal !== null && (refusal.topic !== null ? this.configuredTopics.has(refusal.topic) : messages.every((m) => this.configuredTopics.has(m.topic)));
-        if (refusal !== null && !configured) return { topicRefused: refusal.reason, topic: refusal.topic };
-        const fatal = fatalReason(error);
+        const failure = classify(error);
+        if (failure.kind === "too-large") return failure;
+        const refused = isTopicRefusal(failure);
+        const configured = refused && (failure.topic !== undefined ? this.configuredTopics.has(failure.topic) : messages.every((m) => this.configuredTopics.has(m.topic)));
+        if (refused && !configured) return failure;
         // a configured topic deleted while running is waited for (and reported); missing at start it is fatal
-        if (fatal !== null && !(this.delivered && refusal !== null)) {
+        if (!failure.retriable && !(this.delivered && refused)) {
           this.failedFatally = true;
-          this.post({ type: "fatal", message: fatal });
+          this.post({ type: "fatal", failure });
           return "fatal";
         }
         const delay = backoffMs(attempt, 200, 10_000);

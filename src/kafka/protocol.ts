@@ -1,6 +1,9 @@
 /** Messages between the main thread and the Kafka Workers. Records never travel here: they go through rings. */
 import type { RingBuffers } from "../ring/byte-ring.ts";
 import type { LogLevel } from "../observability/logger.ts";
+import type { Failure } from "./errors.ts";
+
+export type { Failure, FailureKind } from "./errors.ts";
 
 export interface ClientSettings {
   readonly brokers: readonly string[];
@@ -45,6 +48,16 @@ export interface ConsumerSettings extends ClientSettings {
   readonly rebalanceTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly maxMessageBytes: number;
+  /**
+   * Test fault injection, filled by the main thread (from PROCESSOR_FAULT_CRASH_CONSUMER) only in the test build
+   * (PROCESSOR_FAULT_INJECTION); absent otherwise. See kafka/fault-injection.ts.
+   */
+  readonly faults?: ConsumerFaults;
+}
+
+export interface ConsumerFaults {
+  /** Die with an uncaught error after writing this many records. */
+  readonly crashAfterRecords: number;
 }
 
 export type ProducerSettings = ClientSettings & {
@@ -87,12 +100,12 @@ export type FromConsumer =
    * answers `revoke-done`. Records of them still in the ring or read later are stale from now on.
    */
   | { readonly type: "revoking"; readonly requestId: number; readonly at: number; readonly partitions: ReadonlyArray<{ topic: string; partition: number }> }
-  | { readonly type: "commit-result"; readonly requestId: number; readonly committed: readonly CommitOffset[]; readonly error?: string }
-  | { readonly type: "fatal"; readonly message: string }
+  | { readonly type: "commit-result"; readonly requestId: number; readonly committed: readonly CommitOffset[]; readonly failure?: Failure }
+  | { readonly type: "fatal"; readonly failure: Failure }
   /** Records between the committed offset and the end of each owned partition. */
   | { readonly type: "lag"; readonly entries: ReadonlyArray<{ topic: string; partition: number; lag: number }> }
   /** The record stream failed and is being re-created (null: it works again). Not a broker problem by itself. */
-  | { readonly type: "stream"; readonly failure: string | null; readonly failures: number }
+  | { readonly type: "stream"; readonly failure: Failure | null; readonly failures: number }
   /** Whether this consumer currently has its broker connections (false after a disconnect, until a reconnect). */
   | { readonly type: "broker"; readonly connected: boolean }
   | { readonly type: "closed" };
@@ -106,9 +119,12 @@ export type FromProducer =
   | { readonly type: "ready"; readonly index: number }
   /** Delivery ids (the `ref` of each output frame) acknowledged by Kafka. */
   | { readonly type: "delivered"; readonly ids: Uint32Array; readonly sendMs: number }
-  | { readonly type: "fatal"; readonly message: string }
-  /** Kafka refused this one output for good (too large for its topic): the main thread dead-letters its input. */
-  | { readonly type: "rejected"; readonly id: number; readonly reason: string }
+  | { readonly type: "fatal"; readonly failure: Failure }
+  /**
+   * Kafka (or --max-message-bytes) refused this one output for good: the main thread dead-letters its input.
+   * `failure.message` is the dead-letter reason.
+   */
+  | { readonly type: "rejected"; readonly id: number; readonly failure: Failure }
   | { readonly type: "closed" };
 
 /** Partition value of a ring frame that carries an assignment change instead of a record. */

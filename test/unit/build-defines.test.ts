@@ -1,6 +1,7 @@
 /**
- * Release builds compile the test fault injection out: bundling the consumer loop the way scripts/build.ts does
- * leaves no trace of PROCESSOR_FAULT_CRASH_CONSUMER, while the test build (--test-faults) keeps it.
+ * Release builds compile the test fault injection out: bundling the module that reads it (kafka/fault-injection.ts,
+ * on the main thread) and the consumer loop that acts on it the way scripts/build.ts does leaves no trace of
+ * PROCESSOR_FAULT_CRASH_CONSUMER nor of the injected crash, while the test build (--test-faults) keeps them.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,10 +11,10 @@ import { buildDefines, FAULT_INJECTION_VARIABLES } from "../../scripts/lib/build
 
 const root = resolve(import.meta.dir, "../..");
 
-/** The consumer loop as scripts/build.ts bundles it (minified, same defines); npm packages left out for speed. */
-async function bundledConsumerLoop(testFaults: boolean): Promise<string> {
+/** A module as scripts/build.ts bundles it (minified, same defines); npm packages left out for speed. */
+async function bundled(path: string, testFaults: boolean): Promise<string> {
   const result = await Bun.build({
-    entrypoints: [resolve(root, "src/kafka/consumer-loop.ts")],
+    entrypoints: [resolve(root, path)],
     target: "bun",
     minify: true,
     packages: "external",
@@ -25,17 +26,31 @@ async function bundledConsumerLoop(testFaults: boolean): Promise<string> {
   return output.text();
 }
 
+const bundledFaults = (testFaults: boolean) => bundled("src/kafka/fault-injection.ts", testFaults);
+const bundledConsumerLoop = (testFaults: boolean) => bundled("src/kafka/consumer-loop.ts", testFaults);
+
 test("a release (default) build never reads the fault injection variables", async () => {
-  const code = await bundledConsumerLoop(false);
-  expect(code).toContain("ConsumerLoop"); // the loop itself is there
+  const code = await bundledFaults(false);
+  expect(code).toContain("consumerFaults"); // the function itself is there
   for (const name of FAULT_INJECTION_VARIABLES) expect(code).not.toContain(name);
   expect(code).not.toContain("PROCESSOR_FAULT_INJECTION");
+  const loop = await bundledConsumerLoop(false);
+  expect(loop).toContain("ConsumerLoop"); // the loop itself is there
+  expect(loop).not.toContain("injected fault");
+  expect(loop).not.toContain("PROCESSOR_FAULT_INJECTION");
 });
 
 test("the test build (--test-faults) keeps them", async () => {
-  const code = await bundledConsumerLoop(true);
+  const code = await bundledFaults(true);
   for (const name of FAULT_INJECTION_VARIABLES) expect(code).toContain(name);
   expect(code).not.toContain("PROCESSOR_FAULT_INJECTION"); // substituted, not looked up at run time
+  const loop = await bundledConsumerLoop(true);
+  expect(loop).toContain("injected fault");
+  expect(loop).not.toContain("PROCESSOR_FAULT_INJECTION");
+});
+
+test("the consumer loop never reads the environment: its faults come in its settings", async () => {
+  for (const testFaults of [false, true]) expect(await bundledConsumerLoop(testFaults)).not.toContain("process.env");
 });
 
 describe("the compiled binary (scripts/build.ts, about 1.5 s each)", () => {

@@ -1,0 +1,76 @@
+/**
+ * The consumer's side of its ring: record frames and assignment frames, in order. A frame that does not fit
+ * waits (backpressure) and everything after it waits behind it.
+ */
+import { RingWriter, type RingBuffers } from "../ring/byte-ring.ts";
+import { RecordEncoder } from "../ring/record-codec.ts";
+import { wireRecord, type RawMessage } from "./message-fields.ts";
+import { ASSIGNMENT_FRAME, type AssignmentChange } from "./protocol.ts";
+
+const textEncoder = new TextEncoder();
+
+/** Wall-clock time with sub-millisecond resolution, comparable between the threads of a process. */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export class RingOutput {
+  private readonly writer: RingWriter;
+  private readonly encoder = new RecordEncoder();
+  /** Ring writes that had to wait, in order: nothing else writes until they are done. */
+  private chain: Promise<void> | null = null;
+
+  constructor(ring: RingBuffers) {
+    this.writer = new RingWriter(ring);
+  }
+
+  /** A consumed record, tagged with the assignment epoch; a promise when it had to wait for space. */
+  writeRecord(message: RawMessage, epoch: number): Promise<void> | undefined {
+    return this.write(this.encoder.encode(wireRecord(message, epoch)));
+  }
+
+  /** Every partition owned from now on (epoch `epoch`), published at once. */
+  writeAssignment(epoch: number, change: AssignmentChange): void {
+    const frame = this.encoder.encode({
+      ref: epoch,
+      topic: "",
+      partition: ASSIGNMENT_FRAME,
+      offset: 0,
+      // the claim's time: the main thread orders claims of one partition by consumers of this process with it
+      timestamp: preciseNow(),
+      key: null,
+      value: textEncoder.encode(JSON.stringify(change)),
+      headers: [],
+    });
+    void this.write(frame);
+    this.writer.publish();
+  }
+
+  publish(): void {
+    this.writer.publish();
+  }
+
+  /** Waits for the queued writes, then closes the ring. */
+  async close(): Promise<void> {
+    await this.chain;
+    this.writer.close();
+  }
+
+  /**
+   * Writes a frame now if nothing is waiting and it fits; otherwise queues a copy behind the waiting writes
+   * (the encoder's buffer is reused) and returns the promise of its write. One writer at a time, in order.
+   */
+  private write(frame: Uint8Array): Promise<void> | undefined {
+    if (this.chain === null && this.writer.tryWrite(frame)) return undefined;
+    const copy = frame.slice();
+    const next = (this.chain ?? Promise.resolve()).then(async () => {
+      await this.writer.write(copy);
+      this.writer.publish();
+    });
+    this.chain = next;
+    void next.finally(() => {
+      if (this.chain === next) this.chain = null;
+    });
+    return next;
+  }
+}
