@@ -1,7 +1,7 @@
 /**
  * Pure string → value parsers shared by CLI flags and environment variables.
  * Each parser returns `undefined` when the text is not valid; the caller
- * (the zod value types in settings.ts) turns that into an error message.
+ * (the zod value types in value-types.ts) turns that into an error message.
  */
 
 /** Split a list given as space- and/or comma-separated items; trims and drops empties. */
