@@ -4,22 +4,22 @@
  */
 import type { Config } from "../config/index.ts";
 import type { Handler } from "../handlers/types.ts";
-import type { ClientSettings } from "../kafka/protocol.ts";
+import type { ClientSettings, Failure } from "../kafka/protocol.ts";
+import { consumerFaults } from "../kafka/fault-injection.ts"; // test builds only
 import { clientSecurity } from "../kafka/client-options.ts";
 import { createRing } from "../ring/byte-ring.ts";
 import type { Logger } from "../observability/logger.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { serveEndpoints, type Check, type Endpoint, type HealthState } from "../observability/http-endpoint.ts";
 import type { RingBuffers } from "../ring/byte-ring.ts";
-import { Pipeline } from "./pipeline.ts";
+import { Pipeline } from "../pipeline/pipeline.ts";
 import { startHeartbeat } from "./stall-watchdog.ts";
 import { ConsumerWorker, ProducerWorker, type WorkerUrls } from "./workers.ts";
+import { ConsumerHealth } from "./consumer-health.ts";
 
 const PROGRESS_EVERY_MS = 5_000;
 const RESTART_WINDOW_MS = 60_000;
 const MAX_RESTARTS_PER_WINDOW = 5;
-/** Consecutive record-stream failures (backoff up to 10 s each) after which /healthz fails. */
-const STREAM_FAILURES_UNHEALTHY = 10;
 
 export const EXIT_OK = 0;
 export const EXIT_FATAL = 1;
@@ -31,10 +31,8 @@ export class Supervisor implements HealthState {
   private readonly client: ClientSettings;
   private endpoint: Endpoint | null = null;
   private readonly rings: Array<{ name: string; ring: RingBuffers }> = [];
-  private readonly brokerDown = new Set<number>();
-  /** Consumers whose record stream keeps failing (and is re-created with backoff), with the reason. */
-  private readonly streamFailures = new Map<number, { failure: string; failures: number }>();
-  private fatalMessage: string | null = null;
+  private readonly health = new ConsumerHealth();
+  private fatalFailure: Failure | null = null;
   /** Consumer Workers by owner id (a restarted consumer gets a new id, so its old records stay apart). */
   private readonly consumers = new Map<number, { worker: ConsumerWorker; ringName: string; slot: number }>();
   private nextOwner = 0;
@@ -43,7 +41,7 @@ export class Supervisor implements HealthState {
   private topicsChecked = false;
   /** Ticks while the main thread runs; producer Worker 0 watches it (see stall-watchdog.ts). */
   private readonly heartbeat = startHeartbeat();
-  private consumerFatalBeforeCheck: string | null = null;
+  private consumerFatalBeforeCheck: Failure | null = null;
   private readonly restartTimes: number[] = [];
   private producers: ProducerWorker[] = [];
   private commitTimer: ReturnType<typeof setInterval> | undefined;
@@ -66,10 +64,10 @@ export class Supervisor implements HealthState {
       handlerSeconds: (seconds) => metrics?.handlerDuration.observe(seconds),
       commitSeconds: (seconds) => metrics?.commitLatency.observe(seconds),
       halted: (reason) => this.halt(reason),
-      fatal: (reason) => this.fatal(reason),
+      fatal: (reason) => this.fatal({ kind: "internal", message: reason, retriable: false }),
       partitionFlow: (owner, partitions, paused) => this.consumers.get(owner)?.worker.flow(partitions, paused),
     });
-    metrics = new Metrics({ stats: () => this.pipeline.stats, inFlight: () => this.pipeline.inFlight, flow: () => this.pipeline.flow, rings: () => this.rings });
+    metrics = new Metrics({ stats: () => this.pipeline.stats, inFlight: () => this.pipeline.inFlight, flow: () => this.pipeline.flow, uncommitted: () => this.pipeline.uncommittedByPartition(), rings: () => this.rings });
     this.metrics = metrics;
     const security = clientSecurity(config);
     this.client = { brokers: config.brokers, clientId: config.clientId, logLevel: config.logLevel, ...(security && { security }) };
@@ -77,22 +75,17 @@ export class Supervisor implements HealthState {
 
   /** Liveness: no fatal condition (a producer Worker crash, too many consumer crashes, a broker refusal). */
   live(): Check {
-    const problems = this.fatalMessage === null ? [] : [this.fatalMessage];
-    // Retried for minutes without success: something no retry fixes; a restart (and a person) should look.
-    for (const [index, { failure, failures }] of this.streamFailures) {
-      if (failures >= STREAM_FAILURES_UNHEALTHY) problems.push(`consumer ${index}: record stream failed ${failures} times in a row: ${failure}`);
-    }
+    const problems = [...(this.fatalFailure === null ? [] : [this.fatalFailure.message]), ...this.health.liveProblems()];
     return { ok: problems.length === 0, problems };
   }
 
   /** Readiness: every consumer joined the group, brokers reachable, not shutting down. */
   ready(): Check {
     const problems: string[] = [];
-    if (this.fatalMessage !== null) problems.push(this.fatalMessage);
+    if (this.fatalFailure !== null) problems.push(this.fatalFailure.message);
     if (this.shuttingDown) problems.push("shutting down");
     if (this.consumers.size === 0 || this.joined.size < this.consumers.size) problems.push(`${this.joined.size} of ${this.config.consumers} consumers joined the group`);
-    for (const [index, { failure, failures }] of this.streamFailures) problems.push(`consumer ${index}: record stream failing (${failures} in a row): ${failure}`);
-    for (const index of this.brokerDown) if (!this.streamFailures.has(index)) problems.push(`consumer ${index} lost its broker connection`);
+    problems.push(...this.health.readyProblems());
     return { ok: problems.length === 0, problems };
   }
 
@@ -115,9 +108,9 @@ export class Supervisor implements HealthState {
           this.pipeline.delivered(ids);
           this.metrics.produceLatency.observe(sendMs / 1000);
         },
-        onRejected: (id, reason) => this.pipeline.rejected(id, reason),
+        onRejected: (id, failure) => this.pipeline.rejected(id, failure.message),
         onReady: index === 0 ? topicsChecked : () => undefined,
-        onFatal: (m) => this.fatal(m),
+        onFatal: (failure) => this.fatal(failure),
       });
       const first = index === 0;
       const checkTopics = first ? [...config.inputTopics, config.outputTopic, config.dlqTopic] : [];
@@ -157,11 +150,11 @@ export class Supervisor implements HealthState {
       rebalancing: () => void this.commitRound(),
       revoking: (i, partitions, at, done) => void this.pipeline.revoke(i, partitions, at, this.consumers.get(i)?.worker.commit).finally(done),
       lag: (i, entries) => this.metrics.setLag(i, entries),
-      broker: (i, connected) => (connected ? this.brokerDown.delete(i) : this.brokerDown.add(i)),
-      stream: (i, failure, failures) => (failure === null ? this.streamFailures.delete(i) : this.streamFailures.set(i, { failure, failures })),
+      broker: (i, connected) => this.health.broker(i, connected),
+      stream: (i, failure, failures) => this.health.stream(i, failure, failures),
       // The topic check's verdict names a missing topic or an unreachable cluster best: it goes first.
-      fatal: (m) => (this.topicsChecked ? this.fatal(m) : (this.consumerFatalBeforeCheck ??= m)),
-      crashed: (m) => this.restartConsumer(owner, m),
+      fatal: (failure) => (this.topicsChecked ? this.fatal(failure) : (this.consumerFatalBeforeCheck ??= failure)),
+      crashed: (failure) => this.restartConsumer(owner, failure),
     });
     this.consumers.set(owner, { worker, ringName, slot });
     worker.send({
@@ -180,6 +173,7 @@ export class Supervisor implements HealthState {
         rebalanceTimeoutMs: config.rebalanceTimeoutMs,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         maxMessageBytes: config.maxMessageBytes,
+        ...consumerFaults(owner),
       },
     });
   }
@@ -188,27 +182,26 @@ export class Supervisor implements HealthState {
    * A consumer Worker crashed: its partitions' uncommitted work is dropped (it will be fetched again from the
    * committed offsets) and a new consumer joins the group in its place. Too many crashes in a minute is fatal.
    */
-  private restartConsumer(owner: number, reason: string): void {
+  private restartConsumer(owner: number, crash: Failure): void {
     const entry = this.consumers.get(owner);
     if (!entry || this.shuttingDown) return;
     const now = Date.now();
     this.restartTimes.push(now);
     while (this.restartTimes.length > 0 && this.restartTimes[0]! < now - RESTART_WINDOW_MS) this.restartTimes.shift();
     if (this.restartTimes.length > MAX_RESTARTS_PER_WINDOW) {
-      this.fatal(`${reason} (${this.restartTimes.length} Worker crashes within a minute)`);
+      this.fatal({ ...crash, message: `${crash.message} (${this.restartTimes.length} Worker crashes within a minute)` });
       return;
     }
     entry.worker.terminate();
     this.consumers.delete(owner);
     this.joined.delete(owner);
-    this.brokerDown.delete(owner);
-    this.streamFailures.delete(owner);
+    this.health.forget(owner);
     this.metrics.setLag(owner, []);
     const ringAt = this.rings.findIndex((r) => r.name === entry.ringName);
     if (ringAt >= 0) this.rings.splice(ringAt, 1);
     const dropped = this.pipeline.detachConsumer(owner);
     this.metrics.workerRestarts.inc({ worker: "consumer" });
-    this.log.error("consumer Worker crashed; starting a new one (its uncommitted records will be fetched again)", { consumer: owner, error: reason, droppedTasks: dropped });
+    this.log.error("consumer Worker crashed; starting a new one (its uncommitted records will be fetched again)", { consumer: owner, error: crash.message, droppedTasks: dropped });
     this.startConsumer(entry.slot);
   }
 
@@ -259,18 +252,18 @@ await this.within(Promise.all([...this.consumerWorkers(), ...(timedOut ? [] : th
    * (nothing after it finishes any more), and exit non-zero so a bad deploy does not empty the input.
    */
   private halt(reason: string): void {
-    if (this.fatalMessage !== null || this.shuttingDown) return;
-    this.fatalMessage = reason;
+    if (this.fatalFailure !== null || this.shuttingDown) return;
+    this.fatalFailure = { kind: "halted", message: reason, retriable: false };
     this.log.error("stopping: too many records failed", { error: reason });
     // The orderly shutdown: deliveries already under way complete their records, the group is left at once.
     void this.shutdown("dead-letter guard", reason);
   }
 
   /** A condition no retry fixes. Exits at once: uncommitted work is simply processed again after a restart. */
-  fatal(message: string): void {
-    this.fatalMessage = message;
-    this.log.error("fatal", { error: message });
-    process.stderr.write(`processor: ${message}\n`);
+  fatal(failure: Failure): void {
+    this.fatalFailure = failure;
+    this.log.error("fatal", { error: failure.message, kind: failure.kind });
+    process.stderr.write(`processor: ${failure.message}\n`);
     for (const worker of [...this.consumerWorkers(), ...this.producers]) worker.terminate();
     this.resolveExit(EXIT_FATAL);
   }
