@@ -64,9 +64,10 @@ import { BenchKafka } from "./lib/kafka.ts";
 import { latency } from "./lib/latency.ts";
 import { machineFacts } from "./lib/machine.ts";
 import { goals, goalsTable, memRows, t1Chart, t1Rows, t1Table, t2Table, t3Chart, t3Table, t4Table, t5Table, type Results } from "./lib/report.ts";
-import { expectedMix, loadSeedRecords } from "./lib/seed-data.ts";
+import { expectedMix } from "../lib/seed-data.ts";
+import { benchMix, loadSeedRecords } from "./lib/loader.ts";
 import { stopAll } from "./lib/spawn.ts";
-import { fmt, sum } from "./lib/stats.ts";
+import { fmt, sum } from "../lib/stats.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const TESTS = ["T1", "T2", "T3", "T4", "T5"] as const;
@@ -209,7 +210,7 @@ async function drainAll(label: string, list: readonly Contender[], runs: number,
   for (let r = 1; r <= runs; r++) {
     for (const c of list) {
       say(`${label} run ${r}/${runs}: ${c.label}`);
-      const expectedOut = c.transforms ? sum(Object.values(expectedMix(count, broken))) : count;
+      const expectedOut = c.transforms ? sum(Object.values(expectedMix(count, benchMix(broken)))) : count;
       const result = await drain({
         kafka, contender: c, paths, input: source.topic, inputEnds: source.ends, expectedOut, tag: `${prefix}-${label.toLowerCase()}-${c.name}-r${r}`,
         logDir, logLevel: values["log-level"], timeoutMs: timeoutFor(count, c.name.endsWith("-slow")), recordSize: source.avgBytes,

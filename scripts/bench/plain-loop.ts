@@ -24,10 +24,12 @@ import {
   type MessageToProduce,
 } from "@platformatic/kafka";
 import { parseArgs } from "node:util";
-import { deadLetter } from "../../src/app/dead-letter.ts";
+import { sum } from "../lib/stats.ts";
+import { CONTENDER_OPTIONS, contenderTopics } from "./lib/contender-args.ts";
+import { deadLetter } from "../../src/pipeline/dead-letter.ts";
 import { seedRule } from "../../src/handlers/seed-rule.ts";
 import { isPermanent, type Bytes, type HandlerResult, type HeaderName, type HeaderValue, type InputRecord, type OutputRecord } from "../../src/handlers/types.ts";
-import { messageFields, type RawMessage } from "../../src/kafka/message-fields.ts";
+import { wireRecord, type RawMessage } from "../../src/kafka/message-fields.ts";
 import { decodeName } from "../../src/ring/record-codec.ts";
 type OutMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
@@ -36,30 +38,13 @@ const startedAt = performance.now();
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
   options: {
-    brokers: { type: "string", default: "127.0.0.1:9092" },
-    input: { type: "string" },
-    output: { type: "string" },
-    dlq: { type: "string" },
-    group: { type: "string" },
+    ...CONTENDER_OPTIONS,
     batch: { type: "string", default: "1000" },
     follow: { type: "boolean", default: false },
   },
 });
 
-function need(name: "input" | "output" | "dlq" | "group"): string {
-  const value = values[name];
-  if (value === undefined || value === "") {
-    console.error(`plain-loop: missing --${name}`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const brokers = values.brokers.split(",").filter(Boolean);
-const input = need("input");
-const output = need("output");
-const dlq = need("dlq");
-const groupId = need("group");
+const { brokers, input, output, dlq, group: groupId } = contenderTopics("plain-loop", values);
 const batchSize = Number(values.batch);
 if (!Number.isInteger(batchSize) || batchSize < 1) {
   console.error("plain-loop: --batch must be a positive integer");
@@ -119,7 +104,7 @@ let outputs = 0;
 let deadLetters = 0;
 
 function toInputRecord(message: RawMessage): InputRecord {
-  const fields = messageFields(message);
+  const fields = wireRecord(message, 0);
   return { ...fields, rawHeaders: fields.headers, headers: fields.headers.map(([name, value]) => [decodeName(name), value] as const), attempt: 1 };
 }
 
@@ -164,7 +149,7 @@ function transform(message: RawMessage, into: OutMessage[]): Promise<void> | und
 }
 
 const ends = await readEndOffsets(input);
-const total = ends.reduce((a, b) => a + b, 0);
+const total = sum(ends);
 const committed = new Array<number>(ends.length).fill(-1);
 const isDone = (): boolean => !values.follow && ends.every((end, p) => end === 0 || (committed[p] ?? -1) >= end);
 

@@ -3,7 +3,7 @@
  * verifier's commit-past-unproduced check and the recovery times. Failed samples (broker down) are skipped.
  */
 import type { CommitSample } from "./verifier.ts";
-import type { ChaosAdmin } from "./kafka-admin.ts";
+import type { KafkaAdmin } from "../lib/kafka-admin.ts";
 
 export class CommitSampler {
   readonly samples: CommitSample[] = [];
@@ -19,7 +19,7 @@ export class CommitSampler {
   private loop: Promise<void> | null = null;
 
   constructor(
-    private readonly admin: ChaosAdmin,
+    private readonly admin: KafkaAdmin,
     private readonly groupId: string,
     private readonly topic: string,
     private readonly everyMs = 200,

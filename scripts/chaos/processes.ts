@@ -4,12 +4,13 @@
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Subprocess } from "bun";
+import { spawnLogged, type Spawned } from "../lib/processes.ts";
 
 export interface ProcessorRun {
   readonly id: number;
-  readonly child: Subprocess;
+  readonly child: Spawned["child"];
   readonly logFile: string;
+  readonly process: Spawned;
   /** Set when the runner signalled it (then an exit is expected). */
   signalled: NodeJS.Signals | null;
 }
@@ -39,16 +40,12 @@ export class ProcessorFleet {
   start(extraArgs: readonly string[] = []): ProcessorRun {
     const id = this.next++;
     const logFile = resolve(this.logDir, `processor-${id}.log`);
-    const child = Bun.spawn([this.binary, ...this.baseArgs, ...extraArgs], {
-      env: { PATH: process.env.PATH ?? "", ...this.env },
-      stdin: "ignore",
-      stdout: "ignore",
-      stderr: Bun.file(logFile),
-    });
-    const run: ProcessorRun = { id, child, logFile, signalled: null };
+    const spawned = spawnLogged([this.binary, ...this.baseArgs, ...extraArgs], { env: { PATH: process.env.PATH ?? "", ...this.env }, log: logFile, stdout: "ignore" });
+    const { child } = spawned;
+    const run: ProcessorRun = { id, child, logFile, process: spawned, signalled: null };
     this.live.add(run);
     this.started++;
-    void child.exited.then((code) => {
+    void spawned.exited.then((code) => {
       this.live.delete(run);
       if (run.signalled === null) this.unexpected.push({ id, code, signal: child.signalCode === null ? null : String(child.signalCode), logFile });
     });
@@ -66,10 +63,7 @@ export class ProcessorFleet {
     await Promise.all(
       [...this.live].map(async (run) => {
         run.signalled = "SIGTERM";
-        run.child.kill("SIGTERM");
-        const timer = setTimeout(() => run.child.kill("SIGKILL"), graceMs);
-        await run.child.exited;
-        clearTimeout(timer);
+        await run.process.stop(graceMs);
       }),
     );
   }

@@ -2,8 +2,8 @@
  * Reads a topic from the beginning to the end offsets it has when the read starts, keeping only what the verifier
  * needs per record (partition, offset, key, id, timestamp), so a million-record run fits in memory.
  */
-import { Admin, Consumer, MessagesStreamModes } from "@platformatic/kafka";
-import { endOffsets } from "../lib/end-offsets.ts";
+import { Consumer, MessagesStreamModes } from "@platformatic/kafka";
+import { withAdmin } from "../lib/kafka-admin.ts";
 import { appendTimes } from "./append-times.ts";
 import { recordId } from "./record-id.ts";
 
@@ -19,8 +19,7 @@ export interface TopicRecord {
 }
 
 export async function readTopic(brokers: readonly string[], topic: string, options: { appendTime?: boolean } = {}): Promise<TopicRecord[]> {
-  const admin = new Admin({ clientId: "processor-chaos-reader", bootstrapBrokers: [...brokers] });
-  const ends = await endOffsets(admin, topic).finally(() => admin.close());
+  const ends = await withAdmin(brokers, "processor-chaos-reader", (admin) => admin.endOffsets(topic));
   const appended = options.appendTime ? await appendTimes(brokers, topic, ends) : null;
   const records: TopicRecord[] = [];
   if (ends.every((e) => e === 0)) return records;
@@ -64,9 +63,7 @@ export async function readTopic(brokers: readonly string[], topic: string, optio
     await stream.close().catch(() => undefined);
     await consumer.close(true).catch(() => undefined);
     // the reader's own group (no offsets: autocommit is off) would otherwise stay on the broker
-    const cleanup = new Admin({ clientId: "processor-chaos-reader", bootstrapBrokers: [...brokers] });
-    await cleanup.deleteGroups({ groups: [groupId] }).catch(() => undefined);
-    await cleanup.close().catch(() => undefined);
+    await withAdmin(brokers, "processor-chaos-reader", (admin) => admin.deleteGroup(groupId)).catch(() => undefined);
   }
   return records;
 }

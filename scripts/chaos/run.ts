@@ -88,11 +88,12 @@ const write = () => {
 
 let failed = false;
 for (const scenario of scenarios) {
-  console.log(`[chaos] scenario ${scenario.name}: starting the ${scenario.broker} broker(s)`);
-  await startBrokers(scenario.broker);
+  const broker = scenario.broker ?? "chaos";
+  console.log(`[chaos] scenario ${scenario.name}: starting the ${broker} broker(s)`);
+  await startBrokers(broker);
   try {
     const base = scenario.config(quick);
-    const config = { ...base, processorArgs: [...base.processorArgs, ...extra], name: scenario.name, brokers: BOOTSTRAP[scenario.broker] };
+    const config = { ...base, processorArgs: [...base.processorArgs, ...extra], name: scenario.name, brokers: BOOTSTRAP[broker] };
     const result = await runScenario(config, binary, logRoot, (ctx) => scenario.body(ctx, quick), scenario.check?.bind(scenario));
     results.push(result);
     const v = result.verdict;
@@ -112,7 +113,7 @@ for (const scenario of scenarios) {
   }
   write();
   // the cluster's three JVMs compete with everything else on a small machine: stop them when done
-  if (scenario.broker === "cluster") await stopBrokers("cluster").catch(() => undefined);
+  if (broker === "cluster") await stopBrokers("cluster").catch(() => undefined);
 }
 await stopBrokers("chaos").catch(() => undefined);
 console.log(`[chaos] report written to ${out}`);

@@ -5,7 +5,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ChaosAdmin, sum } from "./kafka-admin.ts";
+import { KafkaAdmin } from "../lib/kafka-admin.ts";
+import { sum } from "../lib/stats.ts";
 import { CommitSampler } from "./commit-sampler.ts";
 import { ProcessorFleet, type UnexpectedExit } from "./processes.ts";
 import { readTopic, type TopicRecord } from "./reader.ts";
@@ -104,7 +105,7 @@ export class ScenarioContext {
     readonly config: ScenarioConfig,
     readonly topics: Topics,
     readonly groupId: string,
-    readonly admin: ChaosAdmin,
+    readonly admin: KafkaAdmin,
     readonly fleet: ProcessorFleet,
     readonly sampler: CommitSampler,
   ) {}
@@ -164,7 +165,7 @@ export async function runScenario(
   body: (ctx: ScenarioContext) => Promise<void>,
   check?: (ctx: ScenarioContext, outputs: readonly TopicRecord[], deadLetters: readonly TopicRecord[]) => void,
 ): Promise<ScenarioResult> {
-  const admin = new ChaosAdmin(config.brokers);
+  const admin = new KafkaAdmin(config.brokers, "processor-chaos-admin", { timeout: 5000, retries: 1 });
   const output = unique(`chaos-${config.name}-out`);
   const t: Topics = { input: unique(`chaos-${config.name}-in`), output, dlq: `${output}.dlq` };
   const groupId = unique(`chaos-${config.name}-g`);
@@ -175,18 +176,10 @@ export async function runScenario(
     return await measure(config, binary, logRoot, body, check, admin, t, groupId);
   } finally {
     await admin.deleteTopics([t.input, t.output, t.dlq]);
-    await deleteGroup(admin, groupId);
+    // a SIGKILLed member stays in the group until its session times out (a group with members cannot be deleted)
+    await admin.deleteGroup(groupId, 20_000);
     await admin.close();
   }
-}
-
-/**
- * Deletes the group; a SIGKILLed member stays in it until its session times out, and a group with members cannot
- * be deleted, so it tries again for a while.
- */
-async function deleteGroup(admin: ChaosAdmin, groupId: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await admin.deleteGroup(groupId)) && Date.now() < deadline) await Bun.sleep(1_000);
 }
 
 async function measure(
@@ -195,7 +188,7 @@ async function measure(
   logRoot: string,
   body: (ctx: ScenarioContext) => Promise<void>,
   check: ((ctx: ScenarioContext, outputs: readonly TopicRecord[], deadLetters: readonly TopicRecord[]) => void) | undefined,
-  admin: ChaosAdmin,
+  admin: KafkaAdmin,
   t: Topics,
   groupId: string,
 ): Promise<ScenarioResult> {

@@ -1,10 +1,11 @@
 /**
- * The continuous stream every scenario runs against: seed-format records ({id, timestamp, data, status}) with
+ * The continuous stream every scenario runs against: seed-format records (scripts/lib/seed-data.ts) with
  * unique ids, keyed over a fixed key space, sent in the background at a steady rate while faults happen.
  * Send failures (a broker down) are retried with the same records after a pause; whatever reached the input
  * topic is what the verifier counts as sent, so a failed batch that was in fact written is not a problem.
  */
 import { Producer } from "@platformatic/kafka";
+import { kindOf, seedClock, seedValue, type SeedMix } from "../lib/seed-data.ts";
 
 export interface StreamOptions {
   readonly brokers: readonly string[];
@@ -14,7 +15,7 @@ export interface StreamOptions {
   readonly rate: number;
   readonly keys: number;
   readonly runId: string;
-  /** Every n-th record is broken (goes to the DLQ under the seed rule); 0 = none. */
+  /** Every n-th record is broken (goes to the DLQ under the seed rule, three ways in turn); 0 = none. */
   readonly brokenEvery: number;
   /** The first `burst` records go out as fast as the producer can; the pacing to `rate` starts after them. */
   readonly burst?: number;
@@ -31,12 +32,6 @@ export interface StreamHandle {
 
 const BATCH = 500;
 
-function seedValue(id: string, i: number, brokenEvery: number): string {
-  const timestamp = new Date().toISOString();
-  if (brokenEvery > 0 && i % brokenEvery === brokenEvery - 1) return JSON.stringify({ id, timestamp: "not a time", data: "broken on purpose", status: "" });
-  return JSON.stringify({ id, timestamp, data: i % 2 === 0 ? `payload number ${i}` : `short${i % 10}`, status: "" });
-}
-
 export function startStream(options: StreamOptions): StreamHandle {
   const producer = new Producer({ clientId: "processor-chaos-stream", bootstrapBrokers: [...options.brokers], idempotent: true, retries: 3, timeout: 10_000 });
   let sent = 0;
@@ -44,16 +39,18 @@ export function startStream(options: StreamOptions): StreamHandle {
   let stopped = false;
   const burst = Math.min(options.burst ?? 0, options.total);
   let started = Date.now();
+  const mix: SeedMix = { brokenEvery: options.brokenEvery };
   const finished = (async () => {
     while (!stopped && sent < options.total) {
       const n = Math.min(BATCH, options.total - sent);
+      const clock = seedClock();
       const messages = Array.from({ length: n }, (_, j) => {
         const i = sent + j;
         const id = `${options.runId}-${i}`;
         return {
           topic: options.topic,
           key: Buffer.from(`key-${i % options.keys}`),
-          value: Buffer.from(seedValue(id, i, options.brokenEvery)),
+          value: Buffer.from(seedValue(id, kindOf(i, mix), i, clock)),
           headers: new Map([[Buffer.from("x-chaos-id"), Buffer.from(id)]]),
         };
       });

@@ -10,9 +10,11 @@
  *
  * --brokers (default 127.0.0.1:9092) on every subcommand.
  */
-import { Admin, Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
+import { Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
 import { parseArgs } from "node:util";
-import { endOffsets } from "../lib/end-offsets.ts";
+import { withAdmin as withAdminOf, type KafkaAdmin } from "../lib/kafka-admin.ts";
+import { kindCounts, kindOf, seedClock, seedValue, type SeedClock, type SeedMix } from "../lib/seed-data.ts";
+import { sum } from "../lib/stats.ts";
 
 const { positionals, values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -50,61 +52,26 @@ const int = (name: keyof typeof values): number => {
 const fmt = (n: number): string => n.toLocaleString("en-US");
 const say = (line = ""): void => void process.stdout.write(`${line}\n`);
 
-async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = new Admin({ clientId: "processor-demo-admin", bootstrapBrokers: BROKERS, retries: 3 });
-  try {
-    return await work(admin);
-  } finally {
-    await admin.close().catch(() => undefined);
-  }
-}
-
-const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+const withAdmin = <T>(work: (admin: KafkaAdmin) => Promise<T>): Promise<T> => withAdminOf(BROKERS, "processor-demo-admin", work, { retries: 3 });
 
 // ── the input mix ─────────────────────────────────────────────────────────────────────────────
-type Kind = "valid" | "invalid" | "bad-json" | "old-timestamp" | "bad-timestamp";
-
 /** Every 20th record is broken (5%, three ways in turn); of the rest every 5th has short data ("invalid"). */
-function kindOf(i: number): Kind {
-  if (i % 20 === 19) return (["bad-json", "old-timestamp", "bad-timestamp"] as const)[Math.floor(i / 20) % 3]!;
-  return i % 5 === 0 ? "invalid" : "valid";
+const DEMO_MIX: SeedMix = { brokenEvery: 20, shortEvery: 5 };
+
+function seedMessage(i: number, clock: SeedClock): { key: string; value: string } {
+  return { key: `device-${i % 500}`, value: seedValue(`evt-${String(i).padStart(6, "0")}`, kindOf(i, DEMO_MIX), i, clock) };
 }
 
-const SENSORS = ["boiler", "pump", "valve", "fan", "meter", "chiller"];
-
-function seedMessage(i: number, now: number): { key: string; value: string } {
-  const id = `evt-${String(i).padStart(6, "0")}`;
-  const key = `device-${i % 500}`;
-  const timestamp = new Date(now - (i % 1000)).toISOString();
-  const reading = `${SENSORS[i % SENSORS.length]} reading ${((i * 7919) % 10_000) / 100}`;
-  switch (kindOf(i)) {
-    case "valid":
-      return { key, value: JSON.stringify({ id, timestamp, data: reading, status: "new" }) };
-    case "invalid":
-      return { key, value: JSON.stringify({ id, timestamp, data: `n/a ${i % 100}`, status: "new" }) };
-    case "bad-json":
-      return { key, value: `{"id":"${id}","timestamp":"${timestamp}","data":"${reading}"` };
-    case "old-timestamp":
-      return { key, value: JSON.stringify({ id, timestamp: new Date(now - 25 * 3600_000).toISOString(), data: reading, status: "new" }) };
-    case "bad-timestamp":
-      return { key, value: JSON.stringify({ id, timestamp: new Date(now).toUTCString(), data: reading, status: "new" }) };
-  }
-}
-
-function expectedMix(count: number): Record<Kind, number> {
-  const mix: Record<Kind, number> = { valid: 0, invalid: 0, "bad-json": 0, "old-timestamp": 0, "bad-timestamp": 0 };
-  for (let i = 0; i < count; i++) mix[kindOf(i)]++;
-  return mix;
-}
+const expectedMix = (count: number) => kindCounts(count, DEMO_MIX);
 
 // ── subcommands ───────────────────────────────────────────────────────────────────────────────
 async function create(): Promise<void> {
   const partitions = int("partitions");
   const [input, output, dlq] = [need("in"), need("out"), need("dlq")];
   await withAdmin(async (admin) => {
-    await admin.createTopics({ topics: [input], partitions, replicas: 1 });
-    await admin.createTopics({ topics: [output], partitions, replicas: 1 });
-    await admin.createTopics({ topics: [dlq], partitions: 1, replicas: 1 });
+    await admin.createTopics([input], partitions);
+    await admin.createTopics([output], partitions);
+    await admin.createTopics([dlq], 1);
   });
   say(`  ${input} (${partitions} partitions), ${output} (${partitions} partitions), ${dlq} (1 partition)`);
 }
@@ -113,7 +80,7 @@ async function produce(): Promise<void> {
   const topic = need("topic");
   const count = int("count");
   const started = performance.now();
-  const now = Date.now();
+  const clock = seedClock();
   const producer = new Producer({ clientId: "processor-demo-producer", bootstrapBrokers: BROKERS, idempotent: true, retries: 5 });
   const headers = new Map([[Buffer.from("source"), Buffer.from("processor-demo")]]);
   try {
@@ -121,7 +88,7 @@ async function produce(): Promise<void> {
     for (let i = 0; i < count; i += batch) {
       const messages = [];
       for (let j = i; j < Math.min(count, i + batch); j++) {
-        const { key, value } = seedMessage(j, now);
+        const { key, value } = seedMessage(j, clock);
         messages.push({ topic, key: Buffer.from(key), value: Buffer.from(value), headers });
       }
       await producer.send({ messages });
@@ -134,7 +101,7 @@ async function produce(): Promise<void> {
   say(`  ${fmt(count)} records in ${secs.toFixed(2)}s: ${fmt(mix.valid)} valid data, ${fmt(mix.invalid)} short data, ` +
     `${fmt(mix["bad-json"] + mix["old-timestamp"] + mix["bad-timestamp"])} broken ` +
     `(${fmt(mix["bad-json"])} malformed JSON, ${fmt(mix["old-timestamp"])} older than 24h, ${fmt(mix["bad-timestamp"])} non-RFC 3339 timestamp)`);
-  say(`  e.g. ${seedMessage(1, now).value}`);
+  say(`  e.g. ${seedMessage(1, clock).value}`);
 }
 
 async function wait(): Promise<void> {
@@ -145,7 +112,7 @@ async function wait(): Promise<void> {
   let lastReport = 0;
   await withAdmin(async (admin) => {
     for (;;) {
-      const counts = await Promise.all(topics.map(async (t) => sum(await endOffsets(admin, t))));
+      const counts = await Promise.all(topics.map(async (t) => sum(await admin.endOffsets(t))));
       const total = sum(counts);
       const line = `  ${topics.map((t, i) => `${t}: ${fmt(counts[i]!)}`).join(", ")} (${fmt(total)}/${fmt(target)})`;
       if (total >= target) {
@@ -204,9 +171,9 @@ interface Read {
 }
 
 /** Reads topics from the beginning up to their current end offsets. */
-async function readAll(admin: Admin, topics: readonly string[], groupId: string): Promise<Read[]> {
+async function readAll(admin: KafkaAdmin, topics: readonly string[], groupId: string): Promise<Read[]> {
   const ends = new Map<string, number[]>();
-  for (const t of topics) ends.set(t, await endOffsets(admin, t));
+  for (const t of topics) ends.set(t, await admin.endOffsets(t));
   const remaining = new Map<string, number>();
   for (const [t, e] of ends) e.forEach((end, p) => end > 0 && remaining.set(`${t}/${p}`, end));
   const records: Read[] = [];
@@ -249,9 +216,9 @@ async function report(): Promise<void> {
   const mix = expectedMix(count);
   const expectedDlq = mix["bad-json"] + mix["old-timestamp"] + mix["bad-timestamp"];
   await withAdmin(async (admin) => {
-    const inputEnds = await endOffsets(admin, input);
+    const inputEnds = await admin.endOffsets(input);
     const records = await readAll(admin, [output, dlq], `${group}-report`);
-    await admin.deleteGroups({ groups: [`${group}-report`] }).catch(() => undefined);
+    await admin.deleteGroup(`${group}-report`).catch(() => undefined);
     const outs = records.filter((r) => r.topic === output);
     const dead = records.filter((r) => r.topic === dlq);
 
@@ -301,9 +268,7 @@ async function report(): Promise<void> {
 
     say();
     say(`Committed offsets of group ${group} vs end offsets of ${input}`);
-    const [groupOffsets] = await admin.listConsumerGroupOffsets({ groups: [group] });
-    const committed = new Map<number, number>();
-    for (const p of groupOffsets?.topics.find((t) => t.name === input)?.partitions ?? []) committed.set(p.partitionIndex, Number(p.committedOffset));
+    const committed = await admin.committed(group, input);
     const offsetRows: string[][] = [["partition", "committed", "end", "lag"]];
     let lagTotal = 0;
     inputEnds.forEach((end, p) => {
@@ -322,8 +287,8 @@ async function remove(): Promise<void> {
   const topics = list(values.topics);
   const groups = list(values.groups);
   await withAdmin(async (admin) => {
-    if (topics.length > 0) await admin.deleteTopics({ topics });
-    if (groups.length > 0) await admin.deleteGroups({ groups }).catch(() => undefined);
+    if (topics.length > 0) await admin.use((a) => a.deleteTopics({ topics }));
+    for (const g of groups) await admin.deleteGroup(g).catch(() => undefined);
   });
   say(`  deleted ${topics.join(", ")}${groups.length > 0 ? ` and group ${groups.join(", ")}` : ""}`);
 }

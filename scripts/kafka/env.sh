@@ -293,6 +293,25 @@ kafka_parse_args() {
   kafka_check_mode "$KAFKA_ARG_MODE"
 }
 
+# For scripts that take only the common options: after kafka_parse_args, --help prints SCRIPT's
+# usage and exits; any other argument left in KAFKA_ARGS_REST is an error.   kafka_only_common_args SCRIPT
+kafka_only_common_args() {
+  local a
+  for a in "${KAFKA_ARGS_REST[@]+"${KAFKA_ARGS_REST[@]}"}"; do
+    case "$a" in
+      -h | --help) kafka_usage "$1"; exit 0 ;;
+      *) kafka_die "unknown argument: $a" ;;
+    esac
+  done
+}
+
+# The modes a script acts on -> array KAFKA_MODES: --mode M, or every mode with --all.
+# shellcheck disable=SC2034 # read by the calling scripts
+kafka_selected_modes() {
+  KAFKA_MODES=("$KAFKA_ARG_MODE")
+  if [[ $KAFKA_ARG_ALL -eq 1 ]]; then KAFKA_MODES=(single cluster secure chaos); fi
+}
+
 kafka_check_mode "$KAFKA_MODE" || return 1
 KAFKA_BOOTSTRAP="$(kafka_bootstrap "$KAFKA_MODE")"
 export KAFKA_BOOTSTRAP

@@ -29,12 +29,7 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/env.sh"
 kafka_parse_args "$@"
 mode="$KAFKA_ARG_MODE"
 timeout="${KAFKA_ARG_TIMEOUT:-60}"
-for a in "${KAFKA_ARGS_REST[@]+"${KAFKA_ARGS_REST[@]}"}"; do
-  case "$a" in
-    -h | --help) kafka_usage "${BASH_SOURCE[0]}"; exit 0 ;;
-    *) kafka_die "unknown argument: $a" ;;
-  esac
-done
+kafka_only_common_args "${BASH_SOURCE[0]}"
 
 t0="$(kafka_now_ms)"
 bootstrap="$(kafka_bootstrap "$mode")"

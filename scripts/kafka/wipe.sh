@@ -8,16 +8,10 @@ set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/env.sh"
 
 kafka_parse_args "$@"
-for a in "${KAFKA_ARGS_REST[@]+"${KAFKA_ARGS_REST[@]}"}"; do
-  case "$a" in
-    -h | --help) kafka_usage "${BASH_SOURCE[0]}"; exit 0 ;;
-    *) kafka_die "unknown argument: $a" ;;
-  esac
-done
-modes=("$KAFKA_ARG_MODE")
-[[ $KAFKA_ARG_ALL -eq 1 ]] && modes=(single cluster secure chaos)
+kafka_only_common_args "${BASH_SOURCE[0]}"
+kafka_selected_modes
 
-for mode in "${modes[@]}"; do
+for mode in "${KAFKA_MODES[@]}"; do
   "$KAFKA_SCRIPTS_DIR/stop.sh" --mode "$mode"
   dir="$(kafka_run_dir "$mode")"
   case "$dir" in

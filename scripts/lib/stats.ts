@@ -1,5 +1,9 @@
-/** Small number helpers for the benchmark reports. */
-export const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+/** Number helpers of the scripts and tests: sums, medians, percentiles and their formatting for reports. */
+export const sum = (xs: Iterable<number>): number => {
+  let total = 0;
+  for (const x of xs) total += x;
+  return total;
+};
 export const fmt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "—");
 export const fixed = (n: number | null | undefined, digits = 1): string => (n === null || n === undefined || !Number.isFinite(n) ? "—" : n.toFixed(digits));
 

@@ -6,6 +6,7 @@
  * Timestamps are made relative to `nowMs` and mostly land where a difference is visible: inside the 24-hour
  * window or in the future (a timestamp that parses and one that does not both reject when it is old).
  */
+import { prng } from "../support/random.ts";
 
 export interface CorpusCase {
   /** What the case probes (for failure messages). */
@@ -37,17 +38,6 @@ function bytes(...parts: Part[]): Uint8Array {
   return out;
 }
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- calendar helpers (proleptic Gregorian, UTC)
 

@@ -3,15 +3,14 @@
  * going on its own, says so in its log, and loses nothing. Restarts the project's local broker (scripts/kafka).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, uniqueName } from "../support/kafka.ts";
+import { committedOffsets, createTopicSet, deleteTopics, endOffsets, produce, uniqueName } from "../support/kafka.ts";
 import { localBroker } from "../support/local-broker.ts";
 import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
 import { seedCases } from "../support/seed-data.ts";
 import { verify } from "../support/verify.ts";
+import { sum } from "../../scripts/lib/stats.ts";
 
 const created: string[] = [];
-const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-
 
 beforeAll(() => buildBinary(), 120_000);
 afterAll(async () => {
@@ -20,11 +19,7 @@ afterAll(async () => {
 });
 
 test("the broker restarts under a running processor: it reconnects by itself, reports it, loses nothing", async () => {
-  const input = uniqueName("restart-in");
-  const output = uniqueName("restart-out");
-  const dlq = `${output}.dlq`;
-  created.push(input, output, dlq);
-  await createTopics([input, output, dlq], 3);
+  const { input, output, dlq } = await createTopicSet(created, "restart", 3);
   const before = seedCases(5_000, 100, uniqueName("before"));
   const after = seedCases(5_000, 100, uniqueName("after"));
   await produce(input, before.map((c) => c.record));

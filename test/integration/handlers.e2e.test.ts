@@ -5,10 +5,10 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, readAll, uniqueName, createTopicSet } from "../support/kafka.ts";
 import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
+import { sum } from "../../scripts/lib/stats.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const created: string[] = [];
-const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 const topics = (prefix: string, partitions: number, configs: Record<string, string> = {}) => createTopicSet(created, prefix, partitions, configs);
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { createTopics, deleteTopics, produce, uniqueName } from "../support/kafka.ts";
+import { createTopicSet, deleteTopics, produce, uniqueName } from "../support/kafka.ts";
 import { localBroker } from "../support/local-broker.ts";
 import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
 import { seedCases } from "../support/seed-data.ts";
@@ -34,11 +34,7 @@ afterAll(async () => {
 });
 
 test("metrics move as records flow; /healthz and /readyz follow start, a broker outage and shutdown", async () => {
-  const input = uniqueName("obs-in");
-  const output = uniqueName("obs-out");
-  const dlq = `${output}.dlq`;
-  created.push(input, output, dlq);
-  await createTopics([input, output, dlq], 2);
+  const { input, output, dlq } = await createTopicSet(created, "obs", 2);
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const processor = startProcessor(
     ["--input-topics", input, "--output-topic", output, "--group-id", uniqueName("g"), "--metrics-port", String(port), "--metrics-host", "127.0.0.1", "--handler", resolve(root, "test/fixtures/slow-handler.ts"), "--workers", "4"],

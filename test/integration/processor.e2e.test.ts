@@ -6,6 +6,7 @@ import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, uniq
 import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
 import { seedCases } from "../support/seed-data.ts";
 import { verify } from "../support/verify.ts";
+import { sum } from "../../scripts/lib/stats.ts";
 
 const topics: string[] = [];
 function topicSet(prefix: string) {
@@ -15,7 +16,6 @@ function topicSet(prefix: string) {
   topics.push(input, output, dlq);
   return { input, output, dlq };
 }
-const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 beforeAll(() => buildBinary(), 120_000);
 afterAll(() => deleteTopics(topics));

@@ -9,12 +9,20 @@ import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, read
 import { buildBinary, eventually, startProcessor, type RunningProcessor } from "../support/processor.ts";
 import { seedCases } from "../support/seed-data.ts";
 import { verify } from "../support/verify.ts";
+import { sum } from "../../scripts/lib/stats.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const created: string[] = [];
-const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 const topics = (prefix: string, partitions: number, configs: Record<string, string> = {}) => createTopicSet(created, prefix, partitions, configs);
+
+/** Topics with 6 partitions, `count` seed cases over `keys` keys produced into the input, and a fresh group id. */
+async function seeded(prefix: string, count: number, keys: number) {
+  const t = await topics(prefix, 6);
+  const cases = seedCases(count, keys, uniqueName("run"));
+  await produce(t.input, cases.map((c) => c.record), 5000);
+  return { t, cases, groupId: uniqueName("g") };
+}
 
 const producedCount = async (t: { output: string; dlq: string }) => sum(await endOffsets(t.output)) + sum(await endOffsets(t.dlq));
 
@@ -104,10 +112,7 @@ test("partition ordering: each input partition is processed and produced strictl
 }, 120_000);
 
 test("SIGKILL three times mid-stream, restarting each time: nothing lost, duplicates within what was produced but not committed", async () => {
-  const t = await topics("kill", 6);
-  const cases = seedCases(60_000, 500, uniqueName("run"));
-  await produce(t.input, cases.map((c) => c.record), 5000);
-  const groupId = uniqueName("g");
+  const { t, cases, groupId } = await seeded("kill", 60_000, 500);
   // a small ring keeps the read-ahead small, so the kill really lands mid-stream; a short session timeout lets
   // the group notice the dead member quickly
   const args = ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--workers", "32", "--ring-size", "256KiB", "--session-timeout", "6s", "--heartbeat-interval", "1s"];
@@ -137,10 +142,7 @@ test("SIGKILL three times mid-stream, restarting each time: nothing lost, duplic
 }, 300_000);
 
 test("a crashed consumer Worker is replaced in the same process: nothing lost, the restart is counted", async () => {
-  const t = await topics("crash", 6);
-  const cases = seedCases(20_000, 200, uniqueName("run"));
-  await produce(t.input, cases.map((c) => c.record), 5000);
-  const groupId = uniqueName("g");
+  const { t, cases, groupId } = await seeded("crash", 20_000, 200);
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   // the dead member stays in the group until its session times out: keep that short
   const processor = startProcessor(
@@ -163,10 +165,7 @@ const waitForPartitions = (processor: RunningProcessor, topic: string) => proces
 
 for (const consumers of [1, 2]) {
   test(`a second process (--consumers ${consumers}) joins mid-stream, takes partitions and leaves again: nothing lost, no partition stalls, duplicates under 1%`, async () => {
-    const t = await topics("join", 6);
-    const cases = seedCases(60_000, 500, uniqueName("run"));
-    await produce(t.input, cases.map((c) => c.record), 5000);
-    const groupId = uniqueName("g");
+    const { t, cases, groupId } = await seeded("join", 60_000, 500);
     // few workers, so the work lasts through the join and the leave
     const args = ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--workers", "4", "--pick-up", "1", "--consumers", String(consumers), "--heartbeat-interval", "500ms"];
     const first = startProcessor(args);
@@ -189,10 +188,7 @@ for (const consumers of [1, 2]) {
 }
 
 test("static membership: a process restarted within the session timeout gets its partitions back without a rebalance", async () => {
-  const t = await topics("static", 6);
-  const cases = seedCases(40_000, 500, uniqueName("run"));
-  await produce(t.input, cases.map((c) => c.record), 5000);
-  const groupId = uniqueName("g");
+  const { t, cases, groupId } = await seeded("static", 40_000, 500);
   const args = ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--workers", "2", "--pick-up", "1", "--session-timeout", "30s", "--heartbeat-interval", "1s"];
   const a = startProcessor([...args, "--group-instance-id", "member-a"]);
   await waitForPartitions(a, t.input);
@@ -220,10 +216,7 @@ test("static membership: a process restarted within the session timeout gets its
 }, 240_000);
 
 test("SIGTERM mid-stream exits 0 within the timeout; a restart produces no duplicates", async () => {
-  const t = await topics("term", 6);
-  const cases = seedCases(60_000, 500, uniqueName("run"));
-  await produce(t.input, cases.map((c) => c.record), 5000);
-  const groupId = uniqueName("g");
+  const { t, cases, groupId } = await seeded("term", 60_000, 500);
   const args = ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--workers", "32", "--shutdown-timeout", "20s", "--ring-size", "256KiB"];
   const first = startProcessor(args);
   expect(await eventually(async () => (await producedCount(t)) >= 15_000, 60_000, 50)).toBe(true);

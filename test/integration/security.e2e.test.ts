@@ -12,6 +12,7 @@ import { Admin, Producer } from "@platformatic/kafka";
 import { uniqueName } from "../support/kafka.ts";
 import { BINARY, buildBinary, eventually, startProcessor, type RunningProcessor } from "../support/processor.ts";
 import { seedCases } from "../support/seed-data.ts";
+import { sum } from "../../scripts/lib/stats.ts";
 
 const root = resolve(import.meta.dir, "../..");
 // Where scripts/kafka keeps the secure broker (KAFKA_CACHE_DIR moves it, as in scripts/kafka/env.sh).
@@ -91,8 +92,6 @@ async function committed(groupId: string, topic: string): Promise<number[]> {
     return ends;
   });
 }
-
-const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 /** Input, output and DLQ topics (3 partitions each) on the secure broker, with `count` seed records in the input. */
 async function seededTopics(prefix: string, count: number) {

@@ -3,6 +3,7 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import { Consumer, MessagesStreamModes } from "@platformatic/kafka";
+import { sum } from "../../scripts/lib/stats.ts";
 import { BROKERS, committedOffsets, createTopics, deleteTopics, endOffsets, produce, uniqueName } from "../support/kafka.ts";
 
 const topic = uniqueName("smoke");
@@ -18,7 +19,7 @@ test("10,000 keyed records: produced, consumed in a group and committed, read ag
   await produce(topic, Array.from({ length: COUNT }, (_, i) => ({ key: `k${i % 97}`, value: `${i}` })));
 
   const ends = await endOffsets(topic);
-  expect(ends.reduce((a, b) => a + b, 0)).toBe(COUNT);
+  expect(sum(ends)).toBe(COUNT);
   expect(ends.filter((n) => n > 0).length).toBe(PARTITIONS); // keys spread over every partition
 
   const consumer = new Consumer({ clientId: "smoke", groupId, bootstrapBrokers: BROKERS, autocommit: false, maxWaitTime: 200 });

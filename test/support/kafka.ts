@@ -1,6 +1,7 @@
 /** Test helpers against the real broker: unique topics, producing seed data, reading topics to their end. */
-import { Admin, Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
-import { endOffsets as endOffsetsWith } from "../../scripts/lib/end-offsets.ts";
+import { Consumer, MessagesStreamModes, Producer, type Message, type MessageToProduce } from "@platformatic/kafka";
+import { withAdmin as withAdminOf, type KafkaAdmin } from "../../scripts/lib/kafka-admin.ts";
+import { sum } from "../../scripts/lib/stats.ts";
 
 export const BROKERS = (process.env.PROCESSOR_TEST_BROKERS ?? "127.0.0.1:9092").split(",");
 
@@ -8,19 +9,12 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = new Admin({ clientId: "processor-test-admin", bootstrapBrokers: BROKERS });
-  try {
-    return await work(admin);
-  } finally {
-    await admin.close();
-  }
+export function withAdmin<T>(work: (admin: KafkaAdmin) => Promise<T>): Promise<T> {
+  return withAdminOf(BROKERS, "processor-test-admin", work);
 }
 
 export async function createTopics(names: readonly string[], partitions: number, configs: Record<string, string> = {}): Promise<void> {
-  await withAdmin((admin) =>
-    admin.createTopics({ topics: [...names], partitions, replicas: 1, configs: Object.entries(configs).map(([name, value]) => ({ name, value })) }),
-  );
+  await withAdmin((admin) => admin.createTopics(names, partitions, 1, configs));
 }
 
 /** Input, output and dead-letter topics with unique names, recorded in `created` for the suite's cleanup. */
@@ -34,7 +28,7 @@ export async function createTopicSet(created: string[], prefix: string, partitio
 }
 
 export async function deleteTopics(names: readonly string[]): Promise<void> {
-  await withAdmin((admin) => admin.deleteTopics({ topics: [...names] })).catch(() => undefined);
+  await withAdmin((admin) => admin.deleteTopics(names));
 }
 
 export interface SeedRecord {
@@ -43,22 +37,26 @@ export interface SeedRecord {
   headers?: Record<string, string>;
 }
 
-export async function produce(topic: string, records: readonly SeedRecord[], batch = 2000): Promise<void> {
+type Outgoing = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+
+/** Sends `messages` in order, `batch` per request, with an idempotent producer. */
+async function send(messages: readonly Outgoing[], batch: number): Promise<void> {
   const producer = new Producer({ clientId: "processor-test-producer", bootstrapBrokers: BROKERS, idempotent: true, retries: 5 });
   try {
-    for (let i = 0; i < records.length; i += batch) {
-      await producer.send({
-        messages: records.slice(i, i + batch).map((r) => ({
-          topic,
-          key: r.key === null ? undefined : Buffer.from(r.key),
-          value: Buffer.from(r.value),
-          headers: new Map(Object.entries(r.headers ?? {}).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])),
-        })),
-      });
-    }
+    for (let i = 0; i < messages.length; i += batch) await producer.send({ messages: messages.slice(i, i + batch) });
   } finally {
     await producer.close();
   }
+}
+
+export function produce(topic: string, records: readonly SeedRecord[], batch = 2000): Promise<void> {
+  const messages = records.map((r) => ({
+    topic,
+    key: r.key === null ? undefined : Buffer.from(r.key),
+    value: Buffer.from(r.value),
+    headers: new Map(Object.entries(r.headers ?? {}).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])),
+  }));
+  return send(messages, batch);
 }
 
 /** A record exactly as bytes: null key/value and repeated header names allowed. */
@@ -68,18 +66,9 @@ export interface RawRecord {
   headers?: Array<[string, Buffer]>;
 }
 
-export async function produceRaw(topic: string, records: readonly RawRecord[]): Promise<void> {
-  const producer = new Producer({ clientId: "processor-test-producer", bootstrapBrokers: BROKERS, idempotent: true, retries: 5 });
-  try {
-    // one record per request: a few are megabytes large
-    for (const r of records) {
-      await producer.send({
-        messages: [{ topic, partition: 0, key: r.key ?? undefined, value: r.value ?? undefined, headers: new Map((r.headers ?? []).map(([k, v]) => [Buffer.from(k), v])) }],
-      });
-    }
-  } finally {
-    await producer.close();
-  }
+/** One record per request (a few are megabytes large), all to partition 0. */
+export function produceRaw(topic: string, records: readonly RawRecord[]): Promise<void> {
+  return produceExact(topic, records);
 }
 
 export interface ReadRecord {
@@ -96,41 +85,42 @@ export interface ReadRecord {
 
 /** End offsets per partition (high watermark). */
 export function endOffsets(topic: string): Promise<number[]> {
-  return withAdmin((admin) => endOffsetsWith(admin, topic));
+  return withAdmin((admin) => admin.endOffsets(topic));
 }
 
+/** Committed offsets indexed by partition (a partition without a commit is a hole). */
 export async function committedOffsets(groupId: string, topic: string): Promise<number[]> {
-  return withAdmin(async (admin) => {
-    const [group] = await admin.listConsumerGroupOffsets({ groups: [groupId] });
-    const partitions = group?.topics.find((t) => t.name === topic)?.partitions ?? [];
-    const offsets: number[] = [];
-    for (const p of partitions) offsets[p.partitionIndex] = Number(p.committedOffset);
-    return offsets;
-  });
+  const offsets: number[] = [];
+  for (const [p, offset] of await withAdmin((admin) => admin.committed(groupId, topic))) offsets[p] = offset;
+  return offsets;
 }
 
 /** Reads a topic from the beginning up to its current end offsets (no group). */
-export async function readAll(topic: string): Promise<ReadRecord[]> {
+export function readAll(topic: string): Promise<ReadRecord[]> {
+  return readToEnd(topic, {}, (message) => ({
+    partition: message.partition,
+    timestamp: Number(message.timestamp),
+    offset: Number(message.offset),
+    key: message.key ? message.key.toString() : null,
+    value: message.value ? message.value.toString() : null,
+    valueBytes: message.value ?? null,
+    headers: Object.fromEntries(message.headerEntries.map(([k, v]) => [k.toString(), v?.toString() ?? ""])),
+    headerCount: message.headerEntries.length,
+  }));
+}
+
+/** Reads `topic` from the beginning to the end offsets it has now, each message mapped by `map`, in arrival order. */
+async function readToEnd<T>(topic: string, options: { maxBytes?: number }, map: (message: Message<Buffer, Buffer, Buffer, Buffer>) => T): Promise<T[]> {
   const ends = await endOffsets(topic);
-  const total = ends.reduce((a, b) => a + b, 0);
-  const records: ReadRecord[] = [];
-  if (total === 0) return records;
-  const consumer = new Consumer({ clientId: "processor-test-reader", groupId: uniqueName("reader"), bootstrapBrokers: BROKERS, autocommit: false, maxWaitTime: 200 });
+  const records: T[] = [];
+  if (sum(ends) === 0) return records;
+  const consumer = new Consumer({ clientId: "processor-test-reader", groupId: uniqueName("reader"), bootstrapBrokers: BROKERS, autocommit: false, maxWaitTime: 200, ...options });
   const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST });
   const seen = new Array<number>(ends.length).fill(0);
   try {
     for await (const message of stream) {
       if (Number(message.offset) >= (ends[message.partition] ?? 0)) continue;
-      records.push({
-        partition: message.partition,
-        timestamp: Number(message.timestamp),
-        offset: Number(message.offset),
-        key: message.key ? message.key.toString() : null,
-        value: message.value ? message.value.toString() : null,
-        valueBytes: message.value ?? null,
-        headers: Object.fromEntries(message.headerEntries.map(([k, v]) => [k.toString(), v?.toString() ?? ""])),
-        headerCount: message.headerEntries.length,
-      });
+      records.push(map(message));
       seen[message.partition] = Number(message.offset) + 1;
       if (seen.every((s, p) => s >= (ends[p] ?? 0))) break;
     }
@@ -154,24 +144,16 @@ export interface ExactRecord {
 }
 
 /** Produces records byte-exact, `batch` records per request (1 by default: some may be megabytes large). */
-export async function produceExact(topic: string, records: readonly ExactRecord[], batch = 1): Promise<void> {
-  const producer = new Producer({ clientId: "processor-test-producer", bootstrapBrokers: BROKERS, idempotent: true, retries: 5 });
-  try {
-    for (let i = 0; i < records.length; i += batch) {
-      await producer.send({
-        messages: records.slice(i, i + batch).map((r) => ({
-          topic,
-          partition: r.partition ?? 0,
-          key: r.key ?? undefined,
-          value: r.value ?? undefined,
-          // a fresh Buffer per name keeps repeated names apart; null values go out as null (length -1)
-          headers: new Map((r.headers ?? []).map(([k, v]) => [Buffer.from(k), v as Buffer])),
-        })),
-      });
-    }
-  } finally {
-    await producer.close();
-  }
+export function produceExact(topic: string, records: readonly ExactRecord[], batch = 1): Promise<void> {
+  const messages = records.map((r) => ({
+    topic,
+    partition: r.partition ?? 0,
+    key: r.key ?? undefined,
+    value: r.value ?? undefined,
+    // a fresh Buffer per name keeps repeated names apart; null values go out as null (length -1)
+    headers: new Map((r.headers ?? []).map(([k, v]) => [Buffer.from(k), v as Buffer])),
+  }));
+  return send(messages, batch);
 }
 
 /** A record as its bytes, read with this project's Kafka client (see test/support/kcat.ts for the independent reader). */
@@ -189,28 +171,12 @@ export interface RawReadRecord {
  * 100,000 of them.
  */
 export async function readAllRaw(topic: string): Promise<RawReadRecord[]> {
-  const ends = await endOffsets(topic);
-  const records: RawReadRecord[] = [];
-  if (ends.every((e) => e === 0)) return records;
-  const consumer = new Consumer({ clientId: "processor-test-reader", groupId: uniqueName("reader"), bootstrapBrokers: BROKERS, autocommit: false, maxWaitTime: 200, maxBytes: 16 * 1024 * 1024 });
-  const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST });
-  const seen = new Array<number>(ends.length).fill(0);
-  try {
-    for await (const message of stream) {
-      if (Number(message.offset) >= (ends[message.partition] ?? 0)) continue;
-      records.push({
-        partition: message.partition,
-        offset: Number(message.offset),
-        key: message.key ?? null,
-        value: message.value ?? null,
-        headers: message.headerEntries.map(([k, v]) => [k, v ?? null] as const),
-      });
-      seen[message.partition] = Number(message.offset) + 1;
-      if (seen.every((s, p) => s >= (ends[p] ?? 0))) break;
-    }
-  } finally {
-    await stream.close().catch(() => undefined);
-    await consumer.close(true).catch(() => undefined);
-  }
+  const records = await readToEnd(topic, { maxBytes: 16 * 1024 * 1024 }, (message) => ({
+    partition: message.partition,
+    offset: Number(message.offset),
+    key: message.key ?? null,
+    value: message.value ?? null,
+    headers: message.headerEntries.map(([k, v]) => [k, v ?? null] as const),
+  }));
   return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }

@@ -1,7 +1,9 @@
 /** Builds the real binary once per test run and drives processor processes the way a user would. */
-import { resolve } from "node:path";
-import type { Subprocess } from "bun";
-import { BROKERS } from "./kafka.ts";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { spawnLogged, type Spawned } from "../../scripts/lib/processes.ts";
+import { BROKERS, committedOffsets, endOffsets } from "./kafka.ts";
 
 const root = resolve(import.meta.dir, "../..");
 export const BINARY = resolve(root, "dist/processor-test");
@@ -17,7 +19,7 @@ export function buildBinary(): Promise<void> {
 }
 
 export interface RunningProcessor {
-  readonly process: Subprocess<"ignore", "pipe", "pipe">;
+  readonly process: Spawned["child"];
   /** Everything written to stderr so far (JSON log lines). */
   log(): string;
   /** Resolves when a log line containing `text` appears. */
@@ -25,36 +27,31 @@ export interface RunningProcessor {
   exited(): Promise<number>;
 }
 
+/** Where the processes' logs go: one file each, in a directory of this test run. */
+let logDir: string | null = null;
+let started = 0;
+
 export function startProcessor(args: readonly string[], env: Record<string, string> = {}): RunningProcessor {
-  const child = Bun.spawn([BINARY, "--brokers", BROKERS.join(","), "--log-level", "info", "--commit-interval", "200ms", ...args], {
+  logDir ??= mkdtempSync(join(tmpdir(), "processor-test-logs-"));
+  const spawned = spawnLogged([BINARY, "--brokers", BROKERS.join(","), "--log-level", "info", "--commit-interval", "200ms", ...args], {
     cwd: "/tmp", // works from any directory
     env: { PATH: process.env.PATH ?? "", ...env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+    log: join(logDir, `processor-${started++}.log`),
+    stdout: "ignore",
   });
-  let text = "";
-  const decoder = new TextDecoder();
-  const reading = (async () => {
-    for await (const chunk of child.stderr) text += decoder.decode(chunk, { stream: true });
-  })();
-  void new Response(child.stdout).text();
+  const log = (): string => readFileSync(spawned.log, "utf8");
   return {
-    process: child,
-    log: () => text,
+    process: spawned.child,
+    log,
     async waitForLog(needle, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
-      while (!text.includes(needle)) {
-        if (child.exitCode !== null) throw new Error(`processor exited (${child.exitCode}) before logging "${needle}":\n${text.slice(-2000)}`);
-        if (Date.now() > deadline) throw new Error(`timed out waiting for "${needle}":\n${text.slice(-2000)}`);
+      while (!log().includes(needle)) {
+        if (spawned.child.exitCode !== null) throw new Error(`processor exited (${spawned.child.exitCode}) before logging "${needle}":\n${log().slice(-2000)}`);
+        if (Date.now() > deadline) throw new Error(`timed out waiting for "${needle}":\n${log().slice(-2000)}`);
         await Bun.sleep(50);
       }
     },
-    async exited() {
-      const code = await child.exited;
-      await reading;
-      return code;
-    },
+    exited: () => spawned.exited,
   };
 }
 
@@ -66,4 +63,19 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs: numbe
     if (Date.now() > deadline) return false;
     await Bun.sleep(everyMs);
   }
+}
+
+/** Whether `groupId` has committed every partition of `topic` up to the topic's current end offsets. */
+export async function committedToEnd(groupId: string, topic: string): Promise<boolean> {
+  return JSON.stringify(await committedOffsets(groupId, topic)) === JSON.stringify(await endOffsets(topic));
+}
+
+/**
+ * Waits up to `timeoutMs` until `groupId` has committed `topic` to its end; on time-out prints the committed and end
+ * offsets and the tail of `processor`'s log, so a failure can be understood from CI output.
+ */
+export async function waitCommittedToEnd(processor: RunningProcessor, groupId: string, topic: string, timeoutMs: number): Promise<boolean> {
+  const done = await eventually(() => committedToEnd(groupId, topic), timeoutMs);
+  if (!done) console.error(`committed ${JSON.stringify(await committedOffsets(groupId, topic))} of ${JSON.stringify(await endOffsets(topic))}\n${processor.log().slice(-4000)}`);
+  return done;
 }

@@ -1,4 +1,5 @@
-/** Seed-format input ({id, timestamp, data, status}) with a known mix of valid, invalid and broken records. */
+/** Seed-format input (scripts/lib/seed-data.ts) with a known mix of valid, invalid and broken records. */
+import { isBroken, kindOf, seedClock, seedValue, type SeedMix } from "../../scripts/lib/seed-data.ts";
 import type { SeedRecord } from "./kafka.ts";
 
 export type Expected = "valid" | "invalid" | "dlq";
@@ -9,23 +10,15 @@ export interface SeedCase {
   readonly expected: Expected;
 }
 
-/** Every 10th record is broken in one of several ways; the rest alternate long (valid) and short (invalid) data. */
+/** The tests' share: every 10th record is broken (three ways in turn); the rest alternate long (valid) and short (invalid) data. */
+const TEST_MIX: SeedMix = { brokenEvery: 10 };
+
 export function seedCases(count: number, keys: number, runId: string): SeedCase[] {
-  const now = new Date().toISOString();
-  const old = new Date(Date.now() - 25 * 3600_000).toISOString();
+  const clock = seedClock();
   return Array.from({ length: count }, (_, i) => {
     const id = `${runId}-${i}`;
-    const key = `key-${i % keys}`;
-    if (i % 10 === 9) {
-      const broken = [
-        `{"id":"${id}","timestamp":"${now}","data":`, // truncated JSON
-        JSON.stringify({ id, timestamp: old, data: "old enough to be rejected", status: "" }),
-        JSON.stringify({ id, timestamp: "yesterday", data: "not a timestamp", status: "" }),
-      ][Math.floor(i / 10) % 3]!;
-      return { id, record: { key, value: broken, headers: { "test-id": id } }, expected: "dlq" as const };
-    }
-    const valid = i % 2 === 0;
-    const data = valid ? `payload number ${i}` : `short${i % 10}`;
-    return { id, record: { key, value: JSON.stringify({ id, timestamp: now, data, status: "" }), headers: { "test-id": id } }, expected: valid ? ("valid" as const) : ("invalid" as const) };
+    const kind = kindOf(i, TEST_MIX);
+    const expected = isBroken(kind) ? "dlq" : (kind as Expected);
+    return { id, record: { key: `key-${i % keys}`, value: seedValue(id, kind, i, clock), headers: { "test-id": id } }, expected };
   });
 }

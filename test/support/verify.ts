@@ -1,4 +1,9 @@
-/** Reads output and dead-letter topics and checks every input id landed exactly once (or counts duplicates). */
+/**
+ * Reads output and dead-letter topics and checks every seed case landed where the seed rule sends it, with the
+ * right status, exactly once (or counts duplicates). Landings are counted by the chaos verifier's `landings`;
+ * its full verdict (order, commits) needs the input topic and commit samples, which these tests do not record.
+ */
+import { landings, type LandedRecord } from "../../scripts/chaos/verifier.ts";
 import { readAll, type ReadRecord } from "./kafka.ts";
 import type { SeedCase } from "./seed-data.ts";
 
@@ -11,28 +16,25 @@ export interface Verdict {
   readonly misplaced: string[];
 }
 
+const landed = (r: ReadRecord): LandedRecord => ({ id: r.headers["test-id"] ?? null, partition: r.partition, offset: r.offset, appendTime: r.timestamp });
+
 export async function verify(cases: readonly SeedCase[], outputTopic: string, dlqTopic: string): Promise<Verdict> {
   const [outputs, deadLetters] = await Promise.all([readAll(outputTopic), readAll(dlqTopic)]);
-  const seen = new Map<string, number>();
+  const { count } = landings(outputs.map(landed), deadLetters.map(landed));
   const place = new Map<string, "output" | "dlq">();
   const statusOf = new Map<string, string>();
   for (const record of outputs) {
     const id = record.headers["test-id"]!;
-    seen.set(id, (seen.get(id) ?? 0) + 1);
     place.set(id, "output");
     statusOf.set(id, (JSON.parse(record.value ?? "{}") as { status?: string }).status ?? "");
   }
-  for (const record of deadLetters) {
-    const id = record.headers["test-id"]!;
-    seen.set(id, (seen.get(id) ?? 0) + 1);
-    place.set(id, "dlq");
-  }
+  for (const record of deadLetters) place.set(record.headers["test-id"]!, "dlq");
   const lost: string[] = [];
   const wrongStatus: string[] = [];
   const misplaced: string[] = [];
   let duplicates = 0;
   for (const c of cases) {
-    const times = seen.get(c.id) ?? 0;
+    const times = count.get(c.id) ?? 0;
     if (times === 0) lost.push(c.id);
     duplicates += Math.max(0, times - 1);
     if (times === 0) continue;

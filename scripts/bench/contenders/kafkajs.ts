@@ -15,32 +15,18 @@
 import { parseArgs } from "node:util";
 import { Kafka, logLevel, type Message } from "kafkajs";
 import { validateSeedMessage } from "../../../src/handlers/seed-rule.ts";
+import { CONTENDER_OPTIONS, contenderTopics } from "../lib/contender-args.ts";
 
 const { values } = parseArgs({
   options: {
-    brokers: { type: "string", default: "127.0.0.1:9092" },
-    input: { type: "string" },
-    output: { type: "string" },
-    dlq: { type: "string" },
-    group: { type: "string" },
+    ...CONTENDER_OPTIONS,
     concurrency: { type: "string", default: "1" },
     chunk: { type: "string", default: "1000" },
     "slow-ms": { type: "string", default: "0" },
   },
 });
 
-function need(value: string | undefined, name: string): string {
-  if (value === undefined || value === "") {
-    console.error(`kafkajs-contender: missing --${name}`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const input = need(values.input, "input");
-const output = need(values.output, "output");
-const dlq = need(values.dlq, "dlq");
-const groupId = need(values.group, "group");
+const { brokers, input, output, dlq, group: groupId } = contenderTopics("kafkajs-contender", values);
 const concurrency = Number(values.concurrency);
 const chunkSize = Number(values.chunk);
 const slowMs = Number(values["slow-ms"]);
@@ -57,7 +43,7 @@ function transform(value: Buffer | null): { value: string } | { reason: string }
   }
 }
 
-const kafka = new Kafka({ clientId: "bench-kafkajs", brokers: values.brokers.split(","), logLevel: logLevel.ERROR });
+const kafka = new Kafka({ clientId: "bench-kafkajs", brokers, logLevel: logLevel.ERROR });
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
 

@@ -3,27 +3,18 @@
  * is produced and every input offset committed. The group's committed offsets and the output end offsets are polled
  * every POLL_MS; CPU and RSS of the contender's process tree are sampled on the same tick.
  */
-import { join } from "node:path";
-import { commandOf, type Contender, type Paths } from "./contenders.ts";
-import type { BenchKafka } from "./kafka.ts";
+import { launchContender, type LaunchOptions } from "./launch.ts";
 import { sampleTree } from "./proc.ts";
-import { start } from "./spawn.ts";
-import { sum } from "./stats.ts";
+import { sum } from "../../lib/stats.ts";
 
 const POLL_MS = 200;
 const RSS_EVERY_MS = 500;
 
-export interface DrainOptions {
-  kafka: BenchKafka;
-  contender: Contender;
-  paths: Paths;
+export interface DrainOptions extends LaunchOptions {
   input: string;
   inputEnds: readonly number[];
   /** records the contender must produce (outputs + dead letters; all of them for a passthrough) */
   expectedOut: number;
-  tag: string;
-  logDir: string;
-  logLevel: string;
   timeoutMs: number;
   recordSize: number;
 }
@@ -52,13 +43,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 export async function drain(o: DrainOptions): Promise<DrainResult> {
   const { kafka, contender } = o;
-  const output = await kafka.createTopic(`${o.tag}-out`, 6);
-  const dlq = await kafka.createTopic(`${o.tag}-out.dlq`, 1);
-  const group = kafka.group(o.tag);
   const records = sum(o.inputEnds);
-  const log = join(o.logDir, `${o.tag}.log`);
-  const cmd = commandOf(contender, { brokers: kafka.brokers.join(","), input: o.input, output, dlq, group, count: records, recordSize: o.recordSize }, o.paths, o.logLevel);
-  const run = start(cmd, log);
+  const { output, dlq, group, log, run } = await launchContender(o, o.input, { count: records, recordSize: o.recordSize });
 
   let firstOutputAt: number | null = null;
   let cpu = 0;

@@ -4,25 +4,17 @@
  * message.timestamp.type=LogAppendTime, so for each output record latency = its append time − the create time in its
  * id. Every rate runs for `seconds`, after the contender has caught up with the previous one.
  */
-import { join } from "node:path";
-import { commandOf, type Contender, type Paths } from "./contenders.ts";
-import type { BenchKafka } from "./kafka.ts";
-import { benchProducer, seedValue } from "./seed-data.ts";
-import { start } from "./spawn.ts";
-import { percentile, sum } from "./stats.ts";
+import { launchContender, type LaunchOptions } from "./launch.ts";
+import { seedClock, seedValue } from "../../lib/seed-data.ts";
+import { benchProducer } from "./loader.ts";
+import { percentile, sum } from "../../lib/stats.ts";
 
 const TICK_MS = 5;
 const KEYS = 10_000;
 
-export interface LatencyOptions {
-  kafka: BenchKafka;
-  contender: Contender;
-  paths: Paths;
+export interface LatencyOptions extends LaunchOptions {
   rates: readonly number[];
   seconds: number;
-  tag: string;
-  logDir: string;
-  logLevel: string;
 }
 
 export interface RateResult {
@@ -47,11 +39,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function latency(o: LatencyOptions): Promise<LatencyResult> {
   const { kafka } = o;
   const input = await kafka.createTopic(`${o.tag}-in`, 6);
-  const output = await kafka.createTopic(`${o.tag}-out`, 6, { "message.timestamp.type": "LogAppendTime" });
-  const dlq = await kafka.createTopic(`${o.tag}-out.dlq`, 1);
-  const group = kafka.group(o.tag);
-  const log = join(o.logDir, `${o.tag}.log`);
-  const run = start(commandOf(o.contender, { brokers: kafka.brokers.join(","), input, output, dlq, group, count: 0, recordSize: 200 }, o.paths, o.logLevel), log);
+  const { output, dlq, log, run } = await launchContender(o, input, { count: 0, recordSize: 200 }, { "message.timestamp.type": "LogAppendTime" });
   const producer = benchProducer(kafka.brokers, "processor-bench-paced");
   const keys = Array.from({ length: KEYS }, (_, k) => Buffer.from(`key-${k}`));
   let sent = 0;
@@ -60,11 +48,11 @@ export async function latency(o: LatencyOptions): Promise<LatencyResult> {
 
   const sendNow = (prefix: string, n: number): void => {
     const now = Date.now();
-    const nowIso = new Date(now).toISOString();
+    const clock = seedClock(now);
     const messages = [];
     for (let j = 0; j < n; j++, sent++) {
       const id = `${prefix}-${now}-${sent}`;
-      messages.push({ topic: input, key: keys[sent % KEYS]!, value: Buffer.from(seedValue(id, "valid", sent, nowIso, nowIso)), timestamp: BigInt(now) });
+      messages.push({ topic: input, key: keys[sent % KEYS]!, value: Buffer.from(seedValue(id, "valid", sent, clock)), timestamp: BigInt(now) });
     }
     const p: Promise<void> = producer.send({ messages }).then(
       () => void inFlight.delete(p),

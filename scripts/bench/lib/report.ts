@@ -3,7 +3,7 @@ import type { Contender } from "./contenders.ts";
 import type { DrainResult } from "./drain.ts";
 import type { LatencyResult } from "./latency.ts";
 import { barChart, lineChart } from "./svg.ts";
-import { fixed, fmt, median, steady } from "./stats.ts";
+import { fixed, fmt, median, steady } from "../../lib/stats.ts";
 
 const MB = 2 ** 20;
 
@@ -24,21 +24,24 @@ export interface T1Row {
   outPlusDlq: number;
 }
 
-export function t1Rows(contenders: readonly Contender[], t1: readonly DrainResult[]): T1Row[] {
+/** One row per contender that has runs in `results` (in the contenders' order), built from its runs. */
+function rowsOf<T>(contenders: readonly Contender[], results: readonly DrainResult[], row: (c: Contender, runs: DrainResult[]) => T): T[] {
   return contenders.flatMap((c) => {
-    const runs = t1.filter((r) => r.contender === c.name);
-    if (runs.length === 0) return [];
-    const startups = runs.flatMap((r) => (r.firstOutputMs === null ? [] : [r.firstOutputMs / 1000]));
-    return [{
-      c,
-      runs,
-      rate: median(runs.map((r) => r.rate)),
-      cpuPerM: median(runs.map((r) => (r.cpuSeconds / r.records) * 1e6)),
-      peakMb: median(runs.map((r) => r.peakRssBytes / MB)),
-      startupS: median(startups),
-      outPlusDlq: Math.min(...runs.map((r) => r.outputs + r.dlq)),
-    }];
+    const runs = results.filter((r) => r.contender === c.name);
+    return runs.length === 0 ? [] : [row(c, runs)];
   });
+}
+
+export function t1Rows(contenders: readonly Contender[], t1: readonly DrainResult[]): T1Row[] {
+  return rowsOf(contenders, t1, (c, runs) => ({
+    c,
+    runs,
+    rate: median(runs.map((r) => r.rate)),
+    cpuPerM: median(runs.map((r) => (r.cpuSeconds / r.records) * 1e6)),
+    peakMb: median(runs.map((r) => r.peakRssBytes / MB)),
+    startupS: median(runs.flatMap((r) => (r.firstOutputMs === null ? [] : [r.firstOutputMs / 1000]))),
+    outPlusDlq: Math.min(...runs.map((r) => r.outputs + r.dlq)),
+  }));
 }
 
 const table = (header: string[], align: string[], rows: string[][]): string =>
@@ -84,13 +87,12 @@ export interface MemRow {
 }
 
 export function memRows(contenders: readonly Contender[], t3: readonly DrainResult[]): MemRow[] {
-  return contenders.flatMap((c) => {
-    const r = t3.find((x) => x.contender === c.name);
-    if (!r) return [];
+  return rowsOf(contenders, t3, (c, runs) => {
+    const r = runs[0]!; // T3 runs once per contender
     const ys = r.rss.map((p) => p[1] / MB);
     const q = Math.max(1, Math.floor(ys.length / 4));
     const growth = ys.length >= 4 ? median(ys.slice(ys.length - q)) / median(ys.slice(q, 2 * q)) : Number.NaN;
-    return [{ c, r, peakMb: r.peakRssBytes / MB, steadyMb: steady(ys), growth }];
+    return { c, r, peakMb: r.peakRssBytes / MB, steadyMb: steady(ys), growth };
   });
 }
 

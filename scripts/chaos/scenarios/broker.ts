@@ -1,25 +1,14 @@
 /** The one-node chaos broker restarted cleanly, then SIGKILLed, while one processor runs on. */
 import { signalNode, startBrokers, stopBrokers } from "../brokers.ts";
-import { PROCESSOR_ARGS, sleep, waitLandedBeyond, type Scenario } from "./common.ts";
+import { chaosConfig, sleep, startWorking, type Scenario } from "./common.ts";
 
 export const brokerScenario: Scenario = {
   name: "broker",
   summary: "one-node broker stopped cleanly and restarted, later SIGKILLed and restarted; processor left alone",
-  broker: "chaos",
-  config: (quick) => ({
-    partitions: 6,
-    replicas: 1,
-    messages: quick ? 20_000 : 200_000,
-    rate: quick ? 1_500 : 4_000,
-    brokenEvery: 50,
-    processorArgs: PROCESSOR_ARGS,
-    drainTimeoutMs: quick ? 120_000 : 300_000,
-  }),
+  config: (quick) => chaosConfig(quick, { messages: [20_000, 200_000], rate: [1_500, 4_000] }),
   async body(ctx) {
-    ctx.fleet.start();
+    await startWorking(ctx, 0.3);
     const n = ctx.config.messages;
-    await ctx.waitSent(n * 0.3);
-    await waitLandedBeyond(ctx, 0);
     const clean = ctx.fault("broker stopped (SIGTERM, controlled shutdown) for 3 s", true);
     await stopBrokers("chaos");
     await sleep(3_000);

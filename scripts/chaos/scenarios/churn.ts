@@ -15,8 +15,8 @@
 import { readFileSync } from "node:fs";
 import type { ProcessorRun } from "../processes.ts";
 import type { ScenarioContext } from "../scenario.ts";
-import { sum } from "../kafka-admin.ts";
-import { PROCESSOR_ARGS, sleep, waitLandedBeyond, type Scenario } from "./common.ts";
+import { sum } from "../../lib/stats.ts";
+import { chaosConfig, sleep, waitLandedBeyond, type Scenario } from "./common.ts";
 
 /** --session-timeout in PROCESSOR_ARGS. */
 const SESSION_TIMEOUT_MS = 6_000;
@@ -212,25 +212,22 @@ const overlap: Step = {
 
 function config(quick: boolean, consumers: number, mixed: boolean) {
   const burst = Math.round((messages(quick) * BURST_SHARE) / 500) * 500;
-  return {
+  return chaosConfig(quick, {
     partitions: PARTITIONS,
-    replicas: 1,
     messages: messages(quick),
     // a backlog first, then a steady stream that lasts through the churn, so every event lands mid-drain
     burst,
     rate: Math.ceil((messages(quick) - burst) / tailSeconds(quick, mixed)),
-    brokenEvery: 50,
-    processorArgs: [...PROCESSOR_ARGS, "--workers", "64", "--consumers", String(consumers), "--producers", "2"],
-    drainTimeoutMs: quick ? 180_000 : 420_000,
+    processorArgs: ["--workers", "64", "--consumers", String(consumers), "--producers", "2"],
+    drainTimeoutMs: [180_000, 420_000],
     churn: { stallLimitMs: STALL_LIMIT_MS, gracefulDuplicateShare: GRACEFUL_DUPLICATE_SHARE },
-  };
+  });
 }
 
 function gracefulChurn(consumers: number): Scenario {
   return {
     name: `churn-c${consumers}`,
     summary: `one long-lived processor (--workers 64 --consumers ${consumers} --producers 2) drains ${PARTITIONS} partitions while six more members with the same flags join, each leaving with SIGTERM 1–3 s after it got partitions (two of them overlap); graceful events only`,
-    broker: "chaos",
     config: (quick) => config(quick, consumers, false),
     async body(ctx) {
       const churn = new Churn(ctx, consumers);
@@ -248,7 +245,6 @@ export const churnC4Scenario = gracefulChurn(4);
 export const churnMixedScenario: Scenario = {
   name: "churn-mixed",
   summary: `processors with --workers 64 --consumers 2 --producers 2 on ${PARTITIONS} partitions: joins and SIGTERM leaves mixed with three SIGKILLs (the long-lived member twice, an extra member once), each followed by a replacement`,
-  broker: "chaos",
   config: (quick) => config(quick, 2, true),
   async body(ctx) {
     const churn = new Churn(ctx, 2);

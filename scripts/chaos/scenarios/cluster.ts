@@ -1,25 +1,15 @@
 /** 3-broker cluster (RF 3, min.insync.replicas 2): SIGKILL of the busiest leader, then a rolling restart. */
 import { signalNode, startBrokers } from "../brokers.ts";
-import { PROCESSOR_ARGS, sleep, waitLandedBeyond, type Scenario } from "./common.ts";
+import { chaosConfig, sleep, startWorking, type Scenario } from "./common.ts";
 
 export const clusterScenario: Scenario = {
   name: "cluster",
   summary: "3 brokers, RF 3, min ISR 2: SIGKILL of the broker leading the most input partitions, then a rolling restart of all three",
   broker: "cluster",
-  config: (quick) => ({
-    partitions: 6,
-    replicas: 3,
-    messages: quick ? 30_000 : 200_000,
-    rate: quick ? 1_000 : 2_500,
-    brokenEvery: 50,
-    processorArgs: PROCESSOR_ARGS,
-    drainTimeoutMs: quick ? 180_000 : 300_000,
-  }),
+  config: (quick) => chaosConfig(quick, { replicas: 3, messages: [30_000, 200_000], rate: [1_000, 2_500], drainTimeoutMs: [180_000, 300_000] }),
   async body(ctx) {
-    ctx.fleet.start();
+    await startWorking(ctx, 0.2);
     const n = ctx.config.messages;
-    await ctx.waitSent(n * 0.2);
-    await waitLandedBeyond(ctx, 0);
     const leaders = await ctx.admin.leaders(ctx.topics.input);
     const led = new Map<number, number>();
     for (const l of leaders) led.set(l, (led.get(l) ?? 0) + 1);

@@ -4,7 +4,7 @@
  * (SIGCONT) and finds itself fenced. Nothing may be committed under its stale generation: the verifier's commit
  * checks (past unproduced, regressions) and the duplicate count show whether it was.
  */
-import { PROCESSOR_ARGS, sleep, waitLandedBeyond, type Scenario } from "./common.ts";
+import { chaosConfig, sleep, waitLandedBeyond, type Scenario } from "./common.ts";
 
 const FREEZE_MS = 15_000;
 /**
@@ -18,16 +18,7 @@ const ZOMBIE_WINDOW = Math.ceil((6 * 1024 * 1024) / 200);
 export const fenceScenario: Scenario = {
   name: "fence",
   summary: `two processes; one frozen (SIGSTOP) for ${FREEZE_MS / 1000} s (session timeout 6 s, rebalance timeout 10 s), the other takes its partitions, then the frozen one is thawed (SIGCONT)`,
-  broker: "chaos",
-  config: (quick) => ({
-    partitions: 6,
-    replicas: 1,
-    messages: quick ? 40_000 : 150_000,
-    rate: quick ? 1_000 : 2_000,
-    brokenEvery: 50,
-    processorArgs: [...PROCESSOR_ARGS, "--rebalance-timeout", "10s"],
-    drainTimeoutMs: quick ? 120_000 : 300_000,
-  }),
+  config: (quick) => chaosConfig(quick, { messages: [40_000, 150_000], rate: [1_000, 2_000], processorArgs: ["--rebalance-timeout", "10s"] }),
   async body(ctx, quick) {
     const frozen = ctx.fleet.start();
     ctx.fleet.start();

@@ -1,19 +1,14 @@
 /** processor SIGKILLed at random moments of the stream and restarted each time. */
-import { PROCESSOR_ARGS, waitLandedBeyond, type Scenario } from "./common.ts";
+import { chaosConfig, waitLandedBeyond, type Scenario } from "./common.ts";
 
 export const killScenario: Scenario = {
   name: "kill",
   summary: "processor SIGKILLed at random moments mid-stream, restarted each time",
-  broker: "chaos",
-  config: (quick) => ({
-    partitions: 6,
-    replicas: 1,
-    messages: quick ? 30_000 : 1_000_000,
+  config: (quick) => chaosConfig(quick, {
+    messages: [30_000, 1_000_000],
     // slow enough that the stream outlasts the kills (each costs a restart and a session time-out)
-    rate: quick ? 1_500 : 4_000,
-    brokenEvery: 50,
-    processorArgs: PROCESSOR_ARGS,
-    drainTimeoutMs: quick ? 120_000 : 900_000,
+    rate: [1_500, 4_000],
+    drainTimeoutMs: [120_000, 900_000],
   }),
   async body(ctx, quick) {
     const kills = quick ? 3 : 20;

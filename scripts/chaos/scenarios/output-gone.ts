@@ -9,27 +9,16 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { readTopic } from "../reader.ts";
 import { APPEND_TIME } from "../scenario.ts";
-import { PROCESSOR_ARGS, sleep, waitLandedBeyond, type Scenario } from "./common.ts";
+import { chaosConfig, sleep, startWorking, type Scenario } from "./common.ts";
 
 const GONE_MS = 10_000;
 
 export const outputGoneScenario: Scenario = {
   name: "output-gone",
   summary: `output topic deleted mid-stream, re-created ${GONE_MS / 1000} s later`,
-  broker: "chaos",
-  config: (quick) => ({
-    partitions: 6,
-    replicas: 1,
-    messages: quick ? 15_000 : 100_000,
-    rate: quick ? 1_000 : 2_500,
-    brokenEvery: 50,
-    processorArgs: PROCESSOR_ARGS,
-    drainTimeoutMs: quick ? 120_000 : 300_000,
-  }),
+  config: (quick) => chaosConfig(quick, { messages: [15_000, 100_000], rate: [1_000, 2_500] }),
   async body(ctx) {
-    const first = ctx.fleet.start();
-    await ctx.waitSent(ctx.config.messages * 0.3);
-    await waitLandedBeyond(ctx, 0);
+    const first = await startWorking(ctx, 0.3);
     const { output } = ctx.topics;
     first.child.kill("SIGSTOP");
     await sleep(1_000); // produce requests already on the wire land or fail

@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import { Producer } from "@platformatic/kafka";
 import { poisonCorpus, type PoisonRecord } from "../poison-corpus.ts";
-import { PROCESSOR_ARGS, waitLandedBeyond, type Scenario } from "./common.ts";
+import { chaosConfig, startWorking, type Scenario } from "./common.ts";
 
 const handler = resolve(import.meta.dir, "../../../test/fixtures/poison-handler.ts");
 const injected: PoisonRecord[] = [];
@@ -14,21 +14,16 @@ const injected: PoisonRecord[] = [];
 export const poisonScenario: Scenario = {
   name: "poison",
   summary: "poison corpus (junk, null/empty values, null/empty keys, 1-2 MB values, bad UTF-8/fields/timestamps, many and large headers, protocol edges: a 70,000-byte header name, 70,000 headers, null header values, non-UTF-8 header names) and misbehaving handlers (throw, throw non-Errors, hang, wrong return types, a missing or illegal output topic), injected into the stream",
-  broker: "chaos",
-  config: (quick) => ({
+  config: (quick) => chaosConfig(quick, {
     partitions: 3,
-    replicas: 1,
-    messages: quick ? 5_000 : 50_000,
-    rate: quick ? 1_000 : 2_500,
-    brokenEvery: 50,
-    processorArgs: [...PROCESSOR_ARGS, "--handler", handler, "--handler-timeout", "1s", "--retries", "1", "--retry-backoff", "10ms"],
+    messages: [5_000, 50_000],
+    rate: [1_000, 2_500],
+    processorArgs: ["--handler", handler, "--handler-timeout", "1s", "--retries", "1", "--retry-backoff", "10ms"],
     topicConfigs: { "max.message.bytes": String(8 * 1024 * 1024) },
-    drainTimeoutMs: quick ? 120_000 : 300_000,
   }),
   async body(ctx, quick) {
     injected.length = 0;
-    ctx.fleet.start();
-    await waitLandedBeyond(ctx, 0);
+    await startWorking(ctx);
     const producer = new Producer({ clientId: "processor-chaos-poison", bootstrapBrokers: [...ctx.config.brokers], idempotent: true, retries: 5 });
     try {
       const rounds = quick ? 1 : 3;

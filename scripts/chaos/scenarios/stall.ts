@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { PROCESSOR_ARGS, type Scenario } from "./common.ts";
+import { chaosConfig, type Scenario } from "./common.ts";
 
 const fixture = resolve(import.meta.dir, "../fixtures/stall-handler.ts");
 const STALL_MS = 60_000;
@@ -14,17 +14,13 @@ const HANDLER_TIMEOUT = "15s";
 export const stallScenario: Scenario = {
   name: "stall",
   summary: `handler stalls ${STALL_MS / 1000} s on some records (session timeout 6 s, rebalance timeout 10 s); --handler-timeout ${HANDLER_TIMEOUT} ends each stall`,
-  broker: "chaos",
-  config: (quick) => ({
-    partitions: 6,
-    replicas: 1,
-    messages: quick ? 10_000 : 100_000,
-    rate: quick ? 1_000 : 2_500,
-    brokenEvery: 50,
+  config: (quick) => chaosConfig(quick, {
+    messages: [10_000, 100_000],
+    rate: [1_000, 2_500],
     // the stall outlasts both the session timeout and the rebalance timeout
-    processorArgs: [...PROCESSOR_ARGS, "--rebalance-timeout", "10s", "--handler", fixture, "--handler-timeout", HANDLER_TIMEOUT],
+    processorArgs: ["--rebalance-timeout", "10s", "--handler", fixture, "--handler-timeout", HANDLER_TIMEOUT],
     processorEnv: { STALL_EVERY: quick ? "4000" : "25000", STALL_MS: String(STALL_MS) },
-    drainTimeoutMs: quick ? 180_000 : 300_000,
+    drainTimeoutMs: [180_000, 300_000],
   }),
   async body(ctx) {
     ctx.fleet.start();

@@ -1,22 +1,17 @@
 /** Rebalance storm: 1 -> 3 -> 1 processes, then random starts and kills (SIGKILL and SIGTERM) of 1-4 processes. */
 import type { ProcessorRun } from "../processes.ts";
-import { PROCESSOR_ARGS, sleep, waitLandedBeyond, type Scenario } from "./common.ts";
+import { chaosConfig, sleep, startWorking, type Scenario } from "./common.ts";
 
 const stormMs = (quick: boolean) => (quick ? 15_000 : 60_000);
 
 export const stormScenario: Scenario = {
   name: "storm",
   summary: "1 -> 3 -> 1 processes, then random start/SIGKILL/SIGTERM of 1-4 processes every 0-2 s, then one process drains",
-  broker: "chaos",
-  config: (quick) => ({
-    partitions: 6,
-    replicas: 1,
-    messages: quick ? 30_000 : 200_000,
+  config: (quick) => chaosConfig(quick, {
+    messages: [30_000, 200_000],
     // the stream lasts through the whole storm
     rate: Math.ceil((quick ? 30_000 : 200_000) / (stormMs(quick) / 1000 + 25)),
-    brokenEvery: 50,
-    processorArgs: PROCESSOR_ARGS,
-    drainTimeoutMs: quick ? 180_000 : 300_000,
+    drainTimeoutMs: [180_000, 300_000],
   }),
   async body(ctx, quick) {
     const active = () => [...ctx.fleet.live].filter((r) => r.signalled === null);
@@ -26,8 +21,7 @@ export const stormScenario: Scenario = {
       void ctx.fleet.kill(run, signal);
       fault.resumedAt = Date.now();
     };
-    ctx.fleet.start();
-    await waitLandedBeyond(ctx, 0);
+    await startWorking(ctx);
     await sleep(3_000);
     ctx.fleet.start();
     ctx.fleet.start();
