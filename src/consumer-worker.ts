@@ -1,6 +1,6 @@
 // Worker entry: one Kafka consumer group member. Logic lives in kafka/consumer-loop.ts.
 import { ConsumerLoop } from "./kafka/consumer-loop.ts";
-import type { FromConsumer, ToConsumer } from "./kafka/protocol.ts";
+import type { FromConsumer, ToConsumer } from "./threads/messages.ts";
 import { createLogger } from "./observability/logger.ts";
 
 declare const self: Worker;

@@ -1,5 +1,5 @@
 // Entry point of the processor binary. Worker entries sit beside it: the compiled binary needs them in one folder.
-import { run } from "./app/run.ts";
+import { run } from "./runtime/run.ts";
 import { VERSION } from "./version.ts";
 
 const code = await run(process.argv.slice(2), process.env, VERSION, {

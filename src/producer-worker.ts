@@ -1,9 +1,9 @@
 // Worker entry: one Kafka producer. Logic lives in kafka/producer-loop.ts.
 import { ProducerLoop } from "./kafka/producer-loop.ts";
 import { checkTopics } from "./kafka/topic-check.ts";
-import type { FromProducer, ToProducer } from "./kafka/protocol.ts";
+import type { FromProducer, ToProducer } from "./threads/messages.ts";
 import { createLogger } from "./observability/logger.ts";
-import { watchHeartbeat } from "./app/stall-watchdog.ts";
+import { watchHeartbeat } from "./threads/stall-watchdog.ts";
 
 declare const self: Worker;
 let loop: ProducerLoop | null = null;

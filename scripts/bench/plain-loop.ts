@@ -30,7 +30,7 @@ import { deadLetter } from "../../src/pipeline/dead-letter.ts";
 import { seedRule } from "../../src/handlers/seed-rule.ts";
 import { isPermanent, type Bytes, type HandlerResult, type HeaderName, type HeaderValue, type InputRecord, type OutputRecord } from "../../src/handlers/types.ts";
 import { wireRecord, type RawMessage } from "../../src/kafka/message-fields.ts";
-import { decodeName } from "../../src/ring/record-codec.ts";
+import { decodeName } from "../../src/threads/record-codec.ts";
 type OutMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
 const startedAt = performance.now();

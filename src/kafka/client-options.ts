@@ -1,7 +1,7 @@
 /** Options shared by every @platformatic/kafka client processor creates. */
 import type { ConnectionOptions } from "node:tls";
 import type { Config } from "../config/index.ts";
-import type { ClientSecurity, ClientSettings } from "./protocol.ts";
+import type { ClientSecurity, ClientSettings } from "../threads/messages.ts";
 
 export function baseClientOptions(settings: ClientSettings, role: string) {
   const bootstrapBrokers: string[] = [...settings.brokers];

@@ -5,7 +5,7 @@
  */
 import { partitionKey } from "../offsets/offset-tracker.ts";
 import { sleep } from "./errors.ts";
-import type { CommitOffset } from "./protocol.ts";
+import type { CommitOffset } from "../threads/messages.ts";
 
 /** Committed offsets per topic, indexed by partition (negative: none), as the Kafka client returns them. */
 export type GroupOffsets = ReadonlyMap<string, readonly bigint[]>;

@@ -11,7 +11,7 @@
  * adds, see scripts/patches/@platformatic+kafka).
  */
 import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes } from "@platformatic/kafka";
-import type { RingBuffers } from "../ring/byte-ring.ts";
+import type { RingBuffers } from "../threads/byte-ring.ts";
 import type { Logger } from "../observability/logger.ts";
 import { AssignmentTracker, describePartitions, partitionsOf, type Assignments } from "./assignment.ts";
 import { CommitFloor } from "./commit-floor.ts";
@@ -22,7 +22,7 @@ import { groupMemberOptions } from "./group-options.ts";
 import { LagReporter } from "./lag-reporter.ts";
 import { OffsetCommitter } from "./offset-committer.ts";
 import { assertPatched, type PartitionRef, type SerialMessage, type Stream } from "./patched-stream.ts";
-import type { CommitOffset, ConsumerSettings, FromConsumer } from "./protocol.ts";
+import type { CommitOffset, ConsumerSettings, FromConsumer } from "../threads/messages.ts";
 import { preciseNow, RingOutput } from "./ring-output.ts";
 
 const PUBLISH_EVERY = 256;

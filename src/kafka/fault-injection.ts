@@ -5,7 +5,7 @@
  * PROCESSOR_FAULT_CRASH_CONSUMER="<consumer>:<records>" makes that consumer Worker (by owner id: a restarted one
  * gets a new id, so it crashes once) die with an uncaught error after writing that many records.
  */
-import type { ConsumerFaults } from "./protocol.ts";
+import type { ConsumerFaults } from "../threads/messages.ts";
 
 /** The `faults` setting of consumer `owner`, from the environment: spread into its ConsumerSettings. */
 export function consumerFaults(owner: number, env: Record<string, string | undefined> = process.env): { faults?: ConsumerFaults } {

@@ -1,7 +1,7 @@
 /** The group member's client options, from its settings. */
 import type { ConsumerOptions } from "@platformatic/kafka";
 import { baseClientOptions } from "./client-options.ts";
-import type { ConsumerSettings } from "./protocol.ts";
+import type { ConsumerSettings } from "../threads/messages.ts";
 
 const FETCH_MAX_BYTES = 2 << 20;
 /** Classic protocol: cooperative-sticky first; round robin only so a group with older members can still form. */

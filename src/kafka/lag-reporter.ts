@@ -2,7 +2,7 @@
 import type { Logger } from "../observability/logger.ts";
 import { describeError } from "./errors.ts";
 import type { GroupOffsets } from "./commit-floor.ts";
-import type { FromConsumer } from "./protocol.ts";
+import type { FromConsumer } from "../threads/messages.ts";
 
 export const LAG_EVERY_MS = 5_000;
 

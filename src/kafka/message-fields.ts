@@ -1,6 +1,6 @@
 /** The fields processor keeps of a consumed @platformatic/kafka message (raw bytes, no deserialisation). */
 import type { Message } from "@platformatic/kafka";
-import type { DecodedRecord } from "../ring/record-codec.ts";
+import type { DecodedRecord } from "../threads/record-codec.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -9,6 +9,7 @@ export type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 /** The ring record of a consumed message, built in one go (this runs once per consumed record). */
 export function wireRecord(message: RawMessage, ref: number): DecodedRecord {
   return {
+    kind: "record",
     ref,
     topic: message.topic,
     partition: message.partition,

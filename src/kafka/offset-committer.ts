@@ -10,7 +10,7 @@ import { partitionKey } from "../offsets/offset-tracker.ts";
 import { keysOf } from "./assignment.ts";
 import type { CommitFloor } from "./commit-floor.ts";
 import { classify, type Failure } from "./errors.ts";
-import type { CommitOffset, FromConsumer } from "./protocol.ts";
+import type { CommitOffset, FromConsumer } from "../threads/messages.ts";
 
 const EXPELLED: Failure = {
   kind: "expelled",

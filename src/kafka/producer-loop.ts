@@ -6,13 +6,13 @@
  * the rest of the batch still goes out.
  */
 import { compatibilityPartitioner, Producer, type MessageToProduce } from "@platformatic/kafka";
-import { RingReader, type RingBuffers } from "../ring/byte-ring.ts";
-import { decodeRecord } from "../ring/record-codec.ts";
+import { RingReader, type RingBuffers } from "../threads/byte-ring.ts";
+import { decodeRecord } from "../threads/record-codec.ts";
 import type { Logger } from "../observability/logger.ts";
 import { baseClientOptions } from "./client-options.ts";
 import { reportBrokerConnections } from "./connection-events.ts";
 import { backoffMs, classify, describeError, isTopicRefusal, sleep, topicRefusalReason, type Failure } from "./errors.ts";
-import type { FromProducer, ProducerSettings } from "./protocol.ts";
+import type { FromProducer, ProducerSettings } from "../threads/messages.ts";
 
 type OutMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 

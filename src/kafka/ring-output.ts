@@ -2,10 +2,10 @@
  * The consumer's side of its ring: record frames and assignment frames, in order. A frame that does not fit
  * waits (backpressure) and everything after it waits behind it.
  */
-import { RingWriter, type RingBuffers } from "../ring/byte-ring.ts";
-import { RecordEncoder } from "../ring/record-codec.ts";
+import { RingWriter, type RingBuffers } from "../threads/byte-ring.ts";
+import { RecordEncoder } from "../threads/record-codec.ts";
 import { wireRecord, type RawMessage } from "./message-fields.ts";
-import { ASSIGNMENT_FRAME, type AssignmentChange } from "./protocol.ts";
+import type { AssignmentChange } from "../threads/messages.ts";
 
 const textEncoder = new TextEncoder();
 
@@ -34,7 +34,8 @@ export class RingOutput {
     const frame = this.encoder.encode({
       ref: epoch,
       topic: "",
-      partition: ASSIGNMENT_FRAME,
+      kind: "assignment",
+      partition: -1,
       offset: 0,
       // the claim's time: the main thread orders claims of one partition by consumers of this process with it
       timestamp: preciseNow(),

@@ -2,7 +2,7 @@
 import { Admin } from "@platformatic/kafka";
 import { baseClientOptions } from "./client-options.ts";
 import { classify, describeError, type Failure } from "./errors.ts";
-import type { ClientSettings } from "./protocol.ts";
+import type { ClientSettings } from "../threads/messages.ts";
 
 /** Returns null when all is well, else what is wrong. */
 export async function checkTopics(settings: ClientSettings, topics: readonly string[]): Promise<Failure | null> {

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { FastHistogram } from "./fast-histogram.ts";
 import { registerProcessMetrics } from "./process-metrics.ts";
-import { ringUsage, type RingBuffers } from "../ring/byte-ring.ts";
+import { ringUsage, type RingBuffers } from "../threads/byte-ring.ts";
 import type { PipelineStats } from "../pipeline/pipeline.ts";
 
 export interface MetricsSources {

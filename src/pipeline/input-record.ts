@@ -1,5 +1,5 @@
 /** The record a handler sees, made from a ring frame without copying its bytes. */
-import { decodeName, type DecodedRecord } from "../ring/record-codec.ts";
+import { decodeName, type DecodedRecord } from "../threads/record-codec.ts";
 import type { Bytes, InputRecord } from "../handlers/types.ts";
 
 export class QueuedInput implements InputRecord {

@@ -3,11 +3,11 @@
  * buffered, and kept in step with the group: assignment frames, re-fetches (rewinds), revocations (commit on
  * revoke), consumers that are gone, and --max-uncommitted flow control.
  */
-import { RingReader, type RingBuffers } from "../ring/byte-ring.ts";
-import { decodeRecordAt, type DecodedRecord } from "../ring/record-codec.ts";
+import { RingReader, type RingBuffers } from "../threads/byte-ring.ts";
+import { decodeRecordAt, type DecodedRecord } from "../threads/record-codec.ts";
 import { Scheduler, type Task, type TaskOutcome } from "../scheduler/scheduler.ts";
 import { partitionKey, type OffsetTracker } from "../offsets/offset-tracker.ts";
-import { ASSIGNMENT_FRAME, type AssignmentChange } from "../kafka/protocol.ts";
+import type { AssignmentChange } from "../threads/messages.ts";
 import type { Logger } from "../observability/logger.ts";
 import { QueuedInput } from "./input-record.ts";
 import type { Commits } from "./commits.ts";
@@ -151,7 +151,7 @@ export class Intake {
   }
 
   private accept(owner: number, record: DecodedRecord, bytes: number): void {
-    if (record.partition === ASSIGNMENT_FRAME) {
+    if (record.kind === "assignment") {
       this.onAssignment(owner, record);
       return;
     }

@@ -3,8 +3,8 @@
  * every one of its ids is acknowledged. An output Kafka refuses is replaced by a dead-letter copy of the input;
  * a refused copy by a stub without the input's value and headers; a refused stub is fatal.
  */
-import { createRing, RingWriter, type RingBuffers } from "../ring/byte-ring.ts";
-import { RecordEncoder } from "../ring/record-codec.ts";
+import { createRing, RingWriter, type RingBuffers } from "../threads/byte-ring.ts";
+import { RecordEncoder } from "../threads/record-codec.ts";
 import type { Ticket } from "../offsets/offset-tracker.ts";
 import { errorText, type ResolvedOutput } from "../handlers/run-handler.ts";
 import type { InputRecord } from "../handlers/types.ts";
@@ -191,7 +191,7 @@ export class Outbox {
    */
   private encodeOutput(output: ResolvedOutput, pending: PendingDelivery, deadLetterCopy?: DeadLetterCopy): Uint8Array {
     const id = this.nextDeliveryId;
-    const frame = this.encoder.encode({ ref: id, topic: output.topic, partition: -1, offset: 0, timestamp: 0, key: output.key, value: output.value, headers: output.headers });
+    const frame = this.encoder.encode({ kind: "output", ref: id, topic: output.topic, partition: -1, offset: 0, timestamp: 0, key: output.key, value: output.value, headers: output.headers });
     this.nextDeliveryId = id >= 0xffffffff ? 1 : id + 1;
     this.deliveries.set(id, pending);
     if (deadLetterCopy !== undefined) this.deadLetterIds.set(id, deadLetterCopy);

@@ -4,7 +4,7 @@
  * acknowledgements flow back and move the commit points. An offset is committed only when every output of its
  * record (or its dead-letter copy) is in Kafka.
  */
-import type { RingBuffers } from "../ring/byte-ring.ts";
+import type { RingBuffers } from "../threads/byte-ring.ts";
 import type { Task, TaskOutcome } from "../scheduler/scheduler.ts";
 import { OffsetTracker } from "../offsets/offset-tracker.ts";
 import type { Handler } from "../handlers/types.ts";

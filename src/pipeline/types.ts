@@ -1,5 +1,5 @@
 /** What the pipeline's parts share: its settings, what it reports, its counters and the work one record is. */
-import type { CommitOffset } from "../kafka/protocol.ts";
+import type { CommitOffset } from "../threads/messages.ts";
 import type { Failure } from "../kafka/errors.ts";
 import type { Ticket } from "../offsets/offset-tracker.ts";
 import { logSafeText } from "../observability/logger.ts";

@@ -121,16 +121,6 @@ export class Scheduler<T> {
     return removed;
   }
 
-  /** Marks every task cancelled and forgets all that are not running (used on a hard stop). */
-  clear(): void {
-    for (const timer of this.delayed.values()) clearTimeout(timer);
-    this.delayed.clear();
-    this.pending.removeWhere(() => true);
-    this.lanes.clear();
-    this.waitingInLanes = 0;
-    this.notifyIfIdle();
-  }
-
   /** Resolves when nothing is pending, running, delayed or waiting. */
   whenIdle(): Promise<void> {
     if (this.size === 0) return Promise.resolve();

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { ConsumerHealth } from "../../src/app/consumer-health.ts";
-import type { Failure } from "../../src/kafka/protocol.ts";
+import { ConsumerHealth } from "../../src/runtime/consumer-health.ts";
+import type { Failure } from "../../src/threads/messages.ts";
 
 const streamFailure: Failure = { kind: "unknown", message: "record decoding failed", retriable: true };
 

@@ -10,9 +10,9 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Pipeline, type PipelineObserver, type PipelineSettings } from "../../src/pipeline/pipeline.ts";
-import { createRing, RingReader, RingWriter, type RingBuffers } from "../../src/ring/byte-ring.ts";
-import { decodeRecordAt, RecordEncoder, type DecodedRecord, type WireRecord } from "../../src/ring/record-codec.ts";
-import { ASSIGNMENT_FRAME, type AssignmentChange } from "../../src/kafka/protocol.ts";
+import { createRing, RingReader, RingWriter, type RingBuffers } from "../../src/threads/byte-ring.ts";
+import { decodeRecordAt, RecordEncoder, type DecodedRecord, type WireRecord } from "../../src/threads/record-codec.ts";
+import { type AssignmentChange } from "../../src/threads/messages.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { PermanentError, type Handler, type InputRecord } from "../../src/handlers/types.ts";
 import { tick, within } from "../support/async.ts";
@@ -125,7 +125,7 @@ class Rig {
   /** An assignment frame: from `ts` on, `owner` owns exactly `partitions` of the input topic. */
   claim(owner: number, partitions: readonly number[], ts: number): Promise<void> {
     const change: AssignmentChange = { partitions: partitions.map((partition) => ({ topic: IN, partition })) };
-    return this.write(owner, [{ ref: ++this.epoch, topic: "", partition: ASSIGNMENT_FRAME, offset: 0, timestamp: ts, key: null, value: bytes(JSON.stringify(change)), headers: [] }]);
+    return this.write(owner, [{ ref: ++this.epoch, topic: "", kind: "assignment", partition: -1, offset: 0, timestamp: ts, key: null, value: bytes(JSON.stringify(change)), headers: [] }]);
   }
 
   /** Records, all published at once (the pipeline reads them in one batch when they fit the ring). */
@@ -133,6 +133,7 @@ class Rig {
     return this.write(
       owner,
       records.map((r) => ({
+        kind: "record" as const,
         ref: this.epoch,
         topic: IN,
         partition: r.partition ?? 0,

@@ -8,9 +8,9 @@
  */
 import { describe, expect, test } from "bun:test";
 import { Pipeline, type CommitPort, type Ordering, type PipelineSettings } from "../../src/pipeline/pipeline.ts";
-import { createRing, RingReader, RingWriter, ringUsage, type RingBuffers } from "../../src/ring/byte-ring.ts";
-import { decodeRecordAt, RecordEncoder } from "../../src/ring/record-codec.ts";
-import { ASSIGNMENT_FRAME, type AssignmentChange, type CommitOffset } from "../../src/kafka/protocol.ts";
+import { createRing, RingReader, RingWriter, ringUsage, type RingBuffers } from "../../src/threads/byte-ring.ts";
+import { decodeRecordAt, RecordEncoder } from "../../src/threads/record-codec.ts";
+import { type AssignmentChange, type CommitOffset } from "../../src/threads/messages.ts";
 import type { Failure } from "../../src/kafka/errors.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import type { Handler, OutputRecord } from "../../src/handlers/types.ts";
@@ -140,13 +140,13 @@ class Rig {
   /** An assignment frame: from `ts` on, `owner` owns exactly `partitions`. */
   writeClaim(owner: number, partitions: readonly number[], ts: number): void {
     const change: AssignmentChange = { partitions: partitions.map((partition) => ({ topic: TOPIC, partition })) };
-    this.write(owner, { ref: ++this.epoch, topic: "", partition: ASSIGNMENT_FRAME, offset: 0, timestamp: ts, key: null, value: utf8.encode(JSON.stringify(change)), headers: [] });
+    this.write(owner, { ref: ++this.epoch, topic: "", kind: "assignment", partition: -1, offset: 0, timestamp: ts, key: null, value: utf8.encode(JSON.stringify(change)), headers: [] });
   }
 
   writeRecords(owner: number, partition: number, offsets: readonly number[], s: number): void {
     for (const o of offsets) {
       const tag: Tag = { c: owner, p: partition, o, s };
-      this.write(owner, { ref: this.epoch, topic: TOPIC, partition, offset: o, timestamp: 1, key: utf8.encode(`k${o % 3}`), value: utf8.encode(JSON.stringify(tag)), headers: [] });
+      this.write(owner, { kind: "record", ref: this.epoch, topic: TOPIC, partition, offset: o, timestamp: 1, key: utf8.encode(`k${o % 3}`), value: utf8.encode(JSON.stringify(tag)), headers: [] });
     }
   }
 

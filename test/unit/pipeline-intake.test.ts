@@ -7,11 +7,10 @@ import { Intake } from "../../src/pipeline/intake.ts";
 import { Commits } from "../../src/pipeline/commits.ts";
 import { newStats, type CommitPort, type PipelineSettings, type RecordWork } from "../../src/pipeline/types.ts";
 import { OffsetTracker } from "../../src/offsets/offset-tracker.ts";
-import { createRing, RingWriter } from "../../src/ring/byte-ring.ts";
-import { RecordEncoder } from "../../src/ring/record-codec.ts";
+import { createRing, RingWriter } from "../../src/threads/byte-ring.ts";
+import { RecordEncoder } from "../../src/threads/record-codec.ts";
 import type { Task, TaskOutcome } from "../../src/scheduler/scheduler.ts";
-import type { CommitOffset } from "../../src/kafka/protocol.ts";
-import { ASSIGNMENT_FRAME } from "../../src/kafka/protocol.ts";
+import type { CommitOffset } from "../../src/threads/messages.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { tick, within } from "../support/async.ts";
 
@@ -72,11 +71,11 @@ class Rig {
   /** An assignment frame: `owner` holds exactly these partitions since `at`. */
   assign(owner: number, partitions: number[], at: number): void {
     const value = utf8.encode(JSON.stringify({ partitions: partitions.map((partition) => ({ topic: T, partition })) }));
-    this.write(owner, { ref: 1, topic: "", partition: ASSIGNMENT_FRAME, offset: 0, timestamp: at, key: null, value, headers: [] });
+    this.write(owner, { ref: 1, topic: "", kind: "assignment", partition: -1, offset: 0, timestamp: at, key: null, value, headers: [] });
   }
 
   records(owner: number, partition: number, offsets: number[], valueBytes = 8): void {
-    for (const offset of offsets) this.write(owner, { ref: 1, topic: T, partition, offset, timestamp: 0, key: utf8.encode(`k${offset}`), value: utf8.encode(`${owner}/${partition}/${offset}/`.padEnd(valueBytes, ".")), headers: [] });
+    for (const offset of offsets) this.write(owner, { kind: "record", ref: 1, topic: T, partition, offset, timestamp: 0, key: utf8.encode(`k${offset}`), value: utf8.encode(`${owner}/${partition}/${offset}/`.padEnd(valueBytes, ".")), headers: [] });
   }
 
   port(owner: number): CommitPort {

@@ -7,8 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { Outbox, type OutboxSettings } from "../../src/pipeline/outbox.ts";
 import { QueuedInput } from "../../src/pipeline/input-record.ts";
 import { newStats } from "../../src/pipeline/types.ts";
-import { RingReader } from "../../src/ring/byte-ring.ts";
-import { decodeRecordAt, type DecodedRecord } from "../../src/ring/record-codec.ts";
+import { RingReader } from "../../src/threads/byte-ring.ts";
+import { decodeRecordAt, type DecodedRecord } from "../../src/threads/record-codec.ts";
 import type { Ticket } from "../../src/offsets/offset-tracker.ts";
 import type { ResolvedOutput } from "../../src/handlers/run-handler.ts";
 import { createLogger } from "../../src/observability/logger.ts";
@@ -20,7 +20,7 @@ const log = createLogger("silent");
 const DLQ = "out.dlq";
 
 const inputAt = (offset: number): QueuedInput =>
-  new QueuedInput({ ref: 0, topic: "in", partition: 0, offset, timestamp: 0, key: utf8.encode(`k${offset}`), value: utf8.encode(`v${offset}`), headers: [[utf8.encode("h"), utf8.encode("x")]] });
+  new QueuedInput({ kind: "record", ref: 0, topic: "in", partition: 0, offset, timestamp: 0, key: utf8.encode(`k${offset}`), value: utf8.encode(`v${offset}`), headers: [[utf8.encode("h"), utf8.encode("x")]] });
 const ticketAt = (offset: number): Ticket => ({ partitionKey: "in\u00000", generation: 1, offset });
 const out = (value: string, topic = "out"): ResolvedOutput => ({ topic, key: null, value: utf8.encode(value), headers: [] });
 const header = (frame: DecodedRecord, name: string): string | undefined => {

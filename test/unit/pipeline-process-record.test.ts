@@ -28,7 +28,7 @@ const SETTINGS: ProcessSettings = {
 };
 
 function taskOf(offset = 7, attempt = 1): Task<RecordWork> {
-  const input = new QueuedInput({ ref: 0, topic: "in", partition: 2, offset, timestamp: 1_700_000_000_000, key: utf8.encode("k"), value: utf8.encode(`v${offset}`), headers: [[utf8.encode("h"), utf8.encode("x")]] });
+  const input = new QueuedInput({ kind: "record", ref: 0, topic: "in", partition: 2, offset, timestamp: 1_700_000_000_000, key: utf8.encode("k"), value: utf8.encode(`v${offset}`), headers: [[utf8.encode("h"), utf8.encode("x")]] });
   const ticket: Ticket = { partitionKey: "in\u00002", generation: 1, offset };
   return { id: offset, payload: { input, ticket, bytes: 100, internalFailures: 0, internalReason: null }, lane: null, group: ticket.partitionKey, attempt, cancelled: false };
 }

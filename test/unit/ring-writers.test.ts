@@ -16,7 +16,7 @@
  * once on a closed ring).
  */
 import { describe, expect, test } from "bun:test";
-import { createRing, RingReader, RingWriter } from "../../src/ring/byte-ring.ts";
+import { createRing, RingReader, RingWriter } from "../../src/threads/byte-ring.ts";
 import { prng } from "../support/random.ts";
 
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { createRing, RingReader, RingWriter } from "../../src/ring/byte-ring.ts";
-import { decodeRecord, RecordEncoder, type WireRecord } from "../../src/ring/record-codec.ts";
+import { createRing, RingReader, RingWriter } from "../../src/threads/byte-ring.ts";
+import { decodeRecord, RecordEncoder, type WireRecord } from "../../src/threads/record-codec.ts";
 
 const bytes = (n: number, seed = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
 
@@ -171,6 +171,7 @@ describe("record codec", () => {
     const encoder = new RecordEncoder();
     const utf8 = new TextEncoder();
     const record: WireRecord = {
+      kind: "output",
       ref: 4_000_000_000,
       topic: "orders.v1",
       partition: 5,
@@ -193,17 +194,28 @@ describe("record codec", () => {
     const longName = bytes(70_000, 3);
     const many: Array<readonly [Uint8Array, Uint8Array | null]> = Array.from({ length: 100_001 }, (_, i) => [new Uint8Array([i & 0xff, i >> 8, i >> 16]), i % 3 === 0 ? null : new Uint8Array([i & 0xff])] as const);
     const headers = [[notUtf8, new Uint8Array(0)] as const, [longName, null] as const, ...many];
-    const decoded = decodeRecord(encoder.encode({ ref: 1, topic: "t", partition: 0, offset: 0, timestamp: 0, key: new Uint8Array(0), value: null, headers }).slice());
+    const decoded = decodeRecord(encoder.encode({ kind: "record", ref: 1, topic: "t", partition: 0, offset: 0, timestamp: 0, key: new Uint8Array(0), value: null, headers }).slice());
     expect(decoded.headers.length).toBe(headers.length);
     expect(decoded.headers).toEqual(headers);
     expect(decoded.key).toEqual(new Uint8Array(0));
     expect(decoded.value).toBeNull();
   });
 
+  test("every frame kind round-trips; an unknown kind byte is refused, not misread", () => {
+    const encoder = new RecordEncoder();
+    for (const kind of ["record", "assignment", "output"] as const) {
+      const frame = encoder.encode({ kind, ref: 7, topic: "t", partition: 1, offset: 2, timestamp: 3, key: null, value: null, headers: [] }).slice();
+      expect(decodeRecord(frame).kind).toBe(kind);
+    }
+    const bad = encoder.encode({ kind: "record", ref: 7, topic: "t", partition: 1, offset: 2, timestamp: 3, key: null, value: null, headers: [] }).slice();
+    bad[0] = 9;
+    expect(() => decodeRecord(bad)).toThrow(/unknown frame kind 9/);
+  });
+
   test("grows for a 5 MB value", () => {
     const encoder = new RecordEncoder();
     const value = bytes(5 * 1024 * 1024, 7);
-    const decoded = decodeRecord(encoder.encode({ ref: 1, topic: "t", partition: 0, offset: 0, timestamp: 0, key: null, value, headers: [] }).slice());
+    const decoded = decodeRecord(encoder.encode({ kind: "record", ref: 1, topic: "t", partition: 0, offset: 0, timestamp: 0, key: null, value, headers: [] }).slice());
     expect(decoded.value).toEqual(value);
   });
 });

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { startHeartbeat, watchHeartbeat } from "../../src/app/stall-watchdog.ts";
+import { startHeartbeat, watchHeartbeat } from "../../src/threads/stall-watchdog.ts";
 
 test("no stall while the heartbeat ticks; a stall is reported once it stops for the timeout", async () => {
   const heartbeat = startHeartbeat();

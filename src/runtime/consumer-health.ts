@@ -1,5 +1,5 @@
 /** What each consumer Worker last said about its connections and its record stream, for /healthz and /readyz. */
-import type { Failure } from "../kafka/protocol.ts";
+import type { Failure } from "../threads/messages.ts";
 
 /** Consecutive record-stream failures (backoff up to 10 s each) after which /healthz fails. */
 const STREAM_FAILURES_UNHEALTHY = 10;

@@ -1,5 +1,5 @@
 /** Typed wrappers around the Kafka Workers: start them, talk to them, stop them. */
-import type { FromConsumer, FromProducer, ToConsumer, ToProducer, CommitOffset, Failure } from "../kafka/protocol.ts";
+import type { FromConsumer, FromProducer, ToConsumer, ToProducer, CommitOffset, Failure } from "./messages.ts";
 
 export interface WorkerUrls {
   readonly consumer: URL;

@@ -1,9 +1,11 @@
 /**
- * Binary framing of Kafka records for the rings. One layout serves both directions:
- * consumer → main (ref = the consumer's assignment epoch) and main → producer (ref = delivery id,
- * partition -1 = let the producer's partitioner choose).
+ * Binary framing for the rings. One layout serves both directions, and a kind byte says what a frame is:
+ * - `record` consumer → main: a consumed record (ref = the consumer's assignment epoch);
+ * - `assignment` consumer → main: the consumer's whole assignment from now on (JSON AssignmentChange in the value,
+ *   timestamp = when it was claimed, ref = the epoch it starts);
+ * - `output` main → producer: a record to produce (ref = delivery id, partition -1 = the partitioner chooses).
  *
- * Layout (little endian): ref u32 | partition i32 | offset f64 | timestamp f64 | topic (u16 len + utf8)
+ * Layout (little endian): kind u8 | ref u32 | partition i32 | offset f64 | timestamp f64 | topic (u16 len + utf8)
  * | key (i32 len, -1 = null) | value (i32 len, -1 = null) | header count u32 | headers (u32 name len + bytes,
  * i32 value len + bytes, -1 = null).
  * Header names travel as the bytes Kafka had (not necessarily UTF-8, up to Kafka's own limits) so records pass
@@ -11,7 +13,13 @@
  * Offsets and timestamps travel as f64: exact below 2^53, which no real offset or epoch-ms reaches.
  */
 
+export type FrameKind = "record" | "assignment" | "output";
+const KIND_CODES: Readonly<Record<FrameKind, number>> = { record: 0, assignment: 1, output: 2 };
+const KINDS: readonly FrameKind[] = ["record", "assignment", "output"];
+
 export interface WireRecord {
+  kind: FrameKind;
+  /** What it refers to depends on the kind (see above). */
   ref: number;
   topic: string;
   partition: number;
@@ -33,7 +41,7 @@ export const MAX_TOPIC_NAME_BYTES = 0xffff;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const FIXED_BYTES = 4 + 4 + 8 + 8 + 2 + 4 + 4 + 4;
+const FIXED_BYTES = 1 + 4 + 4 + 8 + 8 + 2 + 4 + 4 + 4;
 
 export class RecordEncoder {
   private scratch = new Uint8Array(64 * 1024);
@@ -54,11 +62,12 @@ export class RecordEncoder {
     this.ensure(size);
     const v = this.view;
     const b = this.scratch;
-    v.setUint32(0, record.ref >>> 0, true);
-    v.setInt32(4, record.partition, true);
-    v.setFloat64(8, record.offset, true);
-    v.setFloat64(16, record.timestamp, true);
-    let at = 24;
+    b[0] = KIND_CODES[record.kind];
+    v.setUint32(1, record.ref >>> 0, true);
+    v.setInt32(5, record.partition, true);
+    v.setFloat64(9, record.offset, true);
+    v.setFloat64(17, record.timestamp, true);
+    let at = 25;
     v.setUint16(at, topic.length, true);
     b.set(topic, at + 2);
     at += 2 + topic.length;
@@ -112,11 +121,13 @@ export function decodeRecord(frame: Uint8Array): DecodedRecord {
 /** Decodes the frame starting at `start` of a batch, given one DataView over the whole batch. */
 export function decodeRecordAt(batch: Uint8Array, view: DataView, start: number): DecodedRecord {
   const v = view;
-  const ref = v.getUint32(start, true);
-  const partition = v.getInt32(start + 4, true);
-  const offset = v.getFloat64(start + 8, true);
-  const timestamp = v.getFloat64(start + 16, true);
-  let at = start + 24;
+  const kind = KINDS[batch[start]!];
+  if (kind === undefined) throw new RangeError(`unknown frame kind ${batch[start]}`);
+  const ref = v.getUint32(start + 1, true);
+  const partition = v.getInt32(start + 5, true);
+  const offset = v.getFloat64(start + 9, true);
+  const timestamp = v.getFloat64(start + 17, true);
+  let at = start + 25;
   const topicLength = v.getUint16(at, true);
   const topic = names.decode(batch, at + 2, topicLength);
   at += 2 + topicLength;
@@ -139,7 +150,7 @@ export function decodeRecordAt(batch: Uint8Array, view: DataView, start: number)
     at += 4 + nameLength;
     headers[i] = [name, readBytes()];
   }
-  return { ref, topic, partition, offset, timestamp, key, value, headers };
+  return { kind, ref, topic, partition, offset, timestamp, key, value, headers };
 }
 
 /** A header name as text (invalid UTF-8 becomes U+FFFD: the raw bytes stay available to pass on exactly). */

@@ -4,17 +4,17 @@
  */
 import type { Config } from "../config/index.ts";
 import type { Handler } from "../handlers/types.ts";
-import type { ClientSettings, Failure } from "../kafka/protocol.ts";
+import type { ClientSettings, Failure } from "../threads/messages.ts";
 import { consumerFaults } from "../kafka/fault-injection.ts"; // test builds only
 import { clientSecurity } from "../kafka/client-options.ts";
-import { createRing } from "../ring/byte-ring.ts";
+import { createRing } from "../threads/byte-ring.ts";
 import type { Logger } from "../observability/logger.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { serveEndpoints, type Check, type Endpoint, type HealthState } from "../observability/http-endpoint.ts";
-import type { RingBuffers } from "../ring/byte-ring.ts";
+import type { RingBuffers } from "../threads/byte-ring.ts";
 import { Pipeline } from "../pipeline/pipeline.ts";
-import { startHeartbeat } from "./stall-watchdog.ts";
-import { ConsumerWorker, ProducerWorker, type WorkerUrls } from "./workers.ts";
+import { startHeartbeat } from "../threads/stall-watchdog.ts";
+import { ConsumerWorker, ProducerWorker, type WorkerUrls } from "../threads/workers.ts";
 import { ConsumerHealth } from "./consumer-health.ts";
 
 const PROGRESS_EVERY_MS = 5_000;

@@ -4,7 +4,7 @@ import { HandlerLoadError, loadHandler } from "../handlers/load-handler.ts";
 import { EndpointListenError } from "../observability/http-endpoint.ts";
 import { createLogger } from "../observability/logger.ts";
 import { Supervisor, EXIT_FATAL } from "./supervisor.ts";
-import type { WorkerUrls } from "./workers.ts";
+import type { WorkerUrls } from "../threads/workers.ts";
 
 export const EXIT_USAGE = 2;
 

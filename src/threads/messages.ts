@@ -1,9 +1,9 @@
 /** Messages between the main thread and the Kafka Workers. Records never travel here: they go through rings. */
-import type { RingBuffers } from "../ring/byte-ring.ts";
+import type { RingBuffers } from "./byte-ring.ts";
 import type { LogLevel } from "../observability/logger.ts";
-import type { Failure } from "./errors.ts";
+import type { Failure } from "../kafka/errors.ts";
 
-export type { Failure, FailureKind } from "./errors.ts";
+export type { Failure, FailureKind } from "../kafka/errors.ts";
 
 export interface ClientSettings {
   readonly brokers: readonly string[];
@@ -126,9 +126,6 @@ export type FromProducer =
    */
   | { readonly type: "rejected"; readonly id: number; readonly failure: Failure }
   | { readonly type: "closed" };
-
-/** Partition value of a ring frame that carries an assignment change instead of a record. */
-export const ASSIGNMENT_FRAME = -2;
 
 /**
  * Every partition the consumer owns from now on. The frame's timestamp is when the consumer got it: a claim
