@@ -31,7 +31,11 @@ function parse(record: InputRecord): Order {
 const enrich: Handler = async (record): Promise<HandlerResult> => {
   const order = parse(record);
   if (order.type === "heartbeat") return null;
-  const enriched = JSON.stringify({ ...order, source: `${record.topic}/${record.partition}/${record.offset}`, enrichedAt: new Date().toISOString() });
+  const enriched = JSON.stringify({
+    ...order,
+    source: `${record.topic}/${record.partition}/${record.offset}`,
+    enrichedAt: new Date().toISOString(),
+  });
   const main = { value: enriched, headers: [...record.rawHeaders, ["x-enriched", "1"] as const] };
   if (typeof order.amount === "number" && order.amount > 1000) return [main, { value: enriched, topic: REVIEW_TOPIC }];
   return main;

@@ -45,4 +45,6 @@ if (!result.success) {
   for (const log of result.logs) console.error(log);
   process.exit(1);
 }
-console.log(`built ${values.outfile}${values["test-faults"] ? " (with test fault injection)" : ""} in ${Math.round(performance.now() - started)} ms`);
+console.log(
+  `built ${values.outfile}${values["test-faults"] ? " (with test fault injection)" : ""} in ${Math.round(performance.now() - started)} ms`,
+);

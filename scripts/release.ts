@@ -326,7 +326,10 @@ function adHocSign(macho: MachO, identifier: string): Uint8Array {
 function checkNoFaultInjection(bytes: Uint8Array): Check {
   const file = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const found = FAULT_INJECTION_VARIABLES.filter((name) => file.includes(name));
-  return { ok: found.length === 0, what: found.length === 0 ? "no test fault injection" : `test fault injection compiled in (${found.join(", ")})` };
+  return {
+    ok: found.length === 0,
+    what: found.length === 0 ? "no test fault injection" : `test fault injection compiled in (${found.join(", ")})`,
+  };
 }
 
 /** Runs `--version` when this host can execute the binary; the linux-x64 one must run on a linux-x64 host. */

@@ -11,7 +11,13 @@ self.onmessage = async (event: MessageEvent<ToConsumer>) => {
   const message = event.data;
   switch (message.type) {
     case "init":
-      loop = new ConsumerLoop(message.index, message.ring, message.settings, post, createLogger(message.settings.logLevel, { component: `consumer-${message.index}` }));
+      loop = new ConsumerLoop(
+        message.index,
+        message.ring,
+        message.settings,
+        post,
+        createLogger(message.settings.logLevel, { component: `consumer-${message.index}` }),
+      );
       loop.start();
       break;
     case "commit":

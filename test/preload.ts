@@ -18,7 +18,21 @@ function testFilters(): string[] | null {
   for (let i = at + 1; i < args.length; i++) {
     const arg = args[i]!;
     if (arg.startsWith("--")) {
-      if (!arg.includes("=") && ["--timeout", "--preload", "--test-name-pattern", "-t", "--reporter", "--reporter-outfile", "--rerun-each", "--seed", "--bail"].includes(arg)) i++;
+      if (
+        !arg.includes("=") &&
+        [
+          "--timeout",
+          "--preload",
+          "--test-name-pattern",
+          "-t",
+          "--reporter",
+          "--reporter-outfile",
+          "--rerun-each",
+          "--seed",
+          "--bail",
+        ].includes(arg)
+      )
+        i++;
       continue;
     }
     filters.push(arg.replace(/^\.\//, ""));

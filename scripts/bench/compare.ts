@@ -63,7 +63,20 @@ import { drain, type DrainResult } from "./lib/drain.ts";
 import { BenchKafka } from "./lib/kafka.ts";
 import { latency } from "./lib/latency.ts";
 import { machineFacts } from "./lib/machine.ts";
-import { goals, goalsTable, memRows, t1Chart, t1Rows, t1Table, t2Table, t3Chart, t3Table, t4Table, t5Table, type Results } from "./lib/report.ts";
+import {
+  goals,
+  goalsTable,
+  memRows,
+  t1Chart,
+  t1Rows,
+  t1Table,
+  t2Table,
+  t3Chart,
+  t3Table,
+  t4Table,
+  t5Table,
+  type Results,
+} from "./lib/report.ts";
 import { expectedMix } from "../lib/seed-data.ts";
 import { benchMix, loadSeedRecords } from "./lib/loader.ts";
 import { stopAll } from "./lib/spawn.ts";
@@ -127,7 +140,10 @@ const KEYS = 10_000;
 const PARTITIONS = 6;
 
 const tests = new Set<Test>();
-for (const t of values.tests.split(",").map((s) => s.trim().toUpperCase()).filter(Boolean)) {
+for (const t of values.tests
+  .split(",")
+  .map((s) => s.trim().toUpperCase())
+  .filter(Boolean)) {
   if (!(TESTS as readonly string[]).includes(t)) fail(`unknown test ${t} (known: ${TESTS.join(",")})`);
   tests.add(t as Test);
 }
@@ -145,9 +161,14 @@ function fits(c: Contender, t: Test): boolean {
 
 let named: Contender[] | null = null;
 if (values.contenders !== undefined) {
-  named = values.contenders.split(",").map((s) => s.trim()).filter(Boolean).map((n) => contenderByName(n) ?? fail(`unknown contender ${n} (known: ${CONTENDERS.map((c) => c.name).join(", ")})`));
+  named = values.contenders
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((n) => contenderByName(n) ?? fail(`unknown contender ${n} (known: ${CONTENDERS.map((c) => c.name).join(", ")})`));
 }
-const inTest = (t: Test): Contender[] => (tests.has(t) ? (named ?? CONTENDERS.filter((c) => c.tests.includes(t))).filter((c) => fits(c, t)) : []);
+const inTest = (t: Test): Contender[] =>
+  tests.has(t) ? (named ?? CONTENDERS.filter((c) => c.tests.includes(t))).filter((c) => fits(c, t)) : [];
 const PLAN = { T1: inTest("T1"), T2: inTest("T2"), T3: inTest("T3"), T4: inTest("T4") };
 const ALL = [...new Set([...PLAN.T1, ...PLAN.T2, ...PLAN.T3, ...PLAN.T4])];
 if (ALL.length === 0) fail("no contender fits the selected tests");
@@ -191,10 +212,20 @@ async function shell(argv: string[]): Promise<void> {
 /** Loads a fresh input topic and checks its end offsets. */
 async function input(name: string, count: number, broken: boolean): Promise<{ topic: string; ends: number[]; avgBytes: number }> {
   const topic = await kafka.createTopic(`${prefix}-${name}`, PARTITIONS);
-  const loaded = await loadSeedRecords({ brokers: BROKERS, topic, runId: `${prefix}-${name}`, count, keys: KEYS, broken, onProgress: (n) => say(`  loaded ${fmt(n)}/${fmt(count)}…`) });
+  const loaded = await loadSeedRecords({
+    brokers: BROKERS,
+    topic,
+    runId: `${prefix}-${name}`,
+    count,
+    keys: KEYS,
+    broken,
+    onProgress: (n) => say(`  loaded ${fmt(n)}/${fmt(count)}…`),
+  });
   const ends = await kafka.endOffsets(topic);
   if (sum(ends) !== count) throw new Error(`${topic} holds ${sum(ends)} records, expected ${count}`);
-  say(`load: ${fmt(count)} records into ${topic} in ${secs(loaded.ms)} s (${fmt(count / (loaded.ms / 1000))}/s, ${(loaded.bytes / count).toFixed(0)} B avg value)`);
+  say(
+    `load: ${fmt(count)} records into ${topic} in ${secs(loaded.ms)} s (${fmt(count / (loaded.ms / 1000))}/s, ${(loaded.bytes / count).toFixed(0)} B avg value)`,
+  );
   return { topic, ends, avgBytes: Math.round(loaded.bytes / count) };
 }
 
@@ -205,15 +236,31 @@ function line(r: DrainResult): string {
   return `  ${fmt(r.rate)} records/s; first output ${r.firstOutputMs === null ? "—" : secs(r.firstOutputMs)} s; done ${secs(r.doneMs)} s; CPU ${r.cpuSeconds.toFixed(1)} s; peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB; out ${fmt(r.outputs)} + dlq ${fmt(r.dlq)}${r.note ? `; ${r.note}` : ""}`;
 }
 
-async function drainAll(label: string, list: readonly Contender[], runs: number, source: { topic: string; ends: number[]; avgBytes: number }, broken: boolean, into: DrainResult[]): Promise<void> {
+async function drainAll(
+  label: string,
+  list: readonly Contender[],
+  runs: number,
+  source: { topic: string; ends: number[]; avgBytes: number },
+  broken: boolean,
+  into: DrainResult[],
+): Promise<void> {
   const count = sum(source.ends);
   for (let r = 1; r <= runs; r++) {
     for (const c of list) {
       say(`${label} run ${r}/${runs}: ${c.label}`);
       const expectedOut = c.transforms ? sum(Object.values(expectedMix(count, benchMix(broken)))) : count;
       const result = await drain({
-        kafka, contender: c, paths, input: source.topic, inputEnds: source.ends, expectedOut, tag: `${prefix}-${label.toLowerCase()}-${c.name}-r${r}`,
-        logDir, logLevel: values["log-level"], timeoutMs: timeoutFor(count, c.name.endsWith("-slow")), recordSize: source.avgBytes,
+        kafka,
+        contender: c,
+        paths,
+        input: source.topic,
+        inputEnds: source.ends,
+        expectedOut,
+        tag: `${prefix}-${label.toLowerCase()}-${c.name}-r${r}`,
+        logDir,
+        logLevel: values["log-level"],
+        timeoutMs: timeoutFor(count, c.name.endsWith("-slow")),
+        recordSize: source.avgBytes,
       });
       into.push(result);
       say(line(result));
@@ -246,9 +293,21 @@ try {
   }
   for (const c of PLAN.T2) {
     say(`T2: ${c.label} at ${RATES.map(fmt).join(", ")} msg/s, ${SECONDS} s each`);
-    const r = await latency({ kafka, contender: c, paths, rates: RATES, seconds: SECONDS, tag: `${prefix}-t2-${c.name}`, logDir, logLevel: values["log-level"] });
+    const r = await latency({
+      kafka,
+      contender: c,
+      paths,
+      rates: RATES,
+      seconds: SECONDS,
+      tag: `${prefix}-t2-${c.name}`,
+      logDir,
+      logLevel: values["log-level"],
+    });
     results.t2.push(r);
-    for (const x of r.rates) say(`  ${fmt(x.rate)}/s (achieved ${fmt(x.achieved)}): p50 ${fmt(x.p50)} ms, p99 ${fmt(x.p99)} ms, max ${fmt(x.max)} ms, ${fmt(x.received)}/${fmt(x.sent)} received`);
+    for (const x of r.rates)
+      say(
+        `  ${fmt(x.rate)}/s (achieved ${fmt(x.achieved)}): p50 ${fmt(x.p50)} ms, p99 ${fmt(x.p99)} ms, max ${fmt(x.max)} ms, ${fmt(x.received)}/${fmt(x.sent)} received`,
+      );
   }
   if (PLAN.T3.length > 0) {
     const source = await input("t3-in", T3_COUNT, true);
@@ -271,14 +330,35 @@ try {
   const link = (file: string): string => relative(dirname(reportPath), join(svgDir, file));
   if (rows.length > 0) {
     writeFileSync(join(svgDir, "t1-throughput.svg"), t1Chart(rows));
-    sections.push(`## T1 — throughput draining ${fmt(COUNT)} preloaded records`, "", t1Table(rows), "", `![T1 records/s](${link("t1-throughput.svg")})`, "");
+    sections.push(
+      `## T1 — throughput draining ${fmt(COUNT)} preloaded records`,
+      "",
+      t1Table(rows),
+      "",
+      `![T1 records/s](${link("t1-throughput.svg")})`,
+      "",
+    );
   }
-  if (results.t2.length > 0) sections.push(`## T2 — end-to-end latency at fixed input rates (${SECONDS} s per rate)`, "", t2Table(ALL, results.t2), "");
+  if (results.t2.length > 0)
+    sections.push(`## T2 — end-to-end latency at fixed input rates (${SECONDS} s per rate)`, "", t2Table(ALL, results.t2), "");
   if (mem.length > 0) {
     writeFileSync(join(svgDir, "t3-rss.svg"), t3Chart(mem));
-    sections.push(`## T3 — memory while draining a ${fmt(T3_COUNT)} backlog`, "", t3Table(mem), "", `![T3 RSS over time](${link("t3-rss.svg")})`, "");
+    sections.push(
+      `## T3 — memory while draining a ${fmt(T3_COUNT)} backlog`,
+      "",
+      t3Table(mem),
+      "",
+      `![T3 RSS over time](${link("t3-rss.svg")})`,
+      "",
+    );
   }
-  if (results.t4.length > 0) sections.push(`## T4 — slow async handler (20 ms per record), ${fmt(T4_COUNT)} records, ${fmt(KEYS)} keys`, "", t4Table(ALL, results.t4), "");
+  if (results.t4.length > 0)
+    sections.push(
+      `## T4 — slow async handler (20 ms per record), ${fmt(T4_COUNT)} records, ${fmt(KEYS)} keys`,
+      "",
+      t4Table(ALL, results.t4),
+      "",
+    );
   if (rows.length > 0 && tests.has("T5")) sections.push("## T5 — start-up: process start → first output record", "", t5Table(rows), "");
   for (const s of sections) say(s);
   say(goalsTable(verdicts));
@@ -310,14 +390,35 @@ try {
     ...sections,
     "## Columns",
     "",
-    "records/s: records / (first output seen → every record produced and every input offset committed), polled every 200 ms; processor and Streams commit every 1 s, so their end is up to ~1.2 s late, which weighs on short runs. vs processor: ratio to processor's default config. out+dlq: records in the contender's output and dead-letter topics afterwards (≥ records; more are at-least-once duplicates). T3 \"steady\": median of the middle 50% of the RSS samples; \"last ¼ / second ¼\": growth of RSS over the drain (≈1 = flat).",
+    'records/s: records / (first output seen → every record produced and every input offset committed), polled every 200 ms; processor and Streams commit every 1 s, so their end is up to ~1.2 s late, which weighs on short runs. vs processor: ratio to processor\'s default config. out+dlq: records in the contender\'s output and dead-letter topics afterwards (≥ records; more are at-least-once duplicates). T3 "steady": median of the middle 50% of the RSS samples; "last ¼ / second ¼": growth of RSS over the drain (≈1 = flat).',
     "",
   ].join("\n");
   writeFileSync(reportPath, report);
   say(`wrote ${relative(ROOT, reportPath)} and ${relative(ROOT, svgDir)}/*.svg`);
-  if (values.json) writeFileSync(resolve(ROOT, values.json), JSON.stringify({ count: COUNT, runs: RUNS, rows: rows.map((r) => ({ name: r.c.name, rate: r.rate, cpuPerM: r.cpuPerM, peakMb: r.peakMb, startupS: r.startupS, outPlusDlq: r.outPlusDlq })), results, goals: verdicts }, null, 2));
+  if (values.json)
+    writeFileSync(
+      resolve(ROOT, values.json),
+      JSON.stringify(
+        {
+          count: COUNT,
+          runs: RUNS,
+          rows: rows.map((r) => ({
+            name: r.c.name,
+            rate: r.rate,
+            cpuPerM: r.cpuPerM,
+            peakMb: r.peakMb,
+            startupS: r.startupS,
+            outPlusDlq: r.outPlusDlq,
+          })),
+          results,
+          goals: verdicts,
+        },
+        null,
+        2,
+      ),
+    );
 } catch (error) {
-  console.error(`compare: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  console.error(`compare: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   exitCode = 1;
 } finally {
   await cleanup();

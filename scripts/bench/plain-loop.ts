@@ -28,7 +28,15 @@ import { sum } from "../lib/stats.ts";
 import { CONTENDER_OPTIONS, contenderTopics } from "./lib/contender-args.ts";
 import { deadLetter } from "../../src/pipeline/dead-letter.ts";
 import { seedRule } from "../../src/handlers/seed-rule.ts";
-import { isPermanent, type Bytes, type HandlerResult, type HeaderName, type HeaderValue, type InputRecord, type OutputRecord } from "../../src/handlers/types.ts";
+import {
+  isPermanent,
+  type Bytes,
+  type HandlerResult,
+  type HeaderName,
+  type HeaderValue,
+  type InputRecord,
+  type OutputRecord,
+} from "../../src/handlers/types.ts";
 import { wireRecord, type RawMessage } from "../../src/kafka/message-fields.ts";
 import { decodeName } from "../../src/threads/record-codec.ts";
 type OutMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
@@ -51,8 +59,7 @@ if (!Number.isInteger(batchSize) || batchSize < 1) {
   process.exit(2);
 }
 
-const asBuffer = (bytes: Bytes): Buffer =>
-  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const asBuffer = (bytes: Bytes): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 const toBuffer = (value: string | Bytes): Buffer => (typeof value === "string" ? Buffer.from(value) : asBuffer(value));
 
 async function readEndOffsets(topic: string): Promise<number[]> {
@@ -96,7 +103,12 @@ function deadLetterMessage(record: InputRecord, reason: string): OutMessage {
     topic: copy.topic,
     key: copy.key === null ? undefined : asBuffer(copy.key),
     value: copy.value === null ? undefined : asBuffer(copy.value),
-    headers: new Map(copy.headers.map(([name, value]) => [typeof name === "string" ? Buffer.from(name) : asBuffer(name), value === null ? (null as unknown as Buffer) : asBuffer(value)])),
+    headers: new Map(
+      copy.headers.map(([name, value]) => [
+        typeof name === "string" ? Buffer.from(name) : asBuffer(name),
+        value === null ? (null as unknown as Buffer) : asBuffer(value),
+      ]),
+    ),
   };
 }
 
@@ -105,7 +117,12 @@ let deadLetters = 0;
 
 function toInputRecord(message: RawMessage): InputRecord {
   const fields = wireRecord(message, 0);
-  return { ...fields, rawHeaders: fields.headers, headers: fields.headers.map(([name, value]) => [decodeName(name), value] as const), attempt: 1 };
+  return {
+    ...fields,
+    rawHeaders: fields.headers,
+    headers: fields.headers.map(([name, value]) => [decodeName(name), value] as const),
+    attempt: 1,
+  };
 }
 
 function appendResult(result: HandlerResult, record: InputRecord, message: RawMessage, into: OutMessage[]): void {

@@ -5,12 +5,32 @@
  */
 export async function appendTimes(brokers: readonly string[], topic: string, ends: readonly number[]): Promise<Map<number, Float64Array>> {
   const result = new Map<number, Float64Array>();
-  ends.forEach((end, p) => result.set(p, new Float64Array(end).fill(Number.NaN)));
-  if (ends.every((e) => e === 0)) return result;
-  const kcat = Bun.spawn(["kcat", "-C", "-b", brokers.join(","), "-t", topic, "-o", "beginning", "-e", "-q", "-X", "fetch.message.max.bytes=16777216", "-f", "%p %o %T\\n"], {
-    stdout: "pipe",
-    stderr: "pipe",
+  ends.forEach((end, p) => {
+    result.set(p, new Float64Array(end).fill(Number.NaN));
   });
+  if (ends.every((e) => e === 0)) return result;
+  const kcat = Bun.spawn(
+    [
+      "kcat",
+      "-C",
+      "-b",
+      brokers.join(","),
+      "-t",
+      topic,
+      "-o",
+      "beginning",
+      "-e",
+      "-q",
+      "-X",
+      "fetch.message.max.bytes=16777216",
+      "-f",
+      "%p %o %T\\n",
+    ],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   const text = await new Response(kcat.stdout).text();
   const code = await kcat.exited;
   if (code !== 0) throw new Error(`kcat failed reading ${topic}: ${await new Response(kcat.stderr).text()}`);

@@ -108,7 +108,16 @@ export function findStalls(
       if (start === null) continue;
       const ms = snap.time - start;
       const countedMs = ms - overlap(start, snap.time, exempt);
-      const stall = { partition: p, from: start, to: snap.time, ms, countedMs, committed: Math.max(0, highest), endFrom: endAtStart, endTo: e };
+      const stall = {
+        partition: p,
+        from: start,
+        to: snap.time,
+        ms,
+        countedMs,
+        committed: Math.max(0, highest),
+        endFrom: endAtStart,
+        endTo: e,
+      };
       if (longest === null || ms > longest.ms) longest = stall;
       if (longestCounted === null || countedMs > longestCounted.countedMs) longestCounted = stall;
     }
@@ -117,7 +126,10 @@ export function findStalls(
 }
 
 /** Groups the commit sampler's flat samples into snapshots, one per successful sample time (empty ones included). */
-export function snapshots(samples: ReadonlyArray<{ readonly time: number; readonly partition: number; readonly offset: number }>, times: readonly number[]): CommitSnapshot[] {
+export function snapshots(
+  samples: ReadonlyArray<{ readonly time: number; readonly partition: number; readonly offset: number }>,
+  times: readonly number[],
+): CommitSnapshot[] {
   const byTime = new Map<number, Map<number, number>>();
   for (const t of times) byTime.set(t, new Map());
   for (const s of samples) {

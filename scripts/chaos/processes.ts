@@ -40,14 +40,19 @@ export class ProcessorFleet {
   start(extraArgs: readonly string[] = []): ProcessorRun {
     const id = this.next++;
     const logFile = resolve(this.logDir, `processor-${id}.log`);
-    const spawned = spawnLogged([this.binary, ...this.baseArgs, ...extraArgs], { env: { PATH: process.env.PATH ?? "", ...this.env }, log: logFile, stdout: "ignore" });
+    const spawned = spawnLogged([this.binary, ...this.baseArgs, ...extraArgs], {
+      env: { PATH: process.env.PATH ?? "", ...this.env },
+      log: logFile,
+      stdout: "ignore",
+    });
     const { child } = spawned;
     const run: ProcessorRun = { id, child, logFile, process: spawned, signalled: null };
     this.live.add(run);
     this.started++;
     void spawned.exited.then((code) => {
       this.live.delete(run);
-      if (run.signalled === null) this.unexpected.push({ id, code, signal: child.signalCode === null ? null : String(child.signalCode), logFile });
+      if (run.signalled === null)
+        this.unexpected.push({ id, code, signal: child.signalCode === null ? null : String(child.signalCode), logFile });
     });
     return run;
   }

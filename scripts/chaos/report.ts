@@ -19,18 +19,35 @@ const secs = (ms: number | null) => (ms === null ? "—" : Number.isFinite(ms) ?
 function problems(r: ScenarioResult): string[] {
   const list: string[] = [];
   if (r.verdict.lost.length > 0) list.push(`${fmt(r.verdict.lost.length)} lost (e.g. ${r.verdict.lost.slice(0, 3).join(", ")})`);
-  if (r.verdict.orderViolations.length > 0) list.push(`${r.verdict.orderViolations.length} order violations (e.g. ${JSON.stringify(r.verdict.orderViolations[0])})`);
-  if (r.verdict.commitPastUnproduced.length > 0) list.push(`${r.verdict.commitPastUnproduced.length} commit samples past an unproduced record (e.g. ${JSON.stringify(r.verdict.commitPastUnproduced[0])})`);
-  if (r.verdict.commitRegressions.length > 0) list.push(`${r.verdict.commitRegressions.length} commit regressions (a committed offset went backwards, e.g. ${JSON.stringify(r.verdict.commitRegressions[0])})`);
-  if (r.unexpectedExits.length > 0) list.push(`${r.unexpectedExits.length} processes exited on their own: ${r.unexpectedExits.map((e) => `#${e.id} code ${e.code}${e.signal ? ` signal ${e.signal}` : ""}`).join(", ")}`);
+  if (r.verdict.orderViolations.length > 0)
+    list.push(`${r.verdict.orderViolations.length} order violations (e.g. ${JSON.stringify(r.verdict.orderViolations[0])})`);
+  if (r.verdict.commitPastUnproduced.length > 0)
+    list.push(
+      `${r.verdict.commitPastUnproduced.length} commit samples past an unproduced record (e.g. ${JSON.stringify(r.verdict.commitPastUnproduced[0])})`,
+    );
+  if (r.verdict.commitRegressions.length > 0)
+    list.push(
+      `${r.verdict.commitRegressions.length} commit regressions (a committed offset went backwards, e.g. ${JSON.stringify(r.verdict.commitRegressions[0])})`,
+    );
+  if (r.unexpectedExits.length > 0)
+    list.push(
+      `${r.unexpectedExits.length} processes exited on their own: ${r.unexpectedExits.map((e) => `#${e.id} code ${e.code}${e.signal ? ` signal ${e.signal}` : ""}`).join(", ")}`,
+    );
   if (!r.drained) list.push("did not drain");
-  if ((r.churn?.hungLeaves.length ?? 0) > 0) list.push(`${r.churn!.hungLeaves.length} graceful leave(s) hung: process(es) ${r.churn!.hungLeaves.map((id) => `#${id}`).join(", ")} still running 50 s after SIGTERM, then SIGKILLed`);
+  if ((r.churn?.hungLeaves.length ?? 0) > 0)
+    list.push(
+      `${r.churn!.hungLeaves.length} graceful leave(s) hung: process(es) ${r.churn!.hungLeaves.map((id) => `#${id}`).join(", ")} still running 50 s after SIGTERM, then SIGKILLed`,
+    );
   const stall = r.churn?.longestCountedStall;
-  if (r.churn?.stallExceeded && stall) list.push(`stalled: partition ${stall.partition} had lag and no commit progress for ${secs(stall.countedMs)}${stall.countedMs !== stall.ms ? ` outside kill windows (${secs(stall.ms)} in all)` : ""} (limit ${secs(r.churn.stallLimitMs)})`);
+  if (r.churn?.stallExceeded && stall)
+    list.push(
+      `stalled: partition ${stall.partition} had lag and no commit progress for ${secs(stall.countedMs)}${stall.countedMs !== stall.ms ? ` outside kill windows (${secs(stall.ms)} in all)` : ""} (limit ${secs(r.churn.stallLimitMs)})`,
+    );
   return list;
 }
 
-const pct = (part: number, whole: number) => (whole === 0 ? "—" : `${((100 * part) / whole).toFixed(part > 0 && part < whole / 1000 ? 3 : 2)}%`);
+const pct = (part: number, whole: number) =>
+  whole === 0 ? "—" : `${((100 * part) / whole).toFixed(part > 0 && part < whole / 1000 ? 3 : 2)}%`;
 const per = (part: number, events: number) => (events === 0 ? "—" : fmt(Math.round(part / events)));
 
 function stallText(stall: Stall | null, startedAt: number): string {
@@ -43,8 +60,13 @@ function churnTable(results: readonly ScenarioResult[]): string[] {
   const churn = results.filter((r) => r.churn !== undefined);
   if (churn.length === 0) return [];
   const lines = ["## Group churn", ""];
-  lines.push("Goal: 0 lost; duplicates ≤ 0.1% of the input for graceful events plus, for SIGKILLs, what had landed but was not committed at each kill; no partition 10 s without commit progress while it has lag (outside kill windows); drained.", "");
-  lines.push("| Scenario | Joins / SIGTERM leaves / SIGKILLs | Duplicates (% of sent) | Per graceful event | Per kill | Longest stall | Longest stall outside kill windows | Goal |");
+  lines.push(
+    "Goal: 0 lost; duplicates ≤ 0.1% of the input for graceful events plus, for SIGKILLs, what had landed but was not committed at each kill; no partition 10 s without commit progress while it has lag (outside kill windows); drained.",
+    "",
+  );
+  lines.push(
+    "| Scenario | Joins / SIGTERM leaves / SIGKILLs | Duplicates (% of sent) | Per graceful event | Per kill | Longest stall | Longest stall outside kill windows | Goal |",
+  );
   lines.push("|---|---:|---:|---:|---:|---:|---:|---|");
   for (const r of churn) {
     const c = r.churn!;
@@ -83,7 +105,9 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
   lines.push(`- Versions: ${info.versions}`);
   if (info.skipped.length > 0) lines.push(`- Not run this time: ${info.skipped.join(", ")}`);
   lines.push("");
-  lines.push("| Scenario | Sent | Produced | DLQ | Lost | Duplicates (bound) | Order violations | Commit past unproduced | Recovery time (worst) | Verdict |");
+  lines.push(
+    "| Scenario | Sent | Produced | DLQ | Lost | Duplicates (bound) | Order violations | Commit past unproduced | Recovery time (worst) | Verdict |",
+  );
   lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const r of results) {
     const v = r.verdict;
@@ -123,18 +147,29 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
     const v = r.verdict;
     lines.push(`### ${r.name}`, "");
     lines.push(`${info.summaries.get(r.name) ?? ""}`, "");
-    lines.push(`- ${r.faults} faults, ${r.processesStarted} processor processes started, ${secs(r.durationMs)} in all; stream send errors (retried): ${r.streamErrors}`);
-    if (v.closestCommitMs !== null) lines.push(`- Closest commit sample to an unproduced record: ${v.closestCommitMs} ms after the last record below the committed offset landed (${fmt(r.commitSamples)} samples checked)`);
+    lines.push(
+      `- ${r.faults} faults, ${r.processesStarted} processor processes started, ${secs(r.durationMs)} in all; stream send errors (retried): ${r.streamErrors}`,
+    );
+    if (v.closestCommitMs !== null)
+      lines.push(
+        `- Closest commit sample to an unproduced record: ${v.closestCommitMs} ms after the last record below the committed offset landed (${fmt(r.commitSamples)} samples checked)`,
+      );
     lines.push(`- Untracked: ${v.untracked.inputs} input records without an id, ${v.untracked.landed} landed ids not found in the input`);
     for (const note of r.notes) lines.push(`- ${note}`);
     if (r.churn !== undefined) {
       const c = r.churn;
       const d = c.duplicatesAfter;
-      lines.push(`- Duplicates: ${fmt(v.duplicates)} = ${pct(v.duplicates, v.sent)} of ${fmt(v.sent)} sent; charged to the latest event before they landed: joins ${fmt(d.join)}, SIGTERM leaves ${fmt(d.leave)}, SIGKILLs ${fmt(d.kill)}, before the first event ${fmt(d.before)}; bound ${fmt(r.duplicateBound)} = graceful allowance ${fmt(c.gracefulAllowance)} (0.1% of sent)${c.kills > 0 ? ` + kill windows ${fmt(c.killBound)}` : ""}`);
-      lines.push(`- Longest stall: ${stallText(c.longestStall, c.startedAt)}${c.kills > 0 ? `; outside the ${c.exemptWindows.length} kill window(s) (${c.exemptWindows.map(([a, b]) => `+${secs(a - c.startedAt)}–${secs(b - c.startedAt)}`).join(", ")}): ${c.longestCountedStall === null ? "none" : `${stallText(c.longestCountedStall, c.startedAt)}, ${secs(c.longestCountedStall.countedMs)} of it outside`}` : ""} (limit ${secs(c.stallLimitMs)}: ${c.stallExceeded ? "EXCEEDED" : "held"})`);
+      lines.push(
+        `- Duplicates: ${fmt(v.duplicates)} = ${pct(v.duplicates, v.sent)} of ${fmt(v.sent)} sent; charged to the latest event before they landed: joins ${fmt(d.join)}, SIGTERM leaves ${fmt(d.leave)}, SIGKILLs ${fmt(d.kill)}, before the first event ${fmt(d.before)}; bound ${fmt(r.duplicateBound)} = graceful allowance ${fmt(c.gracefulAllowance)} (0.1% of sent)${c.kills > 0 ? ` + kill windows ${fmt(c.killBound)}` : ""}`,
+      );
+      lines.push(
+        `- Longest stall: ${stallText(c.longestStall, c.startedAt)}${c.kills > 0 ? `; outside the ${c.exemptWindows.length} kill window(s) (${c.exemptWindows.map(([a, b]) => `+${secs(a - c.startedAt)}–${secs(b - c.startedAt)}`).join(", ")}): ${c.longestCountedStall === null ? "none" : `${stallText(c.longestCountedStall, c.startedAt)}, ${secs(c.longestCountedStall.countedMs)} of it outside`}` : ""} (limit ${secs(c.stallLimitMs)}: ${c.stallExceeded ? "EXCEEDED" : "held"})`,
+      );
     }
     const found = problems(r);
-    lines.push(`- ${found.length === 0 ? "No loss, no order violation, no commit past an unproduced record, no unexpected exit." : `**Problems:** ${found.join("; ")}`}`);
+    lines.push(
+      `- ${found.length === 0 ? "No loss, no order violation, no commit past an unproduced record, no unexpected exit." : `**Problems:** ${found.join("; ")}`}`,
+    );
     lines.push("");
   }
   return `${lines.join("\n")}\n`;

@@ -25,7 +25,20 @@ import { stallScenario } from "./scenarios/stall.ts";
 import { stormScenario } from "./scenarios/storm.ts";
 
 const root = resolve(import.meta.dir, "../..");
-const ALL: readonly Scenario[] = [killScenario, brokerScenario, clusterScenario, stormScenario, stallScenario, fenceScenario, outputGoneScenario, poisonScenario, churnC1Scenario, churnC2Scenario, churnC4Scenario, churnMixedScenario];
+const ALL: readonly Scenario[] = [
+  killScenario,
+  brokerScenario,
+  clusterScenario,
+  stormScenario,
+  stallScenario,
+  fenceScenario,
+  outputGoneScenario,
+  poisonScenario,
+  churnC1Scenario,
+  churnC2Scenario,
+  churnC4Scenario,
+  churnMixedScenario,
+];
 
 function parseArgs(argv: readonly string[]): { names: string[]; quick: boolean; out: string; extra: string[] } {
   let names = ALL.map((s) => s.name);
@@ -39,7 +52,9 @@ function parseArgs(argv: readonly string[]): { names: string[]; quick: boolean; 
     else if (a === "--out") out = resolve(argv[++i] ?? out);
     else if (a === "--processor-args") extra = (argv[++i] ?? "").split(" ").filter(Boolean);
     else {
-      console.error(`usage: bun scripts/chaos/run.ts [--scenarios ${ALL.map((s) => s.name).join(",")}] [--quick] [--out FILE] [--processor-args "FLAGS appended to every processor"]`);
+      console.error(
+        `usage: bun scripts/chaos/run.ts [--scenarios ${ALL.map((s) => s.name).join(",")}] [--quick] [--out FILE] [--processor-args "FLAGS appended to every processor"]`,
+      );
       process.exit(2);
     }
   }
@@ -52,14 +67,20 @@ function parseArgs(argv: readonly string[]): { names: string[]; quick: boolean; 
 }
 
 async function build(binary: string): Promise<string> {
-  const run = Bun.spawn([process.execPath, resolve(root, "scripts/build.ts"), "--outfile", binary], { cwd: root, stdout: "pipe", stderr: "pipe" });
+  const run = Bun.spawn([process.execPath, resolve(root, "scripts/build.ts"), "--outfile", binary], {
+    cwd: root,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if ((await run.exited) !== 0) throw new Error(`build failed: ${await new Response(run.stderr).text()}`);
   const version = Bun.spawnSync([binary, "--version"], { stdout: "pipe" }).stdout.toString().trim();
   return version;
 }
 
 function git(args: string[]): string {
-  return Bun.spawnSync(["git", ...args], { cwd: root, stdout: "pipe" }).stdout.toString().trim();
+  return Bun.spawnSync(["git", ...args], { cwd: root, stdout: "pipe" })
+    .stdout.toString()
+    .trim();
 }
 
 const { names, quick, out, extra } = parseArgs(process.argv.slice(2));
@@ -73,17 +94,30 @@ const processorVersion = await build(binary);
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}; shared with other Kafka work while running, so times are noisy`;
 // the binary is built from the working tree: say so when src/ differs from the commit
-const dirty = git(["status", "--porcelain", "--", "src", "scripts/build.ts", "package.json"]) === "" ? "" : ", built with uncommitted changes in src";
+const dirty =
+  git(["status", "--porcelain", "--", "src", "scripts/build.ts", "package.json"]) === "" ? "" : ", built with uncommitted changes in src";
 const versions = `processor ${processorVersion} (commit ${git(["rev-parse", "--short", "HEAD"])}${dirty}), Bun ${Bun.version}, Apache Kafka 4.4.0 (scripts/kafka), @platformatic/kafka 2.12.1`;
 const command = `bun scripts/chaos/run.ts${process.argv.includes("--scenarios") ? ` --scenarios ${names.join(",")}` : ""}${quick ? " --quick" : ""}${extra.length > 0 ? ` --processor-args "${extra.join(" ")}"` : ""}`;
 const summaries = new Map(ALL.map((s) => [s.name, s.summary]));
 const results: ScenarioResult[] = [];
 
 const write = () => {
-  const report = renderReport(results, { command, startedAt, finishedAt: new Date(), machine, versions, quick, skipped: ALL.filter((s) => !results.some((r) => r.name === s.name)).map((s) => s.name), summaries });
+  const report = renderReport(results, {
+    command,
+    startedAt,
+    finishedAt: new Date(),
+    machine,
+    versions,
+    quick,
+    skipped: ALL.filter((s) => !results.some((r) => r.name === s.name)).map((s) => s.name),
+    summaries,
+  });
   writeFileSync(out, report);
   // the raw figures, for a closer look than the report gives (lost ids, violations, exits)
-  writeFileSync(resolve(logRoot, "results.json"), JSON.stringify(results, (_, v: unknown) => (v === Number.POSITIVE_INFINITY ? "Infinity" : v), 1));
+  writeFileSync(
+    resolve(logRoot, "results.json"),
+    JSON.stringify(results, (_, v: unknown) => (v === Number.POSITIVE_INFINITY ? "Infinity" : v), 1),
+  );
 };
 
 let failed = false;
@@ -97,19 +131,35 @@ for (const scenario of scenarios) {
     const result = await runScenario(config, binary, logRoot, (ctx) => scenario.body(ctx, quick), scenario.check?.bind(scenario));
     results.push(result);
     const v = result.verdict;
-    console.log(`[chaos] ${scenario.name}: sent ${v.sent}, produced ${v.produced}, DLQ ${v.deadLettered}, lost ${v.lost.length}, duplicates ${v.duplicates} (bound ${result.duplicateBound}), order ${v.orderViolations.length}, commit-past ${v.commitPastUnproduced.length}, exits ${result.unexpectedExits.length}, drained ${result.drained}`);
+    console.log(
+      `[chaos] ${scenario.name}: sent ${v.sent}, produced ${v.produced}, DLQ ${v.deadLettered}, lost ${v.lost.length}, duplicates ${v.duplicates} (bound ${result.duplicateBound}), order ${v.orderViolations.length}, commit-past ${v.commitPastUnproduced.length}, exits ${result.unexpectedExits.length}, drained ${result.drained}`,
+    );
     const c = result.churn;
     if (c !== undefined) {
-      const stall = (s: { partition: number; ms: number; countedMs: number } | null, ms: (x: { ms: number; countedMs: number }) => number) => (s === null ? "none" : `p${s.partition} ${(ms(s) / 1000).toFixed(1)} s`);
+      const stall = (
+        s: { partition: number; ms: number; countedMs: number } | null,
+        ms: (x: { ms: number; countedMs: number }) => number,
+      ) => (s === null ? "none" : `p${s.partition} ${(ms(s) / 1000).toFixed(1)} s`);
       console.log(
         `[chaos]   churn: ${c.joins} joins, ${c.leaves} SIGTERM leaves, ${c.kills} SIGKILLs; duplicates ${((100 * v.duplicates) / Math.max(1, v.sent)).toFixed(2)}% of sent; after joins ${c.duplicatesAfter.join}, leaves ${c.duplicatesAfter.leave}, kills ${c.duplicatesAfter.kill}, before any event ${c.duplicatesAfter.before}; longest stall ${stall(c.longestStall, (x) => x.ms)}, outside kill windows ${stall(c.longestCountedStall, (x) => x.countedMs)} (limit ${c.stallLimitMs / 1000} s${c.stallExceeded ? ": EXCEEDED" : ""})`,
       );
     }
     for (const note of result.notes) console.log(`[chaos]   ${note}`);
-    if (v.lost.length > 0 || v.orderViolations.length > 0 || v.commitPastUnproduced.length > 0 || result.unexpectedExits.length > 0 || !result.drained || result.churn?.stallExceeded === true || (result.churn?.hungLeaves.length ?? 0) > 0) failed = true;
+    if (
+      v.lost.length > 0 ||
+      v.orderViolations.length > 0 ||
+      v.commitPastUnproduced.length > 0 ||
+      result.unexpectedExits.length > 0 ||
+      !result.drained ||
+      result.churn?.stallExceeded === true ||
+      (result.churn?.hungLeaves.length ?? 0) > 0
+    )
+      failed = true;
   } catch (error) {
     failed = true;
-    console.error(`[chaos] scenario ${scenario.name} failed to run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    console.error(
+      `[chaos] scenario ${scenario.name} failed to run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
   }
   write();
   // the cluster's three JVMs compete with everything else on a small machine: stop them when done

@@ -194,7 +194,19 @@ async function measure(
 ): Promise<ScenarioResult> {
   const fleet = new ProcessorFleet(
     binary,
-    ["--brokers", config.brokers.join(","), "--input-topics", t.input, "--output-topic", t.output, "--dlq-topic", t.dlq, "--group-id", groupId, ...config.processorArgs],
+    [
+      "--brokers",
+      config.brokers.join(","),
+      "--input-topics",
+      t.input,
+      "--output-topic",
+      t.output,
+      "--dlq-topic",
+      t.dlq,
+      "--group-id",
+      groupId,
+      ...config.processorArgs,
+    ],
     resolve(logRoot, config.name),
     config.processorEnv ?? {},
   );
@@ -202,7 +214,16 @@ async function measure(
   sampler.trackEnds = config.churn !== undefined;
   const ctx = new ScenarioContext(config, t, groupId, admin, fleet, sampler);
   const started = Date.now();
-  ctx.stream = startStream({ brokers: config.brokers, topic: t.input, total: config.messages, rate: config.rate, keys: 1000, runId: unique("id"), brokenEvery: config.brokenEvery, ...(config.burst === undefined ? {} : { burst: config.burst }) });
+  ctx.stream = startStream({
+    brokers: config.brokers,
+    topic: t.input,
+    total: config.messages,
+    rate: config.rate,
+    keys: 1000,
+    runId: unique("id"),
+    brokenEvery: config.brokenEvery,
+    ...(config.burst === undefined ? {} : { burst: config.burst }),
+  });
   sampler.start();
   let drained = false;
   try {
@@ -213,7 +234,10 @@ async function measure(
       fleet.start();
     }
     drained = await drain(ctx);
-    if (!drained) ctx.notes.push(`did not drain within ${Math.round(config.drainTimeoutMs / 1000)} s (committed ${sum((await admin.committed(groupId, t.input).catch(() => new Map<number, number>())).values())} of ${sum(await admin.endOffsets(t.input))})`);
+    if (!drained)
+      ctx.notes.push(
+        `did not drain within ${Math.round(config.drainTimeoutMs / 1000)} s (committed ${sum((await admin.committed(groupId, t.input).catch(() => new Map<number, number>())).values())} of ${sum(await admin.endOffsets(t.input))})`,
+      );
     await fleet.stopAll();
   } finally {
     await ctx.stream.stop();
@@ -227,9 +251,15 @@ async function measure(
     readTopic(config.brokers, t.dlq, { appendTime: true }),
   ]);
   const unstamped = [...outputs, ...deadLetters].filter((r) => Number.isNaN(r.timestamp)).length;
-  if (unstamped > 0) ctx.notes.push(`${unstamped} output/DLQ records without a readable append time (treated as never landed by the commit check)`);
+  if (unstamped > 0)
+    ctx.notes.push(`${unstamped} output/DLQ records without a readable append time (treated as never landed by the commit check)`);
   const allOutputs = [...ctx.savedOutputs, ...outputs];
-  const landed = (r: TopicRecord, partitionShift: number): LandedRecord => ({ id: r.id, partition: r.partition + partitionShift, offset: r.offset, appendTime: r.timestamp });
+  const landed = (r: TopicRecord, partitionShift: number): LandedRecord => ({
+    id: r.id,
+    partition: r.partition + partitionShift,
+    offset: r.offset,
+    appendTime: r.timestamp,
+  });
   // outputs saved before a topic deletion come first in Kafka's order: give them their own partition numbers
   const shift = config.partitions;
   const history: History = {
@@ -253,7 +283,10 @@ async function measure(
     else duplicateBound += peakInFlight(index, sampler, f.at, Math.min(recoveredAt[i] ?? Date.now(), Date.now()));
     duplicateBound += f.zombieWindow ?? 0;
   });
-  const churn = config.churn === undefined ? undefined : churnFigures(ctx, config.churn, sampler, inputs, [...outputs, ...deadLetters], verdict, duplicateBound, started);
+  const churn =
+    config.churn === undefined
+      ? undefined
+      : churnFigures(ctx, config.churn, sampler, inputs, [...outputs, ...deadLetters], verdict, duplicateBound, started);
   if (churn !== undefined) duplicateBound += churn.gracefulAllowance;
   const result: ScenarioResult = {
     name: config.name,
@@ -340,12 +373,22 @@ function churnFigures(
     events.map((f) => ({ at: f.at, kind: f.kind!, ...(f.exemptUntil === undefined ? {} : { until: f.exemptUntil }) })),
   );
   const exemptWindows = ctx.faults.filter((f) => f.exemptUntil !== undefined).map((f) => [f.at, f.exemptUntil!] as const);
-  const commits = snapshots(sampler.samples, sampler.totals.map(([t]) => t));
+  const commits = snapshots(
+    sampler.samples,
+    sampler.totals.map(([t]) => t),
+  );
   const stalls = findStalls(commits, sampler.endSamples, ctx.config.partitions, exemptWindows, ctx.stallCheckFrom);
   // the raw samples the stall check used, to look at a stall closer than the report does
   writeFileSync(
     resolve(ctx.fleet.logDir, "commit-samples.json"),
-    JSON.stringify({ startedAt, stallCheckFrom: ctx.stallCheckFrom ?? null, exemptWindows, events: events.map((f) => ({ at: f.at, kind: f.kind, label: f.label })), commits: commits.map((c) => ({ time: c.time, committed: Object.fromEntries(c.committed) })), ends: sampler.endSamples }),
+    JSON.stringify({
+      startedAt,
+      stallCheckFrom: ctx.stallCheckFrom ?? null,
+      exemptWindows,
+      events: events.map((f) => ({ at: f.at, kind: f.kind, label: f.label })),
+      commits: commits.map((c) => ({ time: c.time, committed: Object.fromEntries(c.committed) })),
+      ends: sampler.endSamples,
+    }),
   );
   return {
     joins: count("join"),

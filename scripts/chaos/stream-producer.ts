@@ -33,7 +33,13 @@ export interface StreamHandle {
 const BATCH = 500;
 
 export function startStream(options: StreamOptions): StreamHandle {
-  const producer = new Producer({ clientId: "processor-chaos-stream", bootstrapBrokers: [...options.brokers], idempotent: true, retries: 3, timeout: 10_000 });
+  const producer = new Producer({
+    clientId: "processor-chaos-stream",
+    bootstrapBrokers: [...options.brokers],
+    idempotent: true,
+    retries: 3,
+    timeout: 10_000,
+  });
   let sent = 0;
   let errors = 0;
   let stopped = false;

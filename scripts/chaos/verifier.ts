@@ -137,14 +137,18 @@ export class LandingIndex {
   landedButUncommitted(time: number, committed: ReadonlyMap<number, number>): number {
     let count = 0;
     for (const [p, first] of this.firstLanding) {
-      for (let o = Math.max(0, committed.get(p) ?? 0); o < first.length; o++) if (first[o]! <= time && first[o]! > Number.NEGATIVE_INFINITY) count++;
+      for (let o = Math.max(0, committed.get(p) ?? 0); o < first.length; o++)
+        if (first[o]! <= time && first[o]! > Number.NEGATIVE_INFINITY) count++;
     }
     return count;
   }
 }
 
 /** First append time per id over output and DLQ records, and the number of landings per id. */
-export function landings(outputs: readonly LandedRecord[], deadLetters: readonly LandedRecord[]): { first: Map<string, number>; count: Map<string, number> } {
+export function landings(
+  outputs: readonly LandedRecord[],
+  deadLetters: readonly LandedRecord[],
+): { first: Map<string, number>; count: Map<string, number> } {
   const first = new Map<string, number>();
   const count = new Map<string, number>();
   for (const list of [outputs, deadLetters]) {
@@ -181,7 +185,12 @@ export function findOrderViolations(inputs: readonly InputRecord[], outputs: rea
   return violations;
 }
 
-export function findCommitsPastUnproduced(index: LandingIndex, commits: readonly CommitSample[], toleranceMs: number, maxListed: number): CommitViolation[] {
+export function findCommitsPastUnproduced(
+  index: LandingIndex,
+  commits: readonly CommitSample[],
+  toleranceMs: number,
+  maxListed: number,
+): CommitViolation[] {
   const violations: CommitViolation[] = [];
   for (const sample of commits) {
     if (violations.length >= maxListed) break;
@@ -199,7 +208,8 @@ export function findCommitRegressions(commits: readonly CommitSample[], maxListe
   const regressions: CommitRegression[] = [];
   for (const sample of [...commits].sort((a, b) => a.time - b.time)) {
     const top = highest.get(sample.partition) ?? -1;
-    if (sample.offset < top && regressions.length < maxListed) regressions.push({ partition: sample.partition, time: sample.time, from: top, to: sample.offset });
+    if (sample.offset < top && regressions.length < maxListed)
+      regressions.push({ partition: sample.partition, time: sample.time, from: top, to: sample.offset });
     if (sample.offset > top) highest.set(sample.partition, sample.offset);
   }
   return regressions;

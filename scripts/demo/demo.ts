@@ -52,7 +52,8 @@ const int = (name: keyof typeof values): number => {
 const fmt = (n: number): string => n.toLocaleString("en-US");
 const say = (line = ""): void => void process.stdout.write(`${line}\n`);
 
-const withAdmin = <T>(work: (admin: KafkaAdmin) => Promise<T>): Promise<T> => withAdminOf(BROKERS, "processor-demo-admin", work, { retries: 3 });
+const withAdmin = <T>(work: (admin: KafkaAdmin) => Promise<T>): Promise<T> =>
+  withAdminOf(BROKERS, "processor-demo-admin", work, { retries: 3 });
 
 // ── the input mix ─────────────────────────────────────────────────────────────────────────────
 /** Every 20th record is broken (5%, three ways in turn); of the rest every 5th has short data ("invalid"). */
@@ -98,9 +99,11 @@ async function produce(): Promise<void> {
   }
   const mix = expectedMix(count);
   const secs = (performance.now() - started) / 1000;
-  say(`  ${fmt(count)} records in ${secs.toFixed(2)}s: ${fmt(mix.valid)} valid data, ${fmt(mix.invalid)} short data, ` +
-    `${fmt(mix["bad-json"] + mix["old-timestamp"] + mix["bad-timestamp"])} broken ` +
-    `(${fmt(mix["bad-json"])} malformed JSON, ${fmt(mix["old-timestamp"])} older than 24h, ${fmt(mix["bad-timestamp"])} non-RFC 3339 timestamp)`);
+  say(
+    `  ${fmt(count)} records in ${secs.toFixed(2)}s: ${fmt(mix.valid)} valid data, ${fmt(mix.invalid)} short data, ` +
+      `${fmt(mix["bad-json"] + mix["old-timestamp"] + mix["bad-timestamp"])} broken ` +
+      `(${fmt(mix["bad-json"])} malformed JSON, ${fmt(mix["old-timestamp"])} older than 24h, ${fmt(mix["bad-timestamp"])} non-RFC 3339 timestamp)`,
+  );
   say(`  e.g. ${seedMessage(1, clock).value}`);
 }
 
@@ -175,10 +178,19 @@ async function readAll(admin: KafkaAdmin, topics: readonly string[], groupId: st
   const ends = new Map<string, number[]>();
   for (const t of topics) ends.set(t, await admin.endOffsets(t));
   const remaining = new Map<string, number>();
-  for (const [t, e] of ends) e.forEach((end, p) => end > 0 && remaining.set(`${t}/${p}`, end));
+  for (const [t, e] of ends)
+    e.forEach((end, p) => {
+      if (end > 0) remaining.set(`${t}/${p}`, end);
+    });
   const records: Read[] = [];
   if (remaining.size === 0) return records;
-  const consumer = new Consumer({ clientId: "processor-demo-reader", groupId, bootstrapBrokers: BROKERS, autocommit: false, maxWaitTime: 200 });
+  const consumer = new Consumer({
+    clientId: "processor-demo-reader",
+    groupId,
+    bootstrapBrokers: BROKERS,
+    autocommit: false,
+    maxWaitTime: 200,
+  });
   const stream = await consumer.consume({ topics: [...topics], mode: MessagesStreamModes.EARLIEST });
   try {
     for await (const m of stream) {
@@ -204,7 +216,14 @@ async function readAll(admin: KafkaAdmin, topics: readonly string[], groupId: st
 /** Prints aligned columns; `align` has one letter per column: l(eft) or r(ight). */
 function table(rows: ReadonlyArray<readonly string[]>, align: string, indent = "  "): void {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const row of rows) say(indent + row.map((cell, c) => (align[c] === "r" ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd());
+  for (const row of rows)
+    say(
+      indent +
+        row
+          .map((cell, c) => (align[c] === "r" ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+          .join("  ")
+          .trimEnd(),
+    );
 }
 
 /** "PermanentError: timestamp is older than 24 hours: 2025-…" → "PermanentError: timestamp is older than 24 hours" */
@@ -241,7 +260,9 @@ async function report(): Promise<void> {
       ["", "topic", "got", "expected"],
       ["input", input, fmt(sum(inputEnds)), fmt(count)],
       ["output", output, fmt(outs.length), fmt(mix.valid + mix.invalid)],
-      ...[...status].sort((a, b) => b[1] - a[1]).map(([s, n]) => ["", `  status "${s}"`, fmt(n), fmt(s === "valid" ? mix.valid : s === "invalid" ? mix.invalid : 0)]),
+      ...[...status]
+        .sort((a, b) => b[1] - a[1])
+        .map(([s, n]) => ["", `  status "${s}"`, fmt(n), fmt(s === "valid" ? mix.valid : s === "invalid" ? mix.invalid : 0)]),
       ["dlq", dlq, fmt(dead.length), fmt(expectedDlq)],
       ...[...reasons].sort((a, b) => b[1] - a[1]).map(([r, n]) => ["", `  ${r}`, fmt(n), ""]),
     ];
@@ -260,7 +281,9 @@ async function report(): Promise<void> {
         if (t > last) last = t;
       }
       const secs = Math.max(0.001, (last - first) / 1000);
-      say(`  ${fmt(records.length)} records written to ${output} + ${dlq} between ${new Date(first).toISOString()} and ${new Date(last).toISOString()}`);
+      say(
+        `  ${fmt(records.length)} records written to ${output} + ${dlq} between ${new Date(first).toISOString()} and ${new Date(last).toISOString()}`,
+      );
       say(`  first to last: ${secs.toFixed(2)}s = ${fmt(Math.round(records.length / secs))} records/s`);
     } else {
       say("  (not enough records)");
@@ -279,7 +302,11 @@ async function report(): Promise<void> {
     });
     offsetRows.push(["total", fmt(sum([...committed.values()].filter((c) => c >= 0))), fmt(sum(inputEnds)), fmt(lagTotal)]);
     table(offsetRows, "lrrr");
-    say(lagTotal === 0 ? "  every input offset is committed: a restart of the group would reprocess nothing" : `  ${fmt(lagTotal)} records not committed: a restart would process them again`);
+    say(
+      lagTotal === 0
+        ? "  every input offset is committed: a restart of the group would reprocess nothing"
+        : `  ${fmt(lagTotal)} records not committed: a restart would process them again`,
+    );
   });
 }
 

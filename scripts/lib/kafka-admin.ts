@@ -35,7 +35,14 @@ export class KafkaAdmin {
   }
 
   createTopics(names: readonly string[], partitions: number, replicas = 1, configs: Record<string, string> = {}): Promise<unknown> {
-    return this.use((admin) => admin.createTopics({ topics: [...names], partitions, replicas, configs: Object.entries(configs).map(([name, value]) => ({ name, value })) }));
+    return this.use((admin) =>
+      admin.createTopics({
+        topics: [...names],
+        partitions,
+        replicas,
+        configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+      }),
+    );
   }
 
   /** Best effort: topics that are gone already (or a broker that refuses) are no error. */
@@ -88,7 +95,9 @@ export class KafkaAdmin {
       value === null
         ? { name, configOperation: IncrementalAlterConfigOperationTypes.DELETE }
         : { name, configOperation: IncrementalAlterConfigOperationTypes.SET, value };
-    await this.use((admin) => admin.incrementalAlterConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configs: [config] }] }));
+    await this.use((admin) =>
+      admin.incrementalAlterConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configs: [config] }] }),
+    );
   }
 
   async listTopics(): Promise<string[]> {
@@ -106,7 +115,12 @@ export class KafkaAdmin {
 }
 
 /** A short-lived KafkaAdmin for `work`, closed afterwards. */
-export async function withAdmin<T>(brokers: readonly string[], clientId: string, work: (admin: KafkaAdmin) => Promise<T>, options: AdminOptions = {}): Promise<T> {
+export async function withAdmin<T>(
+  brokers: readonly string[],
+  clientId: string,
+  work: (admin: KafkaAdmin) => Promise<T>,
+  options: AdminOptions = {},
+): Promise<T> {
   const admin = new KafkaAdmin(brokers, clientId, options);
   try {
     return await work(admin);

@@ -32,10 +32,15 @@ export interface SeedClock {
 }
 
 export function seedClock(now = Date.now()): SeedClock {
-  return { nowIso: new Date(now).toISOString(), oldIso: new Date(now - 25 * 3600_000).toISOString(), nowRfc1123: new Date(now).toUTCString() };
+  return {
+    nowIso: new Date(now).toISOString(),
+    oldIso: new Date(now - 25 * 3600_000).toISOString(),
+    nowRfc1123: new Date(now).toUTCString(),
+  };
 }
 
-const FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua ".repeat(2);
+const FILLER =
+  "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua ".repeat(2);
 
 /** One seed-format value of about 200 bytes; `id` must be unique. */
 export function seedValue(id: string, kind: Kind, i: number, clock: SeedClock): string {

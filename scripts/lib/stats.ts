@@ -5,7 +5,8 @@ export const sum = (xs: Iterable<number>): number => {
   return total;
 };
 export const fmt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "—");
-export const fixed = (n: number | null | undefined, digits = 1): string => (n === null || n === undefined || !Number.isFinite(n) ? "—" : n.toFixed(digits));
+export const fixed = (n: number | null | undefined, digits = 1): string =>
+  n === null || n === undefined || !Number.isFinite(n) ? "—" : n.toFixed(digits);
 
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;

@@ -1,4 +1,4 @@
-export { loadConfig, PROGRAM, type LoadResult } from './load.ts';
+export { loadConfig, PROGRAM, type LoadResult } from "./load.ts";
 export {
   configSchema,
   GROUPS,
@@ -10,7 +10,7 @@ export {
   type Setting,
   type SettingGroup,
   type SettingKey,
-} from './settings.ts';
+} from "./settings.ts";
 export {
   formatBytes,
   formatDuration,
@@ -24,5 +24,5 @@ export {
   parseDuration,
   parseInteger,
   parseList,
-} from './parse-values.ts';
-export type { ValueType } from './value-types.ts';
+} from "./parse-values.ts";
+export type { ValueType } from "./value-types.ts";

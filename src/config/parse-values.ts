@@ -20,8 +20,8 @@ export function parseInteger(raw: string): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
-const TRUE_WORDS: ReadonlySet<string> = new Set(['true', '1', 'yes']);
-const FALSE_WORDS: ReadonlySet<string> = new Set(['false', '0', 'no']);
+const TRUE_WORDS: ReadonlySet<string> = new Set(["true", "1", "yes"]);
+const FALSE_WORDS: ReadonlySet<string> = new Set(["false", "0", "no"]);
 
 /** `true/false/1/0/yes/no`, case-insensitive. */
 export function parseBoolean(raw: string): boolean | undefined {
@@ -46,7 +46,7 @@ const MS_PER: Readonly<Record<string, number>> = {
 export function parseDuration(raw: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]+)?$/i.exec(raw.trim());
   if (!match) return undefined;
-  const [, digits = '', unitText] = match;
+  const [, digits = "", unitText] = match;
   if (unitText === undefined) return parseInteger(digits);
   const factor = MS_PER[unitText.toLowerCase()];
   if (factor === undefined) return undefined;
@@ -78,7 +78,7 @@ const BYTES_PER: Readonly<Record<string, number>> = {
 export function parseByteSize(raw: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]+)?$/i.exec(raw.trim());
   if (!match) return undefined;
-  const [, digits = '', unitText] = match;
+  const [, digits = "", unitText] = match;
   if (unitText === undefined) return parseInteger(digits);
   const factor = BYTES_PER[unitText.toLowerCase()];
   if (factor === undefined) return undefined;
@@ -96,7 +96,7 @@ export function parseBroker(raw: string): string | undefined {
   const text = raw.trim();
   const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)(?::(\d{1,5}))?$/.exec(text);
   if (!match) return undefined;
-  const [, host = '', portText] = match;
+  const [, host = "", portText] = match;
   const port = portText === undefined ? DEFAULT_KAFKA_PORT : Number(portText);
   if (port < 1 || port > 65_535) return undefined;
   return `${host}:${port}`;
@@ -104,7 +104,7 @@ export function parseBroker(raw: string): string | undefined {
 
 /** Legal Kafka topic name: 1..249 chars of `[A-Za-z0-9._-]`, not `.` or `..`. */
 export function isValidTopicName(name: string): boolean {
-  return /^[A-Za-z0-9._-]{1,249}$/.test(name) && name !== '.' && name !== '..';
+  return /^[A-Za-z0-9._-]{1,249}$/.test(name) && name !== "." && name !== "..";
 }
 
 export function isPowerOfTwo(n: number): boolean {
@@ -113,7 +113,7 @@ export function isPowerOfTwo(n: number): boolean {
 
 /** Human-readable duration for messages: 30000 → `30s`, 1500 → `1500ms`. */
 export function formatDuration(ms: number): string {
-  for (const unit of ['h', 'm', 's'] as const) {
+  for (const unit of ["h", "m", "s"] as const) {
     const factor = MS_PER[unit] ?? 1;
     if (ms !== 0 && ms % factor === 0) return `${ms / factor}${unit}`;
   }
@@ -123,9 +123,9 @@ export function formatDuration(ms: number): string {
 /** Human-readable byte size for messages: 4194304 → `4MiB`, 1000 → `1000B`. */
 export function formatBytes(bytes: number): string {
   for (const [unit, factor] of [
-    ['GiB', GiB],
-    ['MiB', MiB],
-    ['KiB', KiB],
+    ["GiB", GiB],
+    ["MiB", MiB],
+    ["KiB", KiB],
   ] as const) {
     if (bytes !== 0 && bytes % factor === 0) return `${bytes / factor}${unit}`;
   }

@@ -9,17 +9,17 @@
  * to its group's file (plus, if it depends on other settings, a line in
  * `deriveDefaults` / `crossChecks` in settings/cross-checks.ts).
  */
-import { z } from 'zod';
-import { crossChecks, deriveDefaults } from './settings/cross-checks.ts';
-import type { Setting } from './settings/define.ts';
-import { kafkaSettings } from './settings/kafka.ts';
-import { loggingSettings } from './settings/logging.ts';
-import { processingSettings } from './settings/processing.ts';
-import { reliabilitySettings } from './settings/reliability.ts';
-import { securitySettings } from './settings/security.ts';
-import { tuningSettings } from './settings/tuning.ts';
+import { z } from "zod";
+import { crossChecks, deriveDefaults } from "./settings/cross-checks.ts";
+import type { Setting } from "./settings/define.ts";
+import { kafkaSettings } from "./settings/kafka.ts";
+import { loggingSettings } from "./settings/logging.ts";
+import { processingSettings } from "./settings/processing.ts";
+import { reliabilitySettings } from "./settings/reliability.ts";
+import { securitySettings } from "./settings/security.ts";
+import { tuningSettings } from "./settings/tuning.ts";
 
-export { GROUPS, type Presence, type Setting, type SettingGroup } from './settings/define.ts';
+export { GROUPS, type Presence, type Setting, type SettingGroup } from "./settings/define.ts";
 
 /** Every setting, groups in GROUPS order: the key order is the --help order. */
 export const settings = {
@@ -37,7 +37,7 @@ export const settingKeys = Object.keys(settings) as SettingKey[];
 /** The raw input the schema parses: one string (or undefined = unset) per setting. */
 export type RawConfig = { [K in SettingKey]?: string | undefined };
 
-type Shape = { [K in SettingKey]: (typeof settings)[K]['schema'] };
+type Shape = { [K in SettingKey]: (typeof settings)[K]["schema"] };
 const shape = Object.fromEntries(settingKeys.map((key) => [key, settings[key].schema])) as Shape;
 
 /** Every setting's own value, before deriveDefaults fills in the ones computed from others. */

@@ -1,5 +1,14 @@
 /** Calls a handler once and turns whatever it does (returns, throws, hangs) into a plain outcome. */
-import { isPermanent, type Bytes, type Handler, type HandlerResult, type HeaderName, type HeaderValue, type InputRecord, type OutputRecord } from "./types.ts";
+import {
+  isPermanent,
+  type Bytes,
+  type Handler,
+  type HandlerResult,
+  type HeaderName,
+  type HeaderValue,
+  type InputRecord,
+  type OutputRecord,
+} from "./types.ts";
 import { illegalTopicName } from "../kafka/topic-name.ts";
 
 export interface ResolvedOutput {
@@ -25,10 +34,7 @@ function isBytesOrString(value: unknown): value is string | Bytes {
   return typeof value === "string" || value instanceof Uint8Array;
 }
 
-function resolveHeaders(
-  headers: OutputRecord["headers"],
-  input: InputRecord,
-): ReadonlyArray<readonly [HeaderName, Bytes | null]> {
+function resolveHeaders(headers: OutputRecord["headers"], input: InputRecord): ReadonlyArray<readonly [HeaderName, Bytes | null]> {
   if (headers === undefined) return input.rawHeaders;
   const entries: ReadonlyArray<readonly [HeaderName, HeaderValue]> = Array.isArray(headers)
     ? (headers as ReadonlyArray<readonly [HeaderName, HeaderValue]>)
@@ -101,10 +107,9 @@ export function runHandler(
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`handler timed out after ${timeoutMs} ms`)), timeoutMs);
   });
-  return Promise.race([result, timeout]).then(
-    (value) => settle(value, input, defaultTopic),
-    failure,
-  ).finally(() => clearTimeout(timer));
+  return Promise.race([result, timeout])
+    .then((value) => settle(value, input, defaultTopic), failure)
+    .finally(() => clearTimeout(timer));
 }
 
 function settle(result: HandlerResult | undefined, input: InputRecord, defaultTopic: string): HandlerOutcome {

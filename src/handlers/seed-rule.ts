@@ -118,7 +118,9 @@ function check(value: string | Uint8Array | null, nowMs: number, options: Resolv
   const data = wellFormed(fieldValues[DATA], fromString);
   forgetFieldValues();
   if (!parseRfc3339(timestamp)) {
-    throw new PermanentError(timestamp === "" ? "timestamp is missing, null or empty: not RFC 3339" : `timestamp is not RFC 3339: ${timestamp.slice(0, 64)}`);
+    throw new PermanentError(
+      timestamp === "" ? "timestamp is missing, null or empty: not RFC 3339" : `timestamp is not RFC 3339: ${timestamp.slice(0, 64)}`,
+    );
   }
   // now.Sub(t) > 24h, to the nanosecond (now is whole milliseconds)
   const now = Math.floor(nowMs);

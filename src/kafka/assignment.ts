@@ -19,7 +19,8 @@ export function partitionsOf(assignments: Assignments): PartitionRef[] {
   return assignments.flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition })));
 }
 
-export const describePartitions = (partitions: readonly PartitionRef[]): string => partitions.map((p) => `${p.topic}/${p.partition}`).join(",");
+export const describePartitions = (partitions: readonly PartitionRef[]): string =>
+  partitions.map((p) => `${p.topic}/${p.partition}`).join(",");
 
 export class AssignmentTracker {
   /** Partitions whose records go to the main thread. */
@@ -47,7 +48,10 @@ export class AssignmentTracker {
 
   /** The owned partitions, sorted, for logs. */
   describe(): string {
-    return [...this.assigned].map((k) => k.replace("\u0000", "/")).sort().join(",");
+    return [...this.assigned]
+      .map((k) => k.replace("\u0000", "/"))
+      .sort()
+      .join(",");
   }
 
   /**

@@ -18,7 +18,18 @@ export function baseClientOptions(settings: ClientSettings, role: string) {
 
 const MECHANISMS = { plain: "PLAIN", "scram-sha-256": "SCRAM-SHA-256", "scram-sha-512": "SCRAM-SHA-512" } as const;
 
-type SecurityConfig = Pick<Config, "tls" | "tlsCaFile" | "tlsCertFile" | "tlsKeyFile" | "tlsServerName" | "saslMechanism" | "saslUsername" | "saslPassword" | "saslPasswordFile">;
+type SecurityConfig = Pick<
+  Config,
+  | "tls"
+  | "tlsCaFile"
+  | "tlsCertFile"
+  | "tlsKeyFile"
+  | "tlsServerName"
+  | "saslMechanism"
+  | "saslUsername"
+  | "saslPassword"
+  | "saslPasswordFile"
+>;
 
 /**
  * The security settings as plain data for ClientSettings. The PEM files and the password file were read (and
@@ -44,7 +55,10 @@ export function clientSecurity(config: SecurityConfig): ClientSecurity | undefin
 
 /** ClientSecurity → the client's `tls` / `sasl` options (nothing at all for a plaintext connection). */
 function securityOptions(security: ClientSecurity | undefined) {
-  const options: { tls?: ConnectionOptions; sasl?: { mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512"; username: string; password: string } } = {};
+  const options: {
+    tls?: ConnectionOptions;
+    sasl?: { mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512"; username: string; password: string };
+  } = {};
   if (security?.tls) {
     const { ca, cert, key, serverName } = security.tls;
     options.tls = {

@@ -3,6 +3,7 @@
  * A member that was fenced (frozen past its session, say) and joins again must not commit its old, lower
  * progress over what the partition's owner committed meanwhile. Pure bookkeeping: the reads come from outside.
  */
+import type { Consumer } from "@platformatic/kafka";
 import { partitionKey } from "../offsets/offset-tracker.ts";
 import { sleep } from "./errors.ts";
 import type { CommitOffset } from "../threads/messages.ts";
@@ -44,6 +45,16 @@ export class CommitFloor {
         if (offset >= 0n) this.raise(topic, partition, Number(offset));
       });
     }
+  }
+
+  /** Loads the floor of `consumer`'s current assignment (nothing to load without one). */
+  loadFor(
+    consumer: Pick<Consumer<Buffer, Buffer, Buffer, Buffer>, "assignments" | "listCommittedOffsets">,
+    onError: (error: unknown) => void,
+  ): void {
+    const topics = (consumer.assignments ?? []).map(({ topic, partitions }) => ({ topic, partitions: [...partitions] }));
+    if (topics.length === 0) return;
+    this.load(() => consumer.listCommittedOffsets({ topics }), onError);
   }
 
   /**

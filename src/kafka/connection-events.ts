@@ -6,11 +6,18 @@ interface BrokerEvent {
 }
 
 interface EventSource {
-  on(event: "client:broker:disconnect" | "client:broker:failed" | "client:broker:connect", listener: (payload: BrokerEvent) => void): unknown;
+  on(
+    event: "client:broker:disconnect" | "client:broker:failed" | "client:broker:connect",
+    listener: (payload: BrokerEvent) => void,
+  ): unknown;
 }
 
 /** Returns a function to call before closing the client on purpose, so its disconnects are not reported. */
-export function reportBrokerConnections(client: EventSource, log: Logger, onChange: (connected: boolean) => void = () => undefined): () => void {
+export function reportBrokerConnections(
+  client: EventSource,
+  log: Logger,
+  onChange: (connected: boolean) => void = () => undefined,
+): () => void {
   let lost = 0;
   let closing = false;
   const name = (payload: BrokerEvent) => `${payload.broker?.host ?? "?"}:${payload.broker?.port ?? "?"}`;

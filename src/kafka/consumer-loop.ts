@@ -18,6 +18,7 @@ import { CommitFloor } from "./commit-floor.ts";
 import { reportBrokerConnections } from "./connection-events.ts";
 import { backoffMs, classify, describeError, sleep } from "./errors.ts";
 import { PausedPartitions } from "./flow-control.ts";
+import { watchGroupEvents } from "./group-events.ts";
 import { groupMemberOptions } from "./group-options.ts";
 import { LagReporter } from "./lag-reporter.ts";
 import { OffsetCommitter } from "./offset-committer.ts";
@@ -66,7 +67,12 @@ export class ConsumerLoop {
     this.output = new RingOutput(ring);
     this.released = new Promise((resolve) => (this.release = resolve));
     this.consumer = new Consumer(groupMemberOptions(settings, index, (revoked) => this.onRevoke(revoked)));
-    this.committer = new OffsetCommitter(this.consumer, this.floor, (topic, partition) => this.assignment.committable(topic, partition), post);
+    this.committer = new OffsetCommitter(
+      this.consumer,
+      this.floor,
+      (topic, partition) => this.assignment.committable(topic, partition),
+      post,
+    );
     this.lag = new LagReporter(
       {
         active: () => this.joined && !this.stopping && this.assignment.size > 0,
@@ -77,26 +83,25 @@ export class ConsumerLoop {
       log,
     );
     this.quietDisconnects = reportBrokerConnections(this.consumer, this.log, (connected) => this.post({ type: "broker", connected }));
-    this.consumer.on("error", (error: unknown) => this.log.warn("consumer group error; rejoining", { error: describeError(error) }));
-    this.consumer.on("consumer:group:revoke:error", (event: { error?: unknown }) => this.log.warn("revoking partitions failed", { error: describeError(event.error) }));
     // The classic protocol announces every new assignment with a join event; KIP-848 changes it in heartbeats
     // without one, so the assignment is also compared after heartbeats, rebalances and revocations.
-    this.consumer.on("consumer:group:join", () => {
-      const memberId = this.consumer.memberId;
-      if (this.memberId !== null && memberId !== this.memberId) this.restartAfterExpulsion();
-      this.memberId = memberId;
-      // a new assignment reads the group's offsets itself; an unchanged one after a rejoin must too
-      if (!this.syncAssignment()) this.loadFloor();
-    });
-    this.consumer.on("consumer:heartbeat:end", () => this.syncAssignment());
-    this.consumer.on("consumer:group:revoked", () => {
+    watchGroupEvents(this.consumer, log, {
+      joined: (memberId) => {
+        if (this.memberId !== null && memberId !== this.memberId) this.restartAfterExpulsion();
+        this.memberId = memberId;
+        // a new assignment reads the group's offsets itself; an unchanged one after a rejoin must too
+        if (!this.syncAssignment()) this.loadFloor();
+      },
+      heartbeat: () => this.syncAssignment(),
       // usually no change to pass on (the main thread already let the revoked partitions go): say what is left
-      if (!this.syncAssignment()) this.log.info("partitions assigned", { epoch: this.epoch, partitions: this.assignment.describe(), afterRevoke: true });
-    });
-    this.consumer.on("consumer:group:rebalance", () => {
-      this.log.info("group rebalancing");
-      this.post({ type: "rebalancing", index: this.index });
-      setImmediate(() => this.syncAssignment());
+      revoked: () => {
+        if (!this.syncAssignment())
+          this.log.info("partitions assigned", { epoch: this.epoch, partitions: this.assignment.describe(), afterRevoke: true });
+      },
+      rebalancing: () => {
+        this.post({ type: "rebalancing", index: this.index });
+        setImmediate(() => this.syncAssignment());
+      },
     });
   }
 
@@ -106,15 +111,15 @@ export class ConsumerLoop {
   }
 
   /** Lets the fetch loop start reading (sent by the main thread once all its consumers joined). */
-  go(): void {
-    this.release();
-  }
+  go = (): void => this.release();
 
   /** Flow control from the main thread: partitions it holds too much uncommitted work of, or no longer does. */
   setPaused(partitions: readonly PartitionRef[], paused: boolean): void {
     const changed = this.paused.set(partitions, paused, (topic, partition) => this.assignment.owns(topic, partition), this.stream);
     if (changed.length === 0) return;
-    this.log.info(paused ? "partitions paused: too many uncommitted records (--max-uncommitted)" : "partitions resumed", { partitions: describePartitions(changed) });
+    this.log.info(paused ? "partitions paused: too many uncommitted records (--max-uncommitted)" : "partitions resumed", {
+      partitions: describePartitions(changed),
+    });
   }
 
   /** The main thread finished (or gave up on) the partitions of a `revoking` request. */
@@ -139,7 +144,10 @@ export class ConsumerLoop {
     this.assignment.endRevoke(partitions);
     const names = describePartitions(partitions);
     if (done) this.log.info("partitions revoked after committing their finished records", { partitions: names, ms: Date.now() - started });
-    else this.log.warn("partitions revoked without an answer from the main thread; their unfinished records go to the next owner", { partitions: names });
+    else
+      this.log.warn("partitions revoked without an answer from the main thread; their unfinished records go to the next owner", {
+        partitions: names,
+      });
   }
 
   /** Commits offsets of partitions this member owns or is handing over (see OffsetCommitter). */
@@ -154,7 +162,7 @@ export class ConsumerLoop {
    * starts from the committed offsets.
    */
   private restartAfterExpulsion(): void {
-    this.log.warn("this member had been expelled from the group (session expired); dropping what it had fetched and starting again from the committed offsets");
+    this.log.warn("expelled from the group (session expired): dropping what was fetched, starting again from the committed offsets");
     this.assignment.reset();
     this.onAssignment([]);
     if (this.stream !== null) {
@@ -165,11 +173,8 @@ export class ConsumerLoop {
 
   /** Reads the group's committed offsets for the current assignment (see CommitFloor); commits wait for it. */
   private loadFloor(): void {
-    const topics = (this.consumer.assignments ?? []).map(({ topic, partitions }) => ({ topic, partitions: [...partitions] }));
-    if (topics.length === 0) return;
-    this.floor.load(
-      () => this.consumer.listCommittedOffsets({ topics }),
-      (error) => this.log.warn("could not read the group's committed offsets after joining", { error: describeError(error) }),
+    this.floor.loadFor(this.consumer, (error) =>
+      this.log.warn("could not read the group's committed offsets after joining", { error: describeError(error) }),
     );
   }
 
@@ -196,7 +201,8 @@ export class ConsumerLoop {
         const stream = (await this.consumer.consume({
           topics: [...this.settings.topics],
           mode: MessagesStreamModes.COMMITTED,
-          fallbackMode: this.settings.offsetReset === "earliest" ? MessagesStreamFallbackModes.EARLIEST : MessagesStreamFallbackModes.LATEST,
+          fallbackMode:
+            this.settings.offsetReset === "earliest" ? MessagesStreamFallbackModes.EARLIEST : MessagesStreamFallbackModes.LATEST,
         })) as Stream;
         this.stream = stream;
         this.paused.applyTo(stream);

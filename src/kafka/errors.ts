@@ -30,7 +30,12 @@ const CERT_UNTRUSTED_CODES = new Set([
   "INVALID_CA",
   "CERT_REJECTED",
 ]);
-const CERT_DATE_CODES = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "ERROR_IN_CERT_NOT_BEFORE_FIELD", "ERROR_IN_CERT_NOT_AFTER_FIELD"]);
+const CERT_DATE_CODES = new Set([
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+  "ERROR_IN_CERT_NOT_AFTER_FIELD",
+]);
 const CERT_NAME_CODES = new Set(["ERR_TLS_CERT_ALTNAME_INVALID", "HOSTNAME_MISMATCH", "ERR_TLS_CERT_ALTNAME_FORMAT"]);
 
 const oneLine = (text: string): string => text.replace(/\s+/g, " ").trim();
@@ -44,7 +49,8 @@ function codeAndMessage(e: ErrorLike): string {
 function authenticationReason(auth: ErrorLike): string {
   let closed = false;
   for (const e of walk(auth.cause)) {
-    if (e.apiId === "UNSUPPORTED_SASL_MECHANISM") return "the broker does not support the requested SASL mechanism (check --sasl-mechanism)";
+    if (e.apiId === "UNSUPPORTED_SASL_MECHANISM")
+      return "the broker does not support the requested SASL mechanism (check --sasl-mechanism)";
     if (e.apiId === "SASL_AUTHENTICATION_FAILED") break;
     if (e.code === "PLT_KFK_NETWORK" && typeof e.message === "string" && /^Connection closed/.test(e.message)) closed = true;
   }
@@ -140,9 +146,17 @@ export function topicRefusalReason(failure: Failure): string {
 }
 
 const TOO_LARGE = "the record is larger than the topic's max.message.bytes (or the broker's message.max.bytes)";
-const REBALANCE_API_IDS = new Set(["ILLEGAL_GENERATION", "REBALANCE_IN_PROGRESS", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID", "FENCED_MEMBER_EPOCH", "STALE_MEMBER_EPOCH"]);
+const REBALANCE_API_IDS = new Set([
+  "ILLEGAL_GENERATION",
+  "REBALANCE_IN_PROGRESS",
+  "UNKNOWN_MEMBER_ID",
+  "FENCED_INSTANCE_ID",
+  "FENCED_MEMBER_EPOCH",
+  "STALE_MEMBER_EPOCH",
+]);
 
-const failure = (kind: FailureKind, message: string, retriable: boolean, topic?: string): Failure => (topic === undefined ? { kind, message, retriable } : { kind, message, retriable, topic });
+const failure = (kind: FailureKind, message: string, retriable: boolean, topic?: string): Failure =>
+  topic === undefined ? { kind, message, retriable } : { kind, message, retriable, topic };
 
 /** One error seen on its own: what it is, or null when it says nothing decisive. */
 function classifyOne(e: ErrorLike): Failure | null {
@@ -151,9 +165,11 @@ function classifyOne(e: ErrorLike): Failure | null {
   if (tls !== null) return failure("tls", tls, false);
   if (typeof e.message === "string" && e.code === "PLT_KFK_USER") {
     const unknown = /^Unknown topic (.*?)\.?$/.exec(e.message);
-    if (unknown !== null) return failure("unknown-topic", `${e.message.replace(/\.$/, "")} (topic missing and auto-create is off)`, false, unknown[1]!);
+    if (unknown !== null)
+      return failure("unknown-topic", `${e.message.replace(/\.$/, "")} (topic missing and auto-create is off)`, false, unknown[1]!);
     // The client's own schema check: the same request fails the same way on every retry.
-    if (e.message.startsWith("/options/")) return failure("client-refused", `the Kafka client refused the request: ${oneLine(e.message)}`, false);
+    if (e.message.startsWith("/options/"))
+      return failure("client-refused", `the Kafka client refused the request: ${oneLine(e.message)}`, false);
   }
   switch (e.apiId) {
     case "UNKNOWN_TOPIC_OR_PARTITION":
@@ -172,7 +188,8 @@ function classifyOne(e: ErrorLike): Failure | null {
     case "INVALID_REQUIRED_ACKS":
       return failure("client-refused", "invalid required acks", false);
   }
-  if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") return failure("host-not-found", `broker host not found (${String(e.message ?? e.code)})`, false);
+  if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN")
+    return failure("host-not-found", `broker host not found (${String(e.message ?? e.code)})`, false);
   return null;
 }
 

@@ -17,7 +17,12 @@ export class PausedPartitions {
    * Pauses (only owned partitions) or resumes partitions; returns those whose state changed, already applied to
    * `stream`.
    */
-  set(partitions: readonly PartitionRef[], paused: boolean, owns: (topic: string, partition: number) => boolean, stream: Stream | null): PartitionRef[] {
+  set(
+    partitions: readonly PartitionRef[],
+    paused: boolean,
+    owns: (topic: string, partition: number) => boolean,
+    stream: Stream | null,
+  ): PartitionRef[] {
     const changed: PartitionRef[] = [];
     for (const ref of partitions) {
       const key = partitionKey(ref.topic, ref.partition);
@@ -39,6 +44,10 @@ export class PausedPartitions {
   keepOnly(owns: (topic: string, partition: number) => boolean, stream: Stream | null): void {
     const dropped = [...this.paused].filter(([, ref]) => !owns(ref.topic, ref.partition));
     for (const [key] of dropped) this.paused.delete(key);
-    applyFlow(stream, dropped.map(([, ref]) => ref), false);
+    applyFlow(
+      stream,
+      dropped.map(([, ref]) => ref),
+      false,
+    );
   }
 }

@@ -12,7 +12,11 @@ const CLASSIC_PROTOCOLS = [
 
 export type OnPartitionsRevoked = (revoked: Array<{ topic: string; partitions: number[] }>) => Promise<void>;
 
-export function groupMemberOptions(settings: ConsumerSettings, index: number, onPartitionsRevoked: OnPartitionsRevoked): ConsumerOptions<Buffer, Buffer, Buffer, Buffer> {
+export function groupMemberOptions(
+  settings: ConsumerSettings,
+  index: number,
+  onPartitionsRevoked: OnPartitionsRevoked,
+): ConsumerOptions<Buffer, Buffer, Buffer, Buffer> {
   return {
     ...baseClientOptions(settings, `consumer-${index}`),
     groupId: settings.groupId,

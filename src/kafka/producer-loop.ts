@@ -25,7 +25,11 @@ const REJECTED = 0;
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** A record's payload size as the broker counts it against max.message.bytes, near enough (framing left out). */
-function recordBytes(key: Uint8Array | null, value: Uint8Array | null, headers: ReadonlyArray<readonly [Uint8Array, Uint8Array | null]>): number {
+function recordBytes(
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  headers: ReadonlyArray<readonly [Uint8Array, Uint8Array | null]>,
+): number {
   let size = (key?.length ?? 0) + (value?.length ?? 0);
   for (const [name, headerValue] of headers) size += name.length + (headerValue?.length ?? 0);
   return size;
@@ -43,7 +47,7 @@ export class ProducerLoop {
   private readonly maxMessageBytes: number;
 
   constructor(
-    private readonly index: number,
+    readonly index: number,
     ring: RingBuffers,
     settings: ProducerSettings,
     private readonly post: (message: FromProducer) => void,
@@ -96,8 +100,16 @@ export class ProducerLoop {
       const named = outcome.topic !== undefined && topics.includes(outcome.topic) ? outcome.topic : topics.length === 1 ? topics[0]! : null;
       if (named === null) return this.deliverByTopic(messages, ids, topics);
       const reason = topicRefusalReason(outcome);
-      this.log.warn("Kafka refused an output topic; the inputs of its records go to the dead-letter topic", { topic: named, error: reason });
-      const rejection: Failure = { kind: outcome.kind, message: `output topic ${JSON.stringify(named)}: ${reason}`, retriable: false, topic: named };
+      this.log.warn("Kafka refused an output topic; the inputs of its records go to the dead-letter topic", {
+        topic: named,
+        error: reason,
+      });
+      const rejection: Failure = {
+        kind: outcome.kind,
+        message: `output topic ${JSON.stringify(named)}: ${reason}`,
+        retriable: false,
+        topic: named,
+      };
       const rest: OutMessage[] = [];
       const restIds: number[] = [];
       messages.forEach((message, i) => {
@@ -119,8 +131,15 @@ export class ProducerLoop {
     }
     if (messages.length === 1) {
       const { topic } = messages[0]!;
-      this.log.warn("Kafka refused an output record for its size; its input goes to the dead-letter topic", { topic, error: outcome.message });
-      this.post({ type: "rejected", id: ids[0]!, failure: { kind: "too-large", message: `${topic}: ${outcome.message}`, retriable: false, topic } });
+      this.log.warn("Kafka refused an output record for its size; its input goes to the dead-letter topic", {
+        topic,
+        error: outcome.message,
+      });
+      this.post({
+        type: "rejected",
+        id: ids[0]!,
+        failure: { kind: "too-large", message: `${topic}: ${outcome.message}`, retriable: false, topic },
+      });
       ids[0] = REJECTED;
       return true;
     }
@@ -133,8 +152,16 @@ export class ProducerLoop {
     for (const topic of topics) {
       const positions = messages.flatMap((m, i) => (m.topic === topic ? [i] : []));
       const groupIds = Uint32Array.from(positions.map((i) => ids[i]!));
-      if (!(await this.deliver(positions.map((i) => messages[i]!), groupIds))) return false;
-      positions.forEach((position, j) => (ids[position] = groupIds[j]!));
+      if (
+        !(await this.deliver(
+          positions.map((i) => messages[i]!),
+          groupIds,
+        ))
+      )
+        return false;
+      positions.forEach((position, j) => {
+        ids[position] = groupIds[j]!;
+      });
     }
     return true;
   }
@@ -153,7 +180,8 @@ export class ProducerLoop {
       }
       // Keys are Buffer objects, so repeated header names stay separate entries, in order.
       const headers = new Map<Buffer, Buffer>();
-      for (const [name, value] of record.headers) headers.set(asBuffer(name), value === null ? (null as unknown as Buffer) : asBuffer(value));
+      for (const [name, value] of record.headers)
+        headers.set(asBuffer(name), value === null ? (null as unknown as Buffer) : asBuffer(value));
       const message: OutMessage = {
         topic: record.topic,
         key: record.key === null ? undefined : asBuffer(record.key),
@@ -187,7 +215,11 @@ export class ProducerLoop {
         const failure = classify(error);
         if (failure.kind === "too-large") return failure;
         const refused = isTopicRefusal(failure);
-        const configured = refused && (failure.topic !== undefined ? this.configuredTopics.has(failure.topic) : messages.every((m) => this.configuredTopics.has(m.topic)));
+        const configured =
+          refused &&
+          (failure.topic !== undefined
+            ? this.configuredTopics.has(failure.topic)
+            : messages.every((m) => this.configuredTopics.has(m.topic)));
         if (refused && !configured) return failure;
         // a configured topic deleted while running is waited for (and reported); missing at start it is fatal
         if (!failure.retriable && !(this.delivered && refused)) {
@@ -196,7 +228,12 @@ export class ProducerLoop {
           return "fatal";
         }
         const delay = backoffMs(attempt, 200, 10_000);
-        this.log.warn("produce failed; retrying the batch", { error: describeError(error), records: messages.length, attempt: attempt + 1, retryInMs: delay });
+        this.log.warn("produce failed; retrying the batch", {
+          error: describeError(error),
+          records: messages.length,
+          attempt: attempt + 1,
+          retryInMs: delay,
+        });
         await sleep(delay);
       }
     }

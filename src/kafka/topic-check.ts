@@ -12,11 +12,17 @@ export async function checkTopics(settings: ClientSettings, topics: readonly str
     const missing = [...new Set(topics)].filter((topic) => !existing.has(topic));
     if (missing.length === 0) return null;
     const message = `topic${missing.length > 1 ? "s" : ""} not found: ${missing.join(", ")} (create ${missing.length > 1 ? "them" : "it"} first; processor does not auto-create topics)`;
-    return missing.length === 1 ? { kind: "unknown-topic", message, retriable: false, topic: missing[0]! } : { kind: "unknown-topic", message, retriable: false };
+    return missing.length === 1
+      ? { kind: "unknown-topic", message, retriable: false, topic: missing[0]! }
+      : { kind: "unknown-topic", message, retriable: false };
   } catch (error) {
     const failure = classify(error);
     if (!failure.retriable) return failure;
-    return { kind: "unreachable", message: `cannot reach brokers ${settings.brokers.join(",")}: ${describeError(error)}`, retriable: false };
+    return {
+      kind: "unreachable",
+      message: `cannot reach brokers ${settings.brokers.join(",")}: ${describeError(error)}`,
+      retriable: false,
+    };
   } finally {
     await admin.close().catch(() => undefined);
   }

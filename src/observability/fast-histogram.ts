@@ -51,7 +51,11 @@ export class FastHistogram {
     let cumulative = 0;
     for (let i = 0; i <= this.bounds.length; i++) {
       cumulative += this.counts[i]!;
-      values.push({ metricName: `${this.name}_bucket`, labels: { le: i < this.bounds.length ? this.bounds[i]! : "+Inf" }, value: cumulative });
+      values.push({
+        metricName: `${this.name}_bucket`,
+        labels: { le: i < this.bounds.length ? this.bounds[i]! : "+Inf" },
+        value: cumulative,
+      });
     }
     values.push({ metricName: `${this.name}_sum`, labels: {}, value: this.sum });
     values.push({ metricName: `${this.name}_count`, labels: {}, value: this.count });

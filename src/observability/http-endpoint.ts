@@ -42,7 +42,9 @@ export function serveEndpoints(port: number, metrics: Metrics, health: HealthSta
     const code = (error as { code?: unknown }).code;
     // Bun reports an unresolvable name with varying codes: say what to check.
     const hint = isIP(host) === 0 ? `; check that ${host} resolves to an address of this machine` : "";
-    throw new EndpointListenError(`cannot listen on ${shown}:${port} (--metrics-host, --metrics-port): ${typeof code === "string" ? code : String(error)}${hint}`);
+    throw new EndpointListenError(
+      `cannot listen on ${shown}:${port} (--metrics-host, --metrics-port): ${typeof code === "string" ? code : String(error)}${hint}`,
+    );
   }
   return { port: server.port ?? port, host, stop: () => void server.stop(true) };
 }

@@ -36,7 +36,14 @@ export function createLogger(level: LogLevel, base: LogFields = {}): Logger {
     formatters: { level: (label) => ({ level: label }) },
   };
   const destination = process.stderr.isTTY
-    ? pretty({ destination: 2, sync: true, colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "component" , messageFormat: "[{component}] {msg}" })
+    ? pretty({
+        destination: 2,
+        sync: true,
+        colorize: true,
+        translateTime: "SYS:HH:MM:ss.l",
+        ignore: "component",
+        messageFormat: "[{component}] {msg}",
+      })
     : pino.destination({ dest: 2, sync: true });
   return wrap(pino(options, destination).child(base));
 }

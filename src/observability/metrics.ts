@@ -48,14 +48,29 @@ export class Metrics {
     registerProcessMetrics(r);
     const stat = (key: keyof PipelineStats) => () => sources.stats()[key];
     counterFrom(r, "processor_records_consumed_total", "Records read from the input topics.", stat("consumed"));
-    counterFrom(r, "processor_records_produced_total", "Output records (including dead-letter copies) acknowledged by Kafka.", stat("produced"));
+    counterFrom(
+      r,
+      "processor_records_produced_total",
+      "Output records (including dead-letter copies) acknowledged by Kafka.",
+      stat("produced"),
+    );
     counterFrom(r, "processor_records_failed_total", "Handler runs that failed (each attempt counts).", stat("failed"));
     counterFrom(r, "processor_records_retried_total", "Handler runs scheduled again after a failure.", stat("retried"));
     counterFrom(r, "processor_records_dead_lettered_total", "Records sent to the dead-letter topic.", stat("deadLettered"));
     counterFrom(r, "processor_records_filtered_total", "Records the handler filtered out (returned null).", stat("filtered"));
     counterFrom(r, "processor_offsets_committed_total", "Partition offsets committed.", stat("committedOffsets"));
-    counterFrom(r, "processor_internal_errors_total", "Records processor itself failed on (a bug, logged); retried, then dead-lettered with kind internal.", stat("internalErrors"));
-    counterFrom(r, "processor_records_stale_dropped_total", "Records dropped because their partition had moved to another consumer or was being revoked.", stat("staleDropped"));
+    counterFrom(
+      r,
+      "processor_internal_errors_total",
+      "Records processor itself failed on (a bug, logged); retried, then dead-lettered with kind internal.",
+      stat("internalErrors"),
+    );
+    counterFrom(
+      r,
+      "processor_records_stale_dropped_total",
+      "Records dropped because their partition had moved to another consumer or was being revoked.",
+      stat("staleDropped"),
+    );
     const flowGauge = (name: string, help: string, value: () => number): void => {
       new Gauge({
         name,
@@ -66,7 +81,11 @@ export class Metrics {
         },
       });
     };
-    flowGauge("processor_paused_partitions", "Partitions whose fetching is paused because they hold --max-uncommitted records not yet committable.", () => sources.flow().pausedPartitions);
+    flowGauge(
+      "processor_paused_partitions",
+      "Partitions whose fetching is paused because they hold --max-uncommitted records not yet committable.",
+      () => sources.flow().pausedPartitions,
+    );
     new Gauge({
       name: "processor_records_uncommitted",
       help: "Per partition: records received whose offsets cannot be committed yet (in flight, or done behind one that is); --max-uncommitted pauses a partition's fetching at that many.",
@@ -74,10 +93,15 @@ export class Metrics {
       registers: [r],
       collect() {
         this.reset();
-        for (const { topic, partition, uncommitted } of sources.uncommitted()) this.set({ topic, partition: String(partition) }, uncommitted);
+        for (const { topic, partition, uncommitted } of sources.uncommitted())
+          this.set({ topic, partition: String(partition) }, uncommitted);
       },
     });
-    flowGauge("processor_buffered_bytes", "Bytes of records queued, running or retrying in the main thread.", () => sources.flow().bufferedBytes);
+    flowGauge(
+      "processor_buffered_bytes",
+      "Bytes of records queued, running or retrying in the main thread.",
+      () => sources.flow().bufferedBytes,
+    );
     counterFrom(r, "processor_rebalances_total", "Assignment changes seen by this process's consumers.", stat("assignmentChanges"));
     new Gauge({
       name: "processor_records_in_flight",
@@ -116,11 +140,31 @@ export class Metrics {
         for (const entry of lag.values()) this.set({ topic: entry.topic, partition: String(entry.partition) }, entry.lag);
       },
     });
-    this.handlerDuration = new FastHistogram("processor_handler_duration_seconds", "Time spent in the handler per attempt.", LATENCY_BUCKETS, r);
-    this.produceLatency = new Histogram({ name: "processor_produce_latency_seconds", help: "Time for Kafka to acknowledge a produce batch.", buckets: LATENCY_BUCKETS, registers: [r] });
-    this.workerRestarts = new Counter({ name: "processor_worker_restarts_total", help: "Kafka Workers started again after a crash.", labelNames: ["worker"], registers: [r] });
+    this.handlerDuration = new FastHistogram(
+      "processor_handler_duration_seconds",
+      "Time spent in the handler per attempt.",
+      LATENCY_BUCKETS,
+      r,
+    );
+    this.produceLatency = new Histogram({
+      name: "processor_produce_latency_seconds",
+      help: "Time for Kafka to acknowledge a produce batch.",
+      buckets: LATENCY_BUCKETS,
+      registers: [r],
+    });
+    this.workerRestarts = new Counter({
+      name: "processor_worker_restarts_total",
+      help: "Kafka Workers started again after a crash.",
+      labelNames: ["worker"],
+      registers: [r],
+    });
     this.workerRestarts.inc({ worker: "consumer" }, 0);
-    this.commitLatency = new Histogram({ name: "processor_commit_latency_seconds", help: "Time for Kafka to acknowledge an offset commit.", buckets: LATENCY_BUCKETS, registers: [r] });
+    this.commitLatency = new Histogram({
+      name: "processor_commit_latency_seconds",
+      help: "Time for Kafka to acknowledge an offset commit.",
+      buckets: LATENCY_BUCKETS,
+      registers: [r],
+    });
   }
 
   /** Lag reported by one consumer Worker for the partitions it owns; replaces what it reported before. */

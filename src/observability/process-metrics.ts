@@ -28,7 +28,11 @@ export function registerProcessMetrics(registry: Registry): void {
       this.set(process.memoryUsage.rss());
     },
   });
-  new Gauge({ name: "process_start_time_seconds", help: "When the process started, in seconds since the Unix epoch.", registers: [registry] }).set(startSeconds);
+  new Gauge({
+    name: "process_start_time_seconds",
+    help: "When the process started, in seconds since the Unix epoch.",
+    registers: [registry],
+  }).set(startSeconds);
   new Gauge({
     name: "process_open_fds",
     help: "Open file descriptors.",

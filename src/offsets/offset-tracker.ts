@@ -219,7 +219,16 @@ export class OffsetTracker {
   }
 
   /** Per partition: where commits stand and which record holds them back (for progress reports). */
-  describe(): Array<{ topic: string; partition: number; owner: number; commitPoint: number | null; oldestInFlight: number | null; inFlight: number; lastSeen: number; revoking: boolean }> {
+  describe(): Array<{
+    topic: string;
+    partition: number;
+    owner: number;
+    commitPoint: number | null;
+    oldestInFlight: number | null;
+    inFlight: number;
+    lastSeen: number;
+    revoking: boolean;
+  }> {
     return [...this.partitions.values()].map((e) => ({
       topic: e.topic,
       partition: e.partition,

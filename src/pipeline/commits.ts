@@ -34,7 +34,12 @@ export class Commits {
         if (result.failure !== undefined) {
           // a commit racing a rebalance is refused for its generation: expected, and retried under the new one
           const raced = result.failure.kind === "rebalance";
-          this.log[raced ? "info" : "warn"]("commit failed; will retry", { consumer: owner, error: result.failure.message, kind: result.failure.kind, partitions: requests.length });
+          this.log[raced ? "info" : "warn"]("commit failed; will retry", {
+            consumer: owner,
+            error: result.failure.message,
+            kind: result.failure.kind,
+            partitions: requests.length,
+          });
           for (const request of requests) this.tracker.retryCommit(request);
         }
       }),

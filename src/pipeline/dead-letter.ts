@@ -13,17 +13,33 @@ const MAX_REASON_BYTES = 4096;
 export type DeadLetterKind = "permanent" | "retries-exhausted" | "internal" | "output-refused";
 
 export function deadLetter(input: InputRecord, dlqTopic: string, reason: string, attempts: number, kind: DeadLetterKind): ResolvedOutput {
-  return { topic: dlqTopic, key: input.key, value: input.value, headers: [...input.rawHeaders, ...whyHeaders(input, reason, attempts, kind)] };
+  return {
+    topic: dlqTopic,
+    key: input.key,
+    value: input.value,
+    headers: [...input.rawHeaders, ...whyHeaders(input, reason, attempts, kind)],
+  };
 }
 
 /**
  * What goes to the dead-letter topic when even the full copy was refused (an input larger than the dead-letter
  * topic allows): the reasons and where the original is, without its value and headers.
  */
-export function deadLetterStub(input: InputRecord, dlqTopic: string, reason: string, attempts: number, kind: DeadLetterKind): ResolvedOutput {
+export function deadLetterStub(
+  input: InputRecord,
+  dlqTopic: string,
+  reason: string,
+  attempts: number,
+  kind: DeadLetterKind,
+): ResolvedOutput {
   const key = input.key !== null && input.key.length <= 64 * 1024 ? input.key : null;
   const why = whyHeaders(input, reason, attempts, kind);
-  why.push([`${DLQ_HEADER_PREFIX}truncated`, encoder.encode("value, headers (and a key over 64 KiB) left out: the full copy was too large for the dead-letter topic; the original is at the source topic/partition/offset")]);
+  why.push([
+    `${DLQ_HEADER_PREFIX}truncated`,
+    encoder.encode(
+      "value, headers (and a key over 64 KiB) left out: the full copy was too large for the dead-letter topic; the original is at the source topic/partition/offset",
+    ),
+  ]);
   return { topic: dlqTopic, key, value: null, headers: why };
 }
 

@@ -97,7 +97,13 @@ export class Intake {
     await this.commits.revoked(owner, keys, port);
     let removed = 0;
     for (const key of this.tracker.release(owner, keys)) removed += this.removeGroup(key);
-    const fields = { consumer: owner, partitions: keys.length, inFlightAtStart: inFlight, droppedTasks: removed, ms: Math.round(performance.now() - started) };
+    const fields = {
+      consumer: owner,
+      partitions: keys.length,
+      inFlightAtStart: inFlight,
+      droppedTasks: removed,
+      ms: Math.round(performance.now() - started),
+    };
     if (finished) this.log.info("revoked partitions finished and committed", fields);
     else this.log.warn("revoke timeout reached: unfinished records of revoked partitions go to their next owner", fields);
   }
@@ -164,11 +170,20 @@ export class Intake {
     const { ticket, rewound } = tracked;
     if (rewound) {
       const removed = this.removeGroup(ticket.partitionKey);
-      this.log.info("partition re-fetched from its committed offset; dropped its older work", { topic: record.topic, partition: record.partition, offset: record.offset, removed });
+      this.log.info("partition re-fetched from its committed offset; dropped its older work", {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        removed,
+      });
     }
     if (this.settings.autoOffsetStore) this.tracker.complete(ticket);
     this.bufferedBytes += bytes;
-    this.scheduler.schedule({ input: new QueuedInput(record), ticket, bytes, internalFailures: 0, internalReason: null }, this.laneOf(record), ticket.partitionKey);
+    this.scheduler.schedule(
+      { input: new QueuedInput(record), ticket, bytes, internalFailures: 0, internalReason: null },
+      this.laneOf(record),
+      ticket.partitionKey,
+    );
     this.limitUncommitted(owner, record.topic, record.partition, ticket.partitionKey);
   }
 
@@ -179,7 +194,14 @@ export class Intake {
     let removed = 0;
     for (const key of [...moved, ...dropped]) removed += this.removeGroup(key);
     this.stats.assignmentChanges++;
-    this.log.info("assignment changed", { consumer: owner, epoch: record.ref, partitions: change.partitions.length, movedHere: moved.length, revoked: dropped.length, removedTasks: removed });
+    this.log.info("assignment changed", {
+      consumer: owner,
+      epoch: record.ref,
+      partitions: change.partitions.length,
+      movedHere: moved.length,
+      revoked: dropped.length,
+      removedTasks: removed,
+    });
   }
 
   /** Drops a partition's queued work; returns how many tasks were removed. */

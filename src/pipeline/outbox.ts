@@ -77,12 +77,24 @@ export class Outbox {
    * hop to Kafka). Synchronous while the ring has room. If framing one fails (an internal error, thrown on) the
    * outputs already written are delivered but do not count: the record runs again.
    */
-  emit(ticket: Ticket, input: InputRecord, route: string, outputs: readonly ResolvedOutput[], deadLetterCopy?: DeadLetterCopy): void | Promise<void> {
+  emit(
+    ticket: Ticket,
+    input: InputRecord,
+    route: string,
+    outputs: readonly ResolvedOutput[],
+    deadLetterCopy?: DeadLetterCopy,
+  ): void | Promise<void> {
     if (outputs.length === 0) {
       this.events.complete(ticket);
       return;
     }
-    const pending: PendingDelivery = { ticket, remaining: outputs.length, input, deadLettered: deadLetterCopy !== undefined, abandoned: false };
+    const pending: PendingDelivery = {
+      ticket,
+      remaining: outputs.length,
+      input,
+      deadLettered: deadLetterCopy !== undefined,
+      abandoned: false,
+    };
     const writer = this.writers[this.producerFor(route)]!;
     this.queuePublish();
     for (let i = 0; i < outputs.length; i++) {
@@ -120,7 +132,9 @@ export class Outbox {
     const { input } = pending;
     const { topic, partition, offset } = input;
     if (copyOf?.stub === true) {
-      this.observer.fatal(`the dead-letter copy of ${topic}/${partition}@${offset} was refused even without its value and headers (${reason}); check the dead-letter topic ${this.settings.dlqTopic}`);
+      this.observer.fatal(
+        `the dead-letter copy of ${topic}/${partition}@${offset} was refused even without its value and headers (${reason}); check the dead-letter topic ${this.settings.dlqTopic}`,
+      );
       return;
     }
     let copy: ResolvedOutput;
@@ -128,7 +142,12 @@ export class Outbox {
     if (copyOf !== undefined) {
       // The input itself is too large for the dead-letter topic: send the reasons and where to find it.
       const why = `${copyOf.reason}; the full dead-letter copy was refused too (${reason})`;
-      this.log.warn("dead-letter copy refused; sending it without the record's value and headers", { topic, partition, offset, error: logSafe(why) });
+      this.log.warn("dead-letter copy refused; sending it without the record's value and headers", {
+        topic,
+        partition,
+        offset,
+        error: logSafe(why),
+      });
       copy = deadLetterStub(input, this.settings.dlqTopic, why, input.attempt, copyOf.kind);
       copyKind = { stub: true, reason: why, kind: copyOf.kind };
     } else if (pending.deadLettered || pending.abandoned) {
@@ -140,7 +159,13 @@ export class Outbox {
     } else {
       const why = `output refused by Kafka: ${reason}`;
       pending.deadLettered = true;
-      this.log.warn("record sent to the dead-letter topic", { topic, partition, offset, error: logSafe(why), dlqTopic: this.settings.dlqTopic });
+      this.log.warn("record sent to the dead-letter topic", {
+        topic,
+        partition,
+        offset,
+        error: logSafe(why),
+        dlqTopic: this.settings.dlqTopic,
+      });
       this.stats.deadLettered++;
       copy = deadLetter(input, this.settings.dlqTopic, why, input.attempt, "output-refused");
       copyKind = { stub: false, reason: why, kind: "output-refused" };
@@ -191,14 +216,31 @@ export class Outbox {
    */
   private encodeOutput(output: ResolvedOutput, pending: PendingDelivery, deadLetterCopy?: DeadLetterCopy): Uint8Array {
     const id = this.nextDeliveryId;
-    const frame = this.encoder.encode({ kind: "output", ref: id, topic: output.topic, partition: -1, offset: 0, timestamp: 0, key: output.key, value: output.value, headers: output.headers });
+    const frame = this.encoder.encode({
+      kind: "output",
+      ref: id,
+      topic: output.topic,
+      partition: -1,
+      offset: 0,
+      timestamp: 0,
+      key: output.key,
+      value: output.value,
+      headers: output.headers,
+    });
     this.nextDeliveryId = id >= 0xffffffff ? 1 : id + 1;
     this.deliveries.set(id, pending);
     if (deadLetterCopy !== undefined) this.deadLetterIds.set(id, deadLetterCopy);
     return frame;
   }
 
-  private async emitSlowly(writer: RingWriter, frame: Uint8Array, outputs: readonly ResolvedOutput[], from: number, pending: PendingDelivery, deadLetterCopy: DeadLetterCopy | undefined): Promise<void> {
+  private async emitSlowly(
+    writer: RingWriter,
+    frame: Uint8Array,
+    outputs: readonly ResolvedOutput[],
+    from: number,
+    pending: PendingDelivery,
+    deadLetterCopy: DeadLetterCopy | undefined,
+  ): Promise<void> {
     writer.publish();
     try {
       await writer.write(frame);

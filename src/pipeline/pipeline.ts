@@ -13,7 +13,15 @@ import { Commits } from "./commits.ts";
 import { Intake } from "./intake.ts";
 import { Outbox } from "./outbox.ts";
 import { RecordProcessor, type RecordOutcome } from "./process-record.ts";
-import { NO_OBSERVER, newStats, type CommitPort, type PipelineObserver, type PipelineSettings, type PipelineStats, type RecordWork } from "./types.ts";
+import {
+  NO_OBSERVER,
+  newStats,
+  type CommitPort,
+  type PipelineObserver,
+  type PipelineSettings,
+  type PipelineStats,
+  type RecordWork,
+} from "./types.ts";
 
 export type { CommitPort, Ordering, PipelineObserver, PipelineSettings, PipelineStats } from "./types.ts";
 
@@ -69,7 +77,12 @@ export class Pipeline {
   }
 
   /** Commit on revoke: consumer `owner` holds these partitions until this resolves (see Intake.revoke). */
-  revoke(owner: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, at: number, port: CommitPort | undefined): Promise<void> {
+  revoke(
+    owner: number,
+    partitions: ReadonlyArray<{ topic: string; partition: number }>,
+    at: number,
+    port: CommitPort | undefined,
+  ): Promise<void> {
     return this.intake.revoke(owner, partitions, at, port);
   }
 
@@ -128,7 +141,11 @@ export class Pipeline {
         written = this.outbox.emit(ticket, input, task.lane ?? task.group, outcome.outputs);
         break;
       case "dead-letter":
-        written = this.outbox.emit(ticket, input, task.lane ?? task.group, [outcome.copy], { stub: false, reason: outcome.reason, kind: outcome.deadLetterKind });
+        written = this.outbox.emit(ticket, input, task.lane ?? task.group, [outcome.copy], {
+          stub: false,
+          reason: outcome.reason,
+          kind: outcome.deadLetterKind,
+        });
         break;
       case "retry":
         return this.waitForRetry(task, outcome);

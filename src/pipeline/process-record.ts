@@ -49,7 +49,18 @@ export const INTERNAL_ATTEMPTS = 3;
 const INTERNAL_RETRY_STEP_MS = 250;
 export const DROP: DropOutcome = { kind: "drop" };
 
-export type ProcessSettings = Pick<PipelineSettings, "retries" | "retryBackoffMs" | "retryBackoffMaxMs" | "handlerTimeoutMs" | "outputTopic" | "dlqTopic" | "dlqMaxRatio" | "dlqWindow" | "dlqMaxConsecutive">;
+export type ProcessSettings = Pick<
+  PipelineSettings,
+  | "retries"
+  | "retryBackoffMs"
+  | "retryBackoffMaxMs"
+  | "handlerTimeoutMs"
+  | "outputTopic"
+  | "dlqTopic"
+  | "dlqMaxRatio"
+  | "dlqWindow"
+  | "dlqMaxConsecutive"
+>;
 
 export class RecordProcessor {
   readonly guard: DeadLetterGuard;
@@ -102,7 +113,14 @@ export class RecordProcessor {
     if (work.internalFailures > INTERNAL_ATTEMPTS) {
       return { kind: "fatal", reason: `cannot process or dead-letter ${topic}/${partition}@${offset}: ${work.internalReason}` };
     }
-    this.log.error("internal error while processing a record", { topic, partition, offset, error: logSafe(work.internalReason), failures: work.internalFailures, of: INTERNAL_ATTEMPTS });
+    this.log.error("internal error while processing a record", {
+      topic,
+      partition,
+      offset,
+      error: logSafe(work.internalReason),
+      failures: work.internalFailures,
+      of: INTERNAL_ATTEMPTS,
+    });
     return { kind: "retry", delayMs: work.internalFailures >= INTERNAL_ATTEMPTS ? 0 : INTERNAL_RETRY_STEP_MS * work.internalFailures };
   }
 
@@ -128,15 +146,34 @@ export class RecordProcessor {
     if (!outcome.permanent && attempt <= this.settings.retries) {
       this.stats.retried++;
       const delayMs = backoffMs(attempt - 1, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs);
-      this.log.debug("handler failed; will retry", { topic, partition, offset, error: logSafe(outcome.reason), attempt, retryInMs: delayMs });
+      this.log.debug("handler failed; will retry", {
+        topic,
+        partition,
+        offset,
+        error: logSafe(outcome.reason),
+        attempt,
+        retryInMs: delayMs,
+      });
       return { kind: "retry", delayMs };
     }
     const halt = this.feedGuard(true);
     if (halt !== null) return halt;
     const kind: DeadLetterKind = outcome.permanent ? "permanent" : "retries-exhausted";
-    this.log.warn("record sent to the dead-letter topic", { topic, partition, offset, error: logSafe(outcome.reason), attempts: attempt, dlqTopic: this.settings.dlqTopic });
+    this.log.warn("record sent to the dead-letter topic", {
+      topic,
+      partition,
+      offset,
+      error: logSafe(outcome.reason),
+      attempts: attempt,
+      dlqTopic: this.settings.dlqTopic,
+    });
     this.stats.deadLettered++;
-    return { kind: "dead-letter", copy: deadLetter(input, this.settings.dlqTopic, outcome.reason, attempt, kind), reason: outcome.reason, deadLetterKind: kind };
+    return {
+      kind: "dead-letter",
+      copy: deadLetter(input, this.settings.dlqTopic, outcome.reason, attempt, kind),
+      reason: outcome.reason,
+      deadLetterKind: kind,
+    };
   }
 
   /** The guard sees every finished record; the one that trips it halts the pipeline. */
@@ -150,8 +187,19 @@ export class RecordProcessor {
     const { input, internalReason } = task.payload;
     const reason = internalReason ?? "internal error in processor";
     const { topic, partition, offset } = input;
-    this.log.warn("record sent to the dead-letter topic", { topic, partition, offset, error: logSafe(reason), dlqTopic: this.settings.dlqTopic });
+    this.log.warn("record sent to the dead-letter topic", {
+      topic,
+      partition,
+      offset,
+      error: logSafe(reason),
+      dlqTopic: this.settings.dlqTopic,
+    });
     this.stats.deadLettered++;
-    return { kind: "dead-letter", copy: deadLetter(input, this.settings.dlqTopic, reason, task.attempt, "internal"), reason, deadLetterKind: "internal" };
+    return {
+      kind: "dead-letter",
+      copy: deadLetter(input, this.settings.dlqTopic, reason, task.attempt, "internal"),
+      reason,
+      deadLetterKind: "internal",
+    };
   }
 }

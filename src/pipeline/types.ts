@@ -39,7 +39,13 @@ export interface PipelineObserver {
   partitionFlow(owner: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, paused: boolean): void;
 }
 
-export const NO_OBSERVER: PipelineObserver = { handlerSeconds: () => undefined, commitSeconds: () => undefined, halted: () => undefined, fatal: () => undefined, partitionFlow: () => undefined };
+export const NO_OBSERVER: PipelineObserver = {
+  handlerSeconds: () => undefined,
+  commitSeconds: () => undefined,
+  halted: () => undefined,
+  fatal: () => undefined,
+  partitionFlow: () => undefined,
+};
 
 /** How the pipeline asks a consumer Worker to commit. */
 /** `failure` set: these offsets (all but `committed`) were not committed and are asked for again next round. */
@@ -63,7 +69,18 @@ export interface PipelineStats {
 }
 
 export function newStats(): PipelineStats {
-  return { consumed: 0, failed: 0, produced: 0, deadLettered: 0, filtered: 0, retried: 0, committedOffsets: 0, assignmentChanges: 0, staleDropped: 0, internalErrors: 0 };
+  return {
+    consumed: 0,
+    failed: 0,
+    produced: 0,
+    deadLettered: 0,
+    filtered: 0,
+    retried: 0,
+    committedOffsets: 0,
+    assignmentChanges: 0,
+    staleDropped: 0,
+    internalErrors: 0,
+  };
 }
 
 /** One record as a scheduler task carries it. */

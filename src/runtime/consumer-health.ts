@@ -29,7 +29,8 @@ export class ConsumerHealth {
   liveProblems(): string[] {
     const problems: string[] = [];
     for (const [consumer, { failure, failures }] of this.streamFailures) {
-      if (failures >= STREAM_FAILURES_UNHEALTHY) problems.push(`consumer ${consumer}: record stream failed ${failures} times in a row: ${failure.message}`);
+      if (failures >= STREAM_FAILURES_UNHEALTHY)
+        problems.push(`consumer ${consumer}: record stream failed ${failures} times in a row: ${failure.message}`);
     }
     return problems;
   }
@@ -37,8 +38,10 @@ export class ConsumerHealth {
   /** The real reason first: a failing stream also drops its connections. */
   readyProblems(): string[] {
     const problems: string[] = [];
-    for (const [consumer, { failure, failures }] of this.streamFailures) problems.push(`consumer ${consumer}: record stream failing (${failures} in a row): ${failure.message}`);
-    for (const consumer of this.brokerDown) if (!this.streamFailures.has(consumer)) problems.push(`consumer ${consumer} lost its broker connection`);
+    for (const [consumer, { failure, failures }] of this.streamFailures)
+      problems.push(`consumer ${consumer}: record stream failing (${failures} in a row): ${failure.message}`);
+    for (const consumer of this.brokerDown)
+      if (!this.streamFailures.has(consumer)) problems.push(`consumer ${consumer} lost its broker connection`);
     return problems;
   }
 }

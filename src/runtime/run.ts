@@ -1,6 +1,7 @@
 /** The program: configuration → handler → supervisor → exit code. Signals reach only the main thread. */
 import { loadConfig } from "../config/index.ts";
 import { HandlerLoadError, loadHandler } from "../handlers/load-handler.ts";
+import type { Handler } from "../handlers/types.ts";
 import { EndpointListenError } from "../observability/http-endpoint.ts";
 import { createLogger } from "../observability/logger.ts";
 import { Supervisor, EXIT_FATAL } from "./supervisor.ts";
@@ -8,7 +9,12 @@ import type { WorkerUrls } from "../threads/workers.ts";
 
 export const EXIT_USAGE = 2;
 
-export async function run(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, version: string, urls: WorkerUrls): Promise<number> {
+export async function run(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  version: string,
+  urls: WorkerUrls,
+): Promise<number> {
   // Signals are caught from the first moment: a stop during start-up must not kill the process mid-way.
   let signals = 0;
   let pendingSignal: string | null = null;
@@ -34,7 +40,7 @@ export async function run(argv: readonly string[], env: Readonly<Record<string, 
   const log = createLogger(config.logLevel, { component: "main" });
   for (const warning of loaded.warnings) log.warn(warning);
 
-  let handler;
+  let handler: Handler;
   try {
     handler = await loadHandler(config.handler, {
       ...(config.seedRejectFutureMs !== undefined && { rejectFutureMs: config.seedRejectFutureMs }),

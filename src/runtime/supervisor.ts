@@ -5,7 +5,6 @@
 import type { Config } from "../config/index.ts";
 import type { Handler } from "../handlers/types.ts";
 import type { ClientSettings, Failure } from "../threads/messages.ts";
-import { consumerFaults } from "../kafka/fault-injection.ts"; // test builds only
 import { clientSecurity } from "../kafka/client-options.ts";
 import { createRing } from "../threads/byte-ring.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -16,6 +15,8 @@ import { Pipeline } from "../pipeline/pipeline.ts";
 import { startHeartbeat } from "../threads/stall-watchdog.ts";
 import { ConsumerWorker, ProducerWorker, type WorkerUrls } from "../threads/workers.ts";
 import { ConsumerHealth } from "./consumer-health.ts";
+import { consumerSettings } from "./consumer-settings.ts";
+import { EventBudget, within } from "./timing.ts";
 
 const PROGRESS_EVERY_MS = 5_000;
 const RESTART_WINDOW_MS = 60_000;
@@ -42,7 +43,7 @@ export class Supervisor implements HealthState {
   /** Ticks while the main thread runs; producer Worker 0 watches it (see stall-watchdog.ts). */
   private readonly heartbeat = startHeartbeat();
   private consumerFatalBeforeCheck: Failure | null = null;
-  private readonly restartTimes: number[] = [];
+  private readonly restarts = new EventBudget(MAX_RESTARTS_PER_WINDOW, RESTART_WINDOW_MS);
   private producers: ProducerWorker[] = [];
   private commitTimer: ReturnType<typeof setInterval> | undefined;
   private progressTimer: ReturnType<typeof setInterval> | undefined;
@@ -67,7 +68,13 @@ export class Supervisor implements HealthState {
       fatal: (reason) => this.fatal({ kind: "internal", message: reason, retriable: false }),
       partitionFlow: (owner, partitions, paused) => this.consumers.get(owner)?.worker.flow(partitions, paused),
     });
-    metrics = new Metrics({ stats: () => this.pipeline.stats, inFlight: () => this.pipeline.inFlight, flow: () => this.pipeline.flow, uncommitted: () => this.pipeline.uncommittedByPartition(), rings: () => this.rings });
+    metrics = new Metrics({
+      stats: () => this.pipeline.stats,
+      inFlight: () => this.pipeline.inFlight,
+      flow: () => this.pipeline.flow,
+      uncommitted: () => this.pipeline.uncommittedByPartition(),
+      rings: () => this.rings,
+    });
     this.metrics = metrics;
     const security = clientSecurity(config);
     this.client = { brokers: config.brokers, clientId: config.clientId, logLevel: config.logLevel, ...(security && { security }) };
@@ -84,7 +91,8 @@ export class Supervisor implements HealthState {
     const problems: string[] = [];
     if (this.fatalFailure !== null) problems.push(this.fatalFailure.message);
     if (this.shuttingDown) problems.push("shutting down");
-    if (this.consumers.size === 0 || this.joined.size < this.consumers.size) problems.push(`${this.joined.size} of ${this.config.consumers} consumers joined the group`);
+    if (this.consumers.size === 0 || this.joined.size < this.consumers.size)
+      problems.push(`${this.joined.size} of ${this.config.consumers} consumers joined the group`);
     problems.push(...this.health.readyProblems());
     return { ok: problems.length === 0, problems };
   }
@@ -98,40 +106,43 @@ export class Supervisor implements HealthState {
     // Producer 0 checks the topics while the consumers load and join; fetching waits for both (see onJoined).
     const topicsChecked = (): void => {
       this.topicsChecked = true;
-      if (this.consumerFatalBeforeCheck !== null) return this.fatal(this.consumerFatalBeforeCheck);
+      if (this.consumerFatalBeforeCheck !== null) {
+        this.fatal(this.consumerFatalBeforeCheck);
+        return;
+      }
       this.startFetchingWhenReady();
     };
-    this.producers = this.pipeline.producerRings.map((ring, index) => {
-      this.rings.push({ name: `producer-${index}`, ring });
-      const worker = new ProducerWorker(this.urls.producer, index, {
-        onDelivered: (ids, sendMs) => {
-          this.pipeline.delivered(ids);
-          this.metrics.produceLatency.observe(sendMs / 1000);
-        },
-        onRejected: (id, failure) => this.pipeline.rejected(id, failure.message),
-        onReady: index === 0 ? topicsChecked : () => undefined,
-        onFatal: (failure) => this.fatal(failure),
-      });
-      const first = index === 0;
-      const checkTopics = first ? [...config.inputTopics, config.outputTopic, config.dlqTopic] : [];
-      const watchdog = first ? { beats: this.heartbeat.beats, timeoutMs: config.watchdogMs } : undefined;
-      worker.send({ type: "init", index, ring, settings: { ...this.client, maxMessageBytes: config.maxMessageBytes, configuredTopics: [config.outputTopic, config.dlqTopic] }, checkTopics, ...(watchdog && { watchdog }) });
-      return worker;
-    });
+    this.producers = this.pipeline.producerRings.map((ring, index) =>
+      this.startProducer(index, ring, index === 0 ? topicsChecked : () => undefined),
+    );
     for (let slot = 0; slot < config.consumers; slot++) this.startConsumer(slot);
     this.commitTimer = setInterval(() => {
       if (this.committing === null) void this.commitRound();
     }, config.commitIntervalMs);
     this.progressTimer = setInterval(() => this.reportProgress(), PROGRESS_EVERY_MS);
-    this.log.info("processor started", {
-      consumers: config.consumers,
-      producers: config.producers,
-      workers: config.workers,
-      ordering: config.ordering,
-      input: config.inputTopics.join(","),
-      output: config.outputTopic,
-      dlq: config.dlqTopic,
+    const { consumers, producers, workers, ordering, outputTopic: output, dlqTopic: dlq } = config;
+    this.log.info("processor started", { consumers, producers, workers, ordering, input: config.inputTopics.join(","), output, dlq });
+  }
+
+  /** Producer 0 also checks that the topics exist and watches the main thread (the stall watchdog). */
+  private startProducer(index: number, ring: RingBuffers, onReady: () => void): ProducerWorker {
+    const { config } = this;
+    this.rings.push({ name: `producer-${index}`, ring });
+    const worker = new ProducerWorker(this.urls.producer, index, {
+      onDelivered: (ids, sendMs) => {
+        this.pipeline.delivered(ids);
+        this.metrics.produceLatency.observe(sendMs / 1000);
+      },
+      onRejected: (id, failure) => this.pipeline.rejected(id, failure.message),
+      onReady,
+      onFatal: (failure) => this.fatal(failure),
     });
+    const first = index === 0;
+    const settings = { ...this.client, maxMessageBytes: config.maxMessageBytes, configuredTopics: [config.outputTopic, config.dlqTopic] };
+    const checkTopics = first ? [...config.inputTopics, config.outputTopic, config.dlqTopic] : [];
+    const watchdog = first ? { beats: this.heartbeat.beats, timeoutMs: config.watchdogMs } : undefined;
+    worker.send({ type: "init", index, ring, settings, checkTopics, ...(watchdog && { watchdog }) });
+    return worker;
   }
 
   /**
@@ -148,7 +159,8 @@ export class Supervisor implements HealthState {
     const worker = new ConsumerWorker(this.urls.consumer, owner, {
       joined: (i) => this.onJoined(i),
       rebalancing: () => void this.commitRound(),
-      revoking: (i, partitions, at, done) => void this.pipeline.revoke(i, partitions, at, this.consumers.get(i)?.worker.commit).finally(done),
+      revoking: (i, partitions, at, done) =>
+        void this.pipeline.revoke(i, partitions, at, this.consumers.get(i)?.worker.commit).finally(done),
       lag: (i, entries) => this.metrics.setLag(i, entries),
       broker: (i, connected) => this.health.broker(i, connected),
       stream: (i, failure, failures) => this.health.stream(i, failure, failures),
@@ -157,25 +169,7 @@ export class Supervisor implements HealthState {
       crashed: (failure) => this.restartConsumer(owner, failure),
     });
     this.consumers.set(owner, { worker, ringName, slot });
-    worker.send({
-      type: "init",
-      index: owner,
-      ring,
-      settings: {
-        ...this.client,
-        groupId: config.groupId,
-        topics: config.inputTopics,
-        offsetReset: config.offsetReset,
-        groupProtocol: config.groupProtocol,
-        ...(config.groupInstanceId !== undefined && { groupInstanceId: `${config.groupInstanceId}-${slot}` }),
-        revokeTimeoutMs: config.revokeTimeoutMs,
-        sessionTimeoutMs: config.sessionTimeoutMs,
-        rebalanceTimeoutMs: config.rebalanceTimeoutMs,
-        heartbeatIntervalMs: config.heartbeatIntervalMs,
-        maxMessageBytes: config.maxMessageBytes,
-        ...consumerFaults(owner),
-      },
-    });
+    worker.send({ type: "init", index: owner, ring, settings: consumerSettings(config, this.client, owner, slot) });
   }
 
   /**
@@ -185,11 +179,9 @@ export class Supervisor implements HealthState {
   private restartConsumer(owner: number, crash: Failure): void {
     const entry = this.consumers.get(owner);
     if (!entry || this.shuttingDown) return;
-    const now = Date.now();
-    this.restartTimes.push(now);
-    while (this.restartTimes.length > 0 && this.restartTimes[0]! < now - RESTART_WINDOW_MS) this.restartTimes.shift();
-    if (this.restartTimes.length > MAX_RESTARTS_PER_WINDOW) {
-      this.fatal({ ...crash, message: `${crash.message} (${this.restartTimes.length} Worker crashes within a minute)` });
+    const crashes = this.restarts.spend();
+    if (crashes !== null) {
+      this.fatal({ ...crash, message: `${crash.message} (${crashes} Worker crashes within a minute)` });
       return;
     }
     entry.worker.terminate();
@@ -201,7 +193,11 @@ export class Supervisor implements HealthState {
     if (ringAt >= 0) this.rings.splice(ringAt, 1);
     const dropped = this.pipeline.detachConsumer(owner);
     this.metrics.workerRestarts.inc({ worker: "consumer" });
-    this.log.error("consumer Worker crashed; starting a new one (its uncommitted records will be fetched again)", { consumer: owner, error: crash.message, droppedTasks: dropped });
+    this.log.error("consumer Worker crashed; starting a new one (its uncommitted records will be fetched again)", {
+      consumer: owner,
+      error: crash.message,
+      droppedTasks: dropped,
+    });
     this.startConsumer(entry.slot);
   }
 
@@ -227,10 +223,17 @@ export class Supervisor implements HealthState {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     const started = Date.now();
-    this.log.info("shutting down: finishing in-flight work", { signal, inFlight: this.pipeline.inFlight, timeoutMs: this.config.shutdownTimeoutMs });
+    this.log.info("shutting down: finishing in-flight work", {
+      signal,
+      inFlight: this.pipeline.inFlight,
+      timeoutMs: this.config.shutdownTimeoutMs,
+    });
     for (const { worker } of this.consumers.values()) worker.send({ type: "stop" });
-    const timedOut = !(await this.within(this.pipeline.drained(), this.config.shutdownTimeoutMs));
-    if (timedOut) this.log.warn("shutdown timeout reached; unfinished records stay uncommitted and will be processed again", { inFlight: this.pipeline.inFlight });
+    const timedOut = !(await within(this.pipeline.drained(), this.config.shutdownTimeoutMs));
+    if (timedOut)
+      this.log.warn("shutdown timeout reached; unfinished records stay uncommitted and will be processed again", {
+        inFlight: this.pipeline.inFlight,
+      });
     await this.commitRound();
     clearInterval(this.commitTimer);
     clearInterval(this.progressTimer);
@@ -238,7 +241,7 @@ export class Supervisor implements HealthState {
     this.pipeline.closeProducerRings();
     for (const producer of this.producers) producer.send({ type: "close" });
     if (timedOut) for (const producer of this.producers) producer.terminate();
-await this.within(Promise.all([...this.consumerWorkers(), ...(timedOut ? [] : this.producers)].map((w) => w.closed)), 10_000);
+    await within(Promise.all([...this.consumerWorkers(), ...(timedOut ? [] : this.producers)].map((w) => w.closed)), 10_000);
     for (const worker of [...this.consumerWorkers(), ...this.producers]) worker.terminate();
     this.reportProgress();
     this.log.info("stopped", { ms: Date.now() - started });
@@ -287,13 +290,5 @@ await this.within(Promise.all([...this.consumerWorkers(), ...(timedOut ? [] : th
 
   private reportProgress(): void {
     this.log.info("progress", { ...this.pipeline.stats, inFlight: this.pipeline.inFlight, waitingOn: this.pipeline.blockedPartitions });
-  }
-
-  private async within(work: Promise<unknown>, ms: number): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-    const finished = await Promise.race([work.then(() => true), timeout]);
-    clearTimeout(timer);
-    return finished;
   }
 }

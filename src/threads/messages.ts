@@ -99,7 +99,12 @@ export type FromConsumer =
    * The group is taking these partitions away (commit on revoke): the consumer holds them until the main thread
    * answers `revoke-done`. Records of them still in the ring or read later are stale from now on.
    */
-  | { readonly type: "revoking"; readonly requestId: number; readonly at: number; readonly partitions: ReadonlyArray<{ topic: string; partition: number }> }
+  | {
+      readonly type: "revoking";
+      readonly requestId: number;
+      readonly at: number;
+      readonly partitions: ReadonlyArray<{ topic: string; partition: number }>;
+    }
   | { readonly type: "commit-result"; readonly requestId: number; readonly committed: readonly CommitOffset[]; readonly failure?: Failure }
   | { readonly type: "fatal"; readonly failure: Failure }
   /** Records between the committed offset and the end of each owned partition. */
@@ -112,7 +117,14 @@ export type FromConsumer =
 
 export type ToProducer =
   /** `checkTopics`: topics that must exist before anything starts (one Worker checks, so the main thread needs no Kafka client). */
-  | { readonly type: "init"; readonly index: number; readonly ring: RingBuffers; readonly settings: ProducerSettings; readonly checkTopics: readonly string[]; readonly watchdog?: { readonly beats: SharedArrayBuffer; readonly timeoutMs: number } }
+  | {
+      readonly type: "init";
+      readonly index: number;
+      readonly ring: RingBuffers;
+      readonly settings: ProducerSettings;
+      readonly checkTopics: readonly string[];
+      readonly watchdog?: { readonly beats: SharedArrayBuffer; readonly timeoutMs: number };
+    }
   | { readonly type: "close" };
 
 export type FromProducer =

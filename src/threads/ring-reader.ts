@@ -68,7 +68,7 @@ export class RingReader extends RingSide {
 
   /** Gives consumed space back to the writer. */
   release(): void {
-    if ((Atomics.load(this.control, READ) >>> 0) === this.readPos) return;
+    if (Atomics.load(this.control, READ) >>> 0 === this.readPos) return;
     Atomics.store(this.control, READ, this.readPos | 0);
     Atomics.notify(this.control, READ);
   }
@@ -81,7 +81,7 @@ export class RingReader extends RingSide {
   /** Waits until new bytes are published, the ring closes, or `timeoutMs` passes. */
   async waitForData(timeoutMs = 1000): Promise<void> {
     const write = Atomics.load(this.control, WRITE);
-    if ((write >>> 0) !== this.readPos || this.closed) return;
+    if (write >>> 0 !== this.readPos || this.closed) return;
     await waitChange(this.control, WRITE, write, timeoutMs);
   }
 

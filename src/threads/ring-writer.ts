@@ -53,7 +53,7 @@ export class RingWriter extends RingSide {
 
   /** Makes every written byte visible and wakes the reader. */
   publish(): void {
-    if ((Atomics.load(this.control, WRITE) >>> 0) === this.writePos) return;
+    if (Atomics.load(this.control, WRITE) >>> 0 === this.writePos) return;
     Atomics.store(this.control, WRITE, this.writePos | 0);
     Atomics.notify(this.control, WRITE);
   }

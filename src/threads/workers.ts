@@ -37,7 +37,8 @@ class TypedWorker<In, Out extends { type: string }> {
       if (event.data.type === "closed") this.closedResolve?.();
       onMessage(event.data);
     };
-    this.worker.onerror = (event: ErrorEvent) => onFatal({ kind: "crashed", message: `${name} crashed: ${event.message}`, retriable: false });
+    this.worker.onerror = (event: ErrorEvent) =>
+      onFatal({ kind: "crashed", message: `${name} crashed: ${event.message}`, retriable: false });
   }
 
   send(message: In): void {
@@ -70,34 +71,39 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
   private readonly commits = new Map<number, (result: CommitResult) => void>();
 
   constructor(url: URL, index: number, events: ConsumerEvents) {
-    super(url, `consumer-${index}`, (message) => {
-      switch (message.type) {
-        case "joined":
-          return events.joined(message.index);
-        case "rebalancing":
-          return events.rebalancing(message.index);
-        case "revoking": {
-          const { requestId } = message;
-          return events.revoking(index, message.partitions, message.at, () => this.send({ type: "revoke-done", requestId }));
+    super(
+      url,
+      `consumer-${index}`,
+      (message) => {
+        switch (message.type) {
+          case "joined":
+            return events.joined(message.index);
+          case "rebalancing":
+            return events.rebalancing(message.index);
+          case "revoking": {
+            const { requestId } = message;
+            return events.revoking(index, message.partitions, message.at, () => this.send({ type: "revoke-done", requestId }));
+          }
+          case "lag":
+            return events.lag(index, message.entries);
+          case "broker":
+            return events.broker(index, message.connected);
+          case "stream":
+            return events.stream(index, message.failure, message.failures);
+          case "fatal":
+            return events.fatal(message.failure);
+          case "commit-result": {
+            const resolve = this.commits.get(message.requestId);
+            this.commits.delete(message.requestId);
+            resolve?.(commitResult(message.committed, message.failure));
+            return;
+          }
+          case "closed":
+            return;
         }
-        case "lag":
-          return events.lag(index, message.entries);
-        case "broker":
-          return events.broker(index, message.connected);
-        case "stream":
-          return events.stream(index, message.failure, message.failures);
-        case "fatal":
-          return events.fatal(message.failure);
-        case "commit-result": {
-          const resolve = this.commits.get(message.requestId);
-          this.commits.delete(message.requestId);
-          resolve?.(commitResult(message.committed, message.failure));
-          return;
-        }
-        case "closed":
-          return;
-      }
-    }, events.crashed);
+      },
+      events.crashed,
+    );
   }
 
   /** Stops or restarts fetching of partitions (flow control). */
@@ -111,7 +117,9 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
       const requestId = this.nextRequest++;
       const timer = setTimeout(() => {
         this.commits.delete(requestId);
-        resolve(commitResult([], { kind: "timeout", message: `no answer from the consumer within ${COMMIT_TIMEOUT_MS} ms`, retriable: true }));
+        resolve(
+          commitResult([], { kind: "timeout", message: `no answer from the consumer within ${COMMIT_TIMEOUT_MS} ms`, retriable: true }),
+        );
       }, COMMIT_TIMEOUT_MS);
       this.commits.set(requestId, (result) => {
         clearTimeout(timer);
@@ -134,11 +142,16 @@ export interface ProducerEvents {
 export class ProducerWorker extends TypedWorker<ToProducer, FromProducer> {
   constructor(url: URL, index: number, events: ProducerEvents) {
     const { onDelivered, onRejected, onReady, onFatal } = events;
-    super(url, `producer-${index}`, (message) => {
-      if (message.type === "delivered") onDelivered(message.ids, message.sendMs);
-      else if (message.type === "ready") onReady();
-      else if (message.type === "rejected") onRejected(message.id, message.failure);
-      else if (message.type === "fatal") onFatal(message.failure);
-    }, onFatal);
+    super(
+      url,
+      `producer-${index}`,
+      (message) => {
+        if (message.type === "delivered") onDelivered(message.ids, message.sendMs);
+        else if (message.type === "ready") onReady();
+        else if (message.type === "rejected") onRejected(message.id, message.failure);
+        else if (message.type === "fatal") onFatal(message.failure);
+      },
+      onFatal,
+    );
   }
 }

@@ -38,7 +38,6 @@ function bytes(...parts: Part[]): Uint8Array {
   return out;
 }
 
-
 // ---- calendar helpers (proleptic Gregorian, UTC)
 
 function civilFromDays(days: number): [number, number, number] {
@@ -111,27 +110,95 @@ function formatInstant(at: Instant, style: Style, random: () => number): string 
 
 /** Byte sequences that are not valid UTF-8 (Go turns each bad byte into U+FFFD; WHATWG groups some). */
 const BAD_UTF8: number[][] = [
-  [0x80], [0xbf], [0xff], [0xfe], [0xf5], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xc0, 0x80], [0xc1, 0xbf], [0xc2], [0xc3, 0x28], [0xdf],
-  [0xe0, 0x80, 0x80], [0xe0, 0x9f, 0xbf], [0xe0, 0xa0], [0xe2, 0x82], [0xe2, 0x82, 0x41], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf],
-  [0xef, 0xbf], [0xf0, 0x8f, 0xbf, 0xbf], [0xf0, 0x9f, 0x98], [0xf0, 0x9f], [0xf4, 0x90, 0x80, 0x80], [0xf4, 0x8f, 0xbf], [0x80, 0x80, 0x80],
-  [0xc3, 0xa9, 0xa9], [0xe2, 0x28, 0xa1], [0xf1, 0x80, 0x80],
+  [0x80],
+  [0xbf],
+  [0xff],
+  [0xfe],
+  [0xf5],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0xc0, 0x80],
+  [0xc1, 0xbf],
+  [0xc2],
+  [0xc3, 0x28],
+  [0xdf],
+  [0xe0, 0x80, 0x80],
+  [0xe0, 0x9f, 0xbf],
+  [0xe0, 0xa0],
+  [0xe2, 0x82],
+  [0xe2, 0x82, 0x41],
+  [0xed, 0xa0, 0x80],
+  [0xed, 0xbf, 0xbf],
+  [0xef, 0xbf],
+  [0xf0, 0x8f, 0xbf, 0xbf],
+  [0xf0, 0x9f, 0x98],
+  [0xf0, 0x9f],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xf4, 0x8f, 0xbf],
+  [0x80, 0x80, 0x80],
+  [0xc3, 0xa9, 0xa9],
+  [0xe2, 0x28, 0xa1],
+  [0xf1, 0x80, 0x80],
 ];
 
 /** String content pieces with their byte weight after Go's decoding (for lengths around 10 bytes). */
 const PIECES: Array<[Part, string]> = [
-  ["a", "ascii"], ["Z", "ascii"], ["0", "ascii"], [" ", "space"], ["é", "2-byte"], ["ß", "2-byte"], ["€", "3-byte"], ["中", "3-byte"],
-  ["😀", "4-byte"], ["\\n", "escape"], ["\\t", "escape"], ["\\\"", "escape"], ["\\\\", "escape"], ["\\/", "escape"], ["\\b", "escape"],
-  ["\\f", "escape"], ["\\r", "escape"], ["\\u0041", "u-escape"], ["\\u00e9", "u-escape 2"], ["\\u20AC", "u-escape 3"], ["\\u0000", "u-escape nul"],
-  ["\\u001f", "u-escape ctl"], ["\\ud83d\\ude00", "surrogate pair"], ["\\uD83D\\uDE00", "surrogate pair upper"], ["\\ud800", "lone high"],
-  ["\\udfff", "lone low"], ["\\udc00\\ud800", "reversed pair"], ["\\ud800\\u0041", "high then bmp"], ["\\ud800\\ud800", "high high"],
-  ["\\ud800\\n", "high then escape"], ["<", "html"], [">", "html"], ["&", "html"], ["\u2028", "line sep"], ["\u2029", "para sep"],
-  ["\u007f", "del"], ["\ufeff", "bom in string"], ["\ufffd", "replacement char"], ["ſ", "long s"], ["K", "kelvin"],
+  ["a", "ascii"],
+  ["Z", "ascii"],
+  ["0", "ascii"],
+  [" ", "space"],
+  ["é", "2-byte"],
+  ["ß", "2-byte"],
+  ["€", "3-byte"],
+  ["中", "3-byte"],
+  ["😀", "4-byte"],
+  ["\\n", "escape"],
+  ["\\t", "escape"],
+  ['\\"', "escape"],
+  ["\\\\", "escape"],
+  ["\\/", "escape"],
+  ["\\b", "escape"],
+  ["\\f", "escape"],
+  ["\\r", "escape"],
+  ["\\u0041", "u-escape"],
+  ["\\u00e9", "u-escape 2"],
+  ["\\u20AC", "u-escape 3"],
+  ["\\u0000", "u-escape nul"],
+  ["\\u001f", "u-escape ctl"],
+  ["\\ud83d\\ude00", "surrogate pair"],
+  ["\\uD83D\\uDE00", "surrogate pair upper"],
+  ["\\ud800", "lone high"],
+  ["\\udfff", "lone low"],
+  ["\\udc00\\ud800", "reversed pair"],
+  ["\\ud800\\u0041", "high then bmp"],
+  ["\\ud800\\ud800", "high high"],
+  ["\\ud800\\n", "high then escape"],
+  ["<", "html"],
+  [">", "html"],
+  ["&", "html"],
+  ["\u2028", "line sep"],
+  ["\u2029", "para sep"],
+  ["\u007f", "del"],
+  ["\ufeff", "bom in string"],
+  ["\ufffd", "replacement char"],
+  ["ſ", "long s"],
+  ["K", "kelvin"],
 ];
 
 /** Pieces that make the string literal invalid JSON. */
 const BAD_PIECES: Array<[Part, string]> = [
-  ["\\x41", "bad escape x"], ["\\'", "bad escape quote"], ["\\U0041", "bad escape U"], ["\\u12", "short u"], ["\\u12g4", "bad hex"], ["\\", "lone backslash"],
-  [[0x01], "raw control"], [[0x0a], "raw newline"], [[0x09], "raw tab"], [[0x00], "raw nul"], [[0x1f], "raw 0x1f"], ["\\a", "bad escape a"], ["\\ ", "bad escape space"],
+  ["\\x41", "bad escape x"],
+  ["\\'", "bad escape quote"],
+  ["\\U0041", "bad escape U"],
+  ["\\u12", "short u"],
+  ["\\u12g4", "bad hex"],
+  ["\\", "lone backslash"],
+  [[0x01], "raw control"],
+  [[0x0a], "raw newline"],
+  [[0x09], "raw tab"],
+  [[0x00], "raw nul"],
+  [[0x1f], "raw 0x1f"],
+  ["\\a", "bad escape a"],
+  ["\\ ", "bad escape space"],
 ];
 
 const FIELDS = ["id", "timestamp", "data", "status"] as const;
@@ -152,7 +219,9 @@ export function seedRuleCorpus(nowMs: number, options: CorpusOptions = {}): Corp
   // ---- timestamps
 
   const goodStyle = (): Style => ({
-    zone: chance(0.35) ? "Z" : [pick(["+", "-"] as const), pick([0, 0, 1, 2, 5, 9, 10, 12, 13, 14, 23, 24]), pick([0, 0, 0, 15, 30, 45, 59, 60])],
+    zone: chance(0.35)
+      ? "Z"
+      : [pick(["+", "-"] as const), pick([0, 0, 1, 2, 5, 9, 10, 12, 13, 14, 23, 24]), pick([0, 0, 0, 15, 30, 45, 59, 60])],
     fraction: chance(0.5) ? [".", 0] : [chance(0.75) ? "." : ",", pick([1, 2, 3, 3, 6, 9, 9, 10, 12, 20])],
     shortHour: chance(0.1),
   });
@@ -185,51 +254,122 @@ export function seedRuleCorpus(nowMs: number, options: CorpusOptions = {}): Corp
     const at = (i: number, s: string) => ts.slice(0, i) + s + ts.slice(i + 1);
     const m = int(0, 44);
     switch (m) {
-      case 0: return ts.replace("T", "t");
-      case 1: return ts.endsWith("Z") ? ts.slice(0, -1) + "z" : ts + "z";
-      case 2: return ts.replace("T", " ");
-      case 3: return ts.replace(/:\d\d(?=[.,Z+-]|$)/, ""); // drop the seconds
-      case 4: return ts.slice(2); // 2-digit year
-      case 5: return at(5, "0").slice(0, 6) + "0" + ts.slice(7); // month 00
-      case 6: return ts.slice(0, 5) + "13" + ts.slice(7);
-      case 7: return ts.slice(0, 8) + pick(["00", "29", "30", "31", "32", "99"]) + ts.slice(10);
-      case 8: return ts.replace(/T\d\d?:/, `T${pick(["24", "25", "99", "0", "7", "007"])}:`);
-      case 9: return ts.replace(/T(\d\d?):\d\d:/, `T$1:${pick(["60", "61", "6", "5", "059"])}:`);
-      case 10: return ts.replace(/:(\d\d)(?=[.,Z+-]|$)/, `:${pick(["60", "61", "6", "5", "059"])}`);
-      case 11: return ts.replace(/([+-]\d\d):(\d\d)$/, "$1$2"); // +0100
-      case 12: return ts.replace(/[+-]\d\d:\d\d$|Z$/, pick(["+01", "+1:00", "+01:0", "+01:000", "+001:00", "+01:00:00", "+0100", "UTC", "GMT", "+00:00Z", "Z+00:00", "ZZ", "", "-", "+", "+aa:bb"]));
-      case 13: return ts.replace(/[+-]\d\d:\d\d$|Z$/, `${pick(["+", "-", "±", "−"])}${pad(pick([0, 1, 12, 23, 24, 25, 99]), 2)}:${pad(pick([0, 30, 59, 60, 61, 99]), 2)}`);
-      case 14: return ts.replace(/(\d\d:\d\d:\d\d)/, "$1.");
-      case 15: return ts.replace(/(\d\d:\d\d:\d\d)/, "$1,");
-      case 16: return ts.replace(/(\d\d:\d\d:\d\d)/, "$1..5");
-      case 17: return ts.replace(/(\d\d:\d\d:\d\d)/, `$1${pick([".", ","])}${"1234567890".repeat(int(1, 3))}`);
-      case 18: return ts + pick([" ", "\n", "x", "0", "Z", ".5", "\u0000"]);
-      case 19: return pick([" ", "\t", "+", "-", "0"]) + ts;
-      case 20: return ts.replace(/\d/, pick(["０", "٠", "a", " "])); // a non-ASCII or non-digit
-      case 21: return ts.slice(0, int(0, ts.length - 1)); // truncated
-      case 22: return ts.slice(0, 10); // date only
-      case 23: return ts.slice(11); // time only
-      case 24: return ts.replace("-", "/");
-      case 25: return ts.replace(/^(\d{4})/, pick(["+2026", "-2026", "02026", "226", "10000", "0000", "9999"]));
-      case 26: return ts.replace("T", "T ");
-      case 27: return ts.replace(/:/, "");
-      case 28: return ts.toLowerCase();
-      case 29: return ts.replace(/(\d\d:\d\d:\d\d)[.,]\d+/, "$1");
-      case 30: return ts.replace("T", "\u0054\u0301"); // T + combining mark
-      case 31: return ts.replace("Z", "\u017f");
-      case 32: return ts.replace(/[+-]\d\d:\d\d$/, "Z");
-      case 33: return ts.replace(/(\d\d:\d\d:\d\d)/, "$1.0Z");
-      case 34: return ts.replace(/([+-])(\d\d):(\d\d)$/, (_, s: string) => `${s}${pick(["24:00", "24:60", "00:60", "23:59", "24:59", "25:00", "00:61", "-1:00", " 1:00"])}`);
-      case 35: return ts.replace(/T(\d)(\d):/, (_, a: string, b: string) => (a === "0" ? `T${b}:` : `T${a}${b}:`)); // short hour
-      case 36: return ts.replace(/\.\d+/, (f) => f.replace(".", ","));
-      case 37: return ts.replace(/(\d\d:\d\d:\d\d)/, "$1.-1");
-      case 38: return ts.replace(/(\d\d:\d\d:\d\d)/, "$1.+1");
-      case 39: return ts.replace(/(\d\d:\d\d:\d\d)/, "$1.1e3");
-      case 40: return ts.replace(/(\d\d:\d\d:\d\d)/, `$1.${"0".repeat(int(9, 30))}1`);
-      case 41: return ts.replace(/-(\d\d)-/, "-$1--");
-      case 42: return ts + ts;
-      case 43: return ts.replace(/T(\d\d?):/, "T:");
-      default: return ts.replace(/Z$/, "+00:00");
+      case 0:
+        return ts.replace("T", "t");
+      case 1:
+        return ts.endsWith("Z") ? `${ts.slice(0, -1)}z` : `${ts}z`;
+      case 2:
+        return ts.replace("T", " ");
+      case 3:
+        return ts.replace(/:\d\d(?=[.,Z+-]|$)/, ""); // drop the seconds
+      case 4:
+        return ts.slice(2); // 2-digit year
+      case 5:
+        return `${at(5, "0").slice(0, 6)}0${ts.slice(7)}`; // month 00
+      case 6:
+        return `${ts.slice(0, 5)}13${ts.slice(7)}`;
+      case 7:
+        return ts.slice(0, 8) + pick(["00", "29", "30", "31", "32", "99"]) + ts.slice(10);
+      case 8:
+        return ts.replace(/T\d\d?:/, `T${pick(["24", "25", "99", "0", "7", "007"])}:`);
+      case 9:
+        return ts.replace(/T(\d\d?):\d\d:/, `T$1:${pick(["60", "61", "6", "5", "059"])}:`);
+      case 10:
+        return ts.replace(/:(\d\d)(?=[.,Z+-]|$)/, `:${pick(["60", "61", "6", "5", "059"])}`);
+      case 11:
+        return ts.replace(/([+-]\d\d):(\d\d)$/, "$1$2"); // +0100
+      case 12:
+        return ts.replace(
+          /[+-]\d\d:\d\d$|Z$/,
+          pick([
+            "+01",
+            "+1:00",
+            "+01:0",
+            "+01:000",
+            "+001:00",
+            "+01:00:00",
+            "+0100",
+            "UTC",
+            "GMT",
+            "+00:00Z",
+            "Z+00:00",
+            "ZZ",
+            "",
+            "-",
+            "+",
+            "+aa:bb",
+          ]),
+        );
+      case 13:
+        return ts.replace(
+          /[+-]\d\d:\d\d$|Z$/,
+          `${pick(["+", "-", "±", "−"])}${pad(pick([0, 1, 12, 23, 24, 25, 99]), 2)}:${pad(pick([0, 30, 59, 60, 61, 99]), 2)}`,
+        );
+      case 14:
+        return ts.replace(/(\d\d:\d\d:\d\d)/, "$1.");
+      case 15:
+        return ts.replace(/(\d\d:\d\d:\d\d)/, "$1,");
+      case 16:
+        return ts.replace(/(\d\d:\d\d:\d\d)/, "$1..5");
+      case 17:
+        return ts.replace(/(\d\d:\d\d:\d\d)/, `$1${pick([".", ","])}${"1234567890".repeat(int(1, 3))}`);
+      case 18:
+        return ts + pick([" ", "\n", "x", "0", "Z", ".5", "\u0000"]);
+      case 19:
+        return pick([" ", "\t", "+", "-", "0"]) + ts;
+      case 20:
+        return ts.replace(/\d/, pick(["０", "٠", "a", " "])); // a non-ASCII or non-digit
+      case 21:
+        return ts.slice(0, int(0, ts.length - 1)); // truncated
+      case 22:
+        return ts.slice(0, 10); // date only
+      case 23:
+        return ts.slice(11); // time only
+      case 24:
+        return ts.replace("-", "/");
+      case 25:
+        return ts.replace(/^(\d{4})/, pick(["+2026", "-2026", "02026", "226", "10000", "0000", "9999"]));
+      case 26:
+        return ts.replace("T", "T ");
+      case 27:
+        return ts.replace(/:/, "");
+      case 28:
+        return ts.toLowerCase();
+      case 29:
+        return ts.replace(/(\d\d:\d\d:\d\d)[.,]\d+/, "$1");
+      case 30:
+        return ts.replace("T", "\u0054\u0301"); // T + combining mark
+      case 31:
+        return ts.replace("Z", "\u017f");
+      case 32:
+        return ts.replace(/[+-]\d\d:\d\d$/, "Z");
+      case 33:
+        return ts.replace(/(\d\d:\d\d:\d\d)/, "$1.0Z");
+      case 34:
+        return ts.replace(
+          /([+-])(\d\d):(\d\d)$/,
+          (_, s: string) => `${s}${pick(["24:00", "24:60", "00:60", "23:59", "24:59", "25:00", "00:61", "-1:00", " 1:00"])}`,
+        );
+      case 35:
+        return ts.replace(/T(\d)(\d):/, (_, a: string, b: string) => (a === "0" ? `T${b}:` : `T${a}${b}:`)); // short hour
+      case 36:
+        return ts.replace(/\.\d+/, (f) => f.replace(".", ","));
+      case 37:
+        return ts.replace(/(\d\d:\d\d:\d\d)/, "$1.-1");
+      case 38:
+        return ts.replace(/(\d\d:\d\d:\d\d)/, "$1.+1");
+      case 39:
+        return ts.replace(/(\d\d:\d\d:\d\d)/, "$1.1e3");
+      case 40:
+        return ts.replace(/(\d\d:\d\d:\d\d)/, `$1.${"0".repeat(int(9, 30))}1`);
+      case 41:
+        return ts.replace(/-(\d\d)-/, "-$1--");
+      case 42:
+        return ts + ts;
+      case 43:
+        return ts.replace(/T(\d\d?):/, "T:");
+      default:
+        return ts.replace(/Z$/, "+00:00");
     }
   };
 
@@ -246,7 +386,19 @@ export function seedRuleCorpus(nowMs: number, options: CorpusOptions = {}): Corp
     if (r < 0.55) return goodTimestamp();
     if (r < 0.88) return mutateTimestamp(goodTimestamp());
     if (r < 0.95) return calendarTimestamp();
-    return pick(["", " ", "now", "2026-11-26", "1764158400", "T", "Z", "0000-00-00T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59.999999999+24:60", "0000-01-01T00:00:00-24:60"]);
+    return pick([
+      "",
+      " ",
+      "now",
+      "2026-11-26",
+      "1764158400",
+      "T",
+      "Z",
+      "0000-00-00T00:00:00Z",
+      "9999-12-31T23:59:59Z",
+      "9999-12-31T23:59:59.999999999+24:60",
+      "0000-01-01T00:00:00-24:60",
+    ]);
   };
 
   // ---- JSON pieces
@@ -285,7 +437,8 @@ export function seedRuleCorpus(nowMs: number, options: CorpusOptions = {}): Corp
   };
 
   const number = () => pick(["0", "-0", "1", "12", "-1", "1.5", "1e3", "1E+3", "2.5e-3", "12345678901234567890", "1e400", "-0.0", "0.1"]);
-  const badNumber = () => pick(["01", "1.", ".5", "+1", "-", "1e", "1e+", "0x10", "NaN", "Infinity", "-Infinity", "1_000", "--1", "1.2.3", "00"]);
+  const badNumber = () =>
+    pick(["01", "1.", ".5", "+1", "-", "1e", "1e+", "0x10", "NaN", "Infinity", "-Infinity", "1_000", "--1", "1.2.3", "00"]);
 
   /** Any JSON value (for unknown fields and non-string field values), up to a depth. */
   const anyValue = (depth: number): Part[] => {
@@ -306,7 +459,16 @@ export function seedRuleCorpus(nowMs: number, options: CorpusOptions = {}): Corp
     }
     const out: Part[] = ["{"];
     const n = int(0, 3);
-    for (let i = 0; i < n; i++) out.push(...(i > 0 ? [","] : []), pick(SPACE), ...stringLiteral([pick(["a", "id", "data", "", "x y", "timestamp", "\\u0041"])]), pick(SPACE), ":", pick(SPACE), ...anyValue(depth - 1));
+    for (let i = 0; i < n; i++)
+      out.push(
+        ...(i > 0 ? [","] : []),
+        pick(SPACE),
+        ...stringLiteral([pick(["a", "id", "data", "", "x y", "timestamp", "\\u0041"])]),
+        pick(SPACE),
+        ":",
+        pick(SPACE),
+        ...anyValue(depth - 1),
+      );
     out.push("}");
     return out;
   };
@@ -321,18 +483,32 @@ export function seedRuleCorpus(nowMs: number, options: CorpusOptions = {}): Corp
       for (const c of field) k += chance(0.5) ? c.toUpperCase() : c;
       return { key: [k], label: "case" };
     }
-    if (r < 0.78 && field.includes("s")) return { key: [field.replace(/s/g, () => (chance(0.5) ? "ſ" : chance(0.5) ? "\\u017f" : "S"))], label: "long-s" };
+    if (r < 0.78 && field.includes("s"))
+      return { key: [field.replace(/s/g, () => (chance(0.5) ? "ſ" : chance(0.5) ? "\\u017f" : "S"))], label: "long-s" };
     if (r < 0.86) {
       // an escaped letter
       const i = int(0, field.length - 1);
       const code = field.charCodeAt(i);
       const esc = `\\u${code.toString(16).padStart(4, "0")}`;
-      return { key: [field.slice(0, i) + (chance(0.5) ? esc : esc.toUpperCase().replace("\\U", "\\u")) + field.slice(i + 1)], label: "escaped-letter" };
+      return {
+        key: [field.slice(0, i) + (chance(0.5) ? esc : esc.toUpperCase().replace("\\U", "\\u")) + field.slice(i + 1)],
+        label: "escaped-letter",
+      };
     }
     // near misses that must not match
     const miss = pick([
-      `${field} `, ` ${field}`, `${field}s`, field.slice(1), field.replace("i", "ı"), field.replace("i", "İ"), field.replace("a", "а"), // Cyrillic а
-      field.replace("t", "ｔ"), `${field}\\u0000`, field.toUpperCase().replace("I", "\u0130"), field.replace("s", "ß"), field.replace("d", "\u212a"),
+      `${field} `,
+      ` ${field}`,
+      `${field}s`,
+      field.slice(1),
+      field.replace("i", "ı"),
+      field.replace("i", "İ"),
+      field.replace("a", "а"), // Cyrillic а
+      field.replace("t", "ｔ"),
+      `${field}\\u0000`,
+      field.toUpperCase().replace("I", "\u0130"),
+      field.replace("s", "ß"),
+      field.replace("d", "\u212a"),
     ]);
     if (chance(0.15)) return { key: [field.slice(0, 1), pick(BAD_UTF8), field.slice(1)], label: "bad-utf8-key" };
     return { key: [miss], label: "near-miss" };
@@ -394,7 +570,19 @@ export function seedRuleCorpus(nowMs: number, options: CorpusOptions = {}): Corp
     const extras = chance(0.3) ? int(1, 3) : 0;
     for (let i = 0; i < extras; i++) {
       labels.push("extra");
-      const key = pick(["extra", "Status2", "", "__proto__", "constructor", "ids", "DATA_", "tımestamp", "x".repeat(40), "\\u0000", "toString"]);
+      const key = pick([
+        "extra",
+        "Status2",
+        "",
+        "__proto__",
+        "constructor",
+        "ids",
+        "DATA_",
+        "tımestamp",
+        "x".repeat(40),
+        "\\u0000",
+        "toString",
+      ]);
       members.push([...stringLiteral([key]), pick(SPACE), ":", pick(SPACE), ...anyValue(3)]);
     }
     // shuffle
@@ -403,7 +591,9 @@ export function seedRuleCorpus(nowMs: number, options: CorpusOptions = {}): Corp
       [members[i], members[j]] = [members[j]!, members[i]!];
     }
     const parts: Part[] = [pick(SPACE), "{", pick(SPACE)];
-    members.forEach((m, i) => parts.push(...(i > 0 ? [pick(SPACE), ",", pick(SPACE)] : []), ...m));
+    members.forEach((m, i) => {
+      parts.push(...(i > 0 ? [pick(SPACE), ",", pick(SPACE)] : []), ...m);
+    });
     parts.push(pick(SPACE), "}", pick(SPACE));
     return { parts, labels };
   };
@@ -414,21 +604,31 @@ export function seedRuleCorpus(nowMs: number, options: CorpusOptions = {}): Corp
     const n = value.length;
     const i = int(0, Math.max(0, n - 1));
     switch (m) {
-      case 0: return { value: value.slice(0, i), label: "truncated" };
-      case 1: return { value: bytes(value, pick([" x", "}", "{}", ",", "\u0000", "null", "0", "]", "\n\n", "/", "  \t"])), label: "trailing" };
-      case 2: return { value: bytes(pick(BAD_UTF8), value), label: "bad-utf8-before" };
-      case 3: return { value: bytes(value, pick(BAD_UTF8)), label: "bad-utf8-after" };
-      case 4: return { value: bytes(value.slice(0, i), pick(BAD_UTF8), value.slice(i)), label: "bad-utf8-inserted" };
-      case 5: return { value: bytes([0xef, 0xbb, 0xbf], value), label: "bom" };
-      case 6: return { value: bytes(value.slice(0, i), pick(BAD_SPACE), value.slice(i)), label: "odd-space" };
-      case 7: return { value: bytes(value.slice(0, i), value.slice(i + 1)), label: "byte-removed" };
+      case 0:
+        return { value: value.slice(0, i), label: "truncated" };
+      case 1:
+        return { value: bytes(value, pick([" x", "}", "{}", ",", "\u0000", "null", "0", "]", "\n\n", "/", "  \t"])), label: "trailing" };
+      case 2:
+        return { value: bytes(pick(BAD_UTF8), value), label: "bad-utf8-before" };
+      case 3:
+        return { value: bytes(value, pick(BAD_UTF8)), label: "bad-utf8-after" };
+      case 4:
+        return { value: bytes(value.slice(0, i), pick(BAD_UTF8), value.slice(i)), label: "bad-utf8-inserted" };
+      case 5:
+        return { value: bytes([0xef, 0xbb, 0xbf], value), label: "bom" };
+      case 6:
+        return { value: bytes(value.slice(0, i), pick(BAD_SPACE), value.slice(i)), label: "odd-space" };
+      case 7:
+        return { value: bytes(value.slice(0, i), value.slice(i + 1)), label: "byte-removed" };
       case 8: {
         const copy = value.slice();
         if (n > 0) copy[i] = int(0, 255);
         return { value: copy, label: "byte-replaced" };
       }
-      case 9: return { value: bytes("[", value, "]"), label: "in-array" };
-      case 10: return { value: bytes(value, value), label: "twice" };
+      case 9:
+        return { value: bytes("[", value, "]"), label: "in-array" };
+      case 10:
+        return { value: bytes(value, value), label: "twice" };
       case 11: {
         const text = new TextDecoder().decode(value);
         return { value: encoder.encode(text.replace(/}\s*$/, ",}")), label: "trailing-comma" };
@@ -437,7 +637,8 @@ export function seedRuleCorpus(nowMs: number, options: CorpusOptions = {}): Corp
         const text = new TextDecoder().decode(value);
         return { value: encoder.encode(text.replace(/"/g, "'")), label: "single-quotes" };
       }
-      default: return { value: bytes(value.slice(0, i), pick(['"', "\\", "{", "[", ":", ",", "\u0001"]), value.slice(i)), label: "char-inserted" };
+      default:
+        return { value: bytes(value.slice(0, i), pick(['"', "\\", "{", "[", ":", ",", "\u0001"]), value.slice(i)), label: "char-inserted" };
     }
   };
 
@@ -447,7 +648,39 @@ export function seedRuleCorpus(nowMs: number, options: CorpusOptions = {}): Corp
   const fresh = ts(-3_600_000);
   const msg = (fields: string) => `{${fields}}`;
   cases.push({ name: "null value", value: null }, { name: "null value 2", value: null });
-  for (const top of ["", " ", "\n", "null", " null ", "\tnull\n", "nul", "nullx", "null null", "[]", "[1]", "{}", '""', '"x"', "0", "-1", "1.5", "true", "false", "{", "}", "[", "]", ",", ":", "{}{}", "{} ", "{}x", "\u0000", "{\"a\":1}"]) add(`top-level ${JSON.stringify(top)}`, top);
+  for (const top of [
+    "",
+    " ",
+    "\n",
+    "null",
+    " null ",
+    "\tnull\n",
+    "nul",
+    "nullx",
+    "null null",
+    "[]",
+    "[1]",
+    "{}",
+    '""',
+    '"x"',
+    "0",
+    "-1",
+    "1.5",
+    "true",
+    "false",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "{}{}",
+    "{} ",
+    "{}x",
+    "\u0000",
+    '{"a":1}',
+  ])
+    add(`top-level ${JSON.stringify(top)}`, top);
   add("bom + object", [0xef, 0xbb, 0xbf], msg(`"timestamp":"${fresh}"`));
   add("plain valid", msg(`"id":"a","timestamp":"${fresh}","data":"0123456789x","status":""`));
   add("plain invalid", msg(`"id":"a","timestamp":"${fresh}","data":"0123456789","status":""`));
@@ -469,11 +702,41 @@ export function seedRuleCorpus(nowMs: number, options: CorpusOptions = {}): Corp
   add("timestamp escaped", msg(`"timestamp":"${fresh.replace("T", "\\u0054")}"`));
   add("timestamp bad utf8", `{"timestamp":"`, [0xc3, 0x28], `"}`);
   add("poison invalid-utf8-in-json", '{"id":"u","timestamp":"', [0xc3, 0x28], '","data":"x"}');
-  for (const t of ["2026-02-29T00:00:00Z", "2028-02-29T00:00:00Z", "2028-02-30T00:00:00Z", "2100-02-29T00:00:00Z", "2400-02-29T00:00:00Z", "0000-02-29T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59+24:00", "9999-12-31T23:59:59-24:00", "9999-12-31T24:00:00Z"]) {
+  for (const t of [
+    "2026-02-29T00:00:00Z",
+    "2028-02-29T00:00:00Z",
+    "2028-02-30T00:00:00Z",
+    "2100-02-29T00:00:00Z",
+    "2400-02-29T00:00:00Z",
+    "0000-02-29T00:00:00Z",
+    "9999-12-31T23:59:59Z",
+    "9999-12-31T23:59:59+24:00",
+    "9999-12-31T23:59:59-24:00",
+    "9999-12-31T24:00:00Z",
+  ]) {
     add(`calendar ${t}`, msg(`"timestamp":"${t}","data":"0123456789x"`));
   }
   // data lengths around 10 bytes
-  for (const data of ["0123456789", "0123456789x", "éééé", "ééééé", "éééééa", "€€€", "€€€a", "€€€ab", "😀😀", "😀😀a", "😀😀ab", "😀😀abc", "\\ud800\\ud800\\ud800", "\\ud800\\ud800\\ud800\\ud800", "\\ud83d\\ude00\\ud83d\\ude00ab", "\\ud83d\\ude00\\ud83d\\ude00abc", "\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000", "<<<<<>>>>>&"]) {
+  for (const data of [
+    "0123456789",
+    "0123456789x",
+    "éééé",
+    "ééééé",
+    "éééééa",
+    "€€€",
+    "€€€a",
+    "€€€ab",
+    "😀😀",
+    "😀😀a",
+    "😀😀ab",
+    "😀😀abc",
+    "\\ud800\\ud800\\ud800",
+    "\\ud800\\ud800\\ud800\\ud800",
+    "\\ud83d\\ude00\\ud83d\\ude00ab",
+    "\\ud83d\\ude00\\ud83d\\ude00abc",
+    "\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000",
+    "<<<<<>>>>>&",
+  ]) {
     add(`data ${data}`, msg(`"timestamp":"${fresh}","data":"${data}"`));
   }
   for (const bad of BAD_UTF8) {
@@ -487,15 +750,25 @@ export function seedRuleCorpus(nowMs: number, options: CorpusOptions = {}): Corp
   }
   // long strings (the TS scanner reads the first characters one by one, then jumps with a regex)
   for (const at of [0, 1, 20, 23, 24, 25, 26, 40, 47, 48, 49, 100]) {
-    for (const piece of ["\\n", "\\u00e9", "\\ud800", "\\x", "\u0001", "\u001f", "\"", "é", "😀"]) {
+    for (const piece of ["\\n", "\\u00e9", "\\ud800", "\\x", "\u0001", "\u001f", '"', "é", "😀"]) {
       add(`long string, ${JSON.stringify(piece)} at ${at}`, `{"timestamp":"${fresh}","data":"${"a".repeat(at)}${piece}${"b".repeat(30)}"}`);
-      add(`long key, ${JSON.stringify(piece)} at ${at}`, `{"timestamp":"${fresh}","${"k".repeat(at)}${piece}${"k".repeat(30)}":1,"data":"0123456789x"}`);
+      add(
+        `long key, ${JSON.stringify(piece)} at ${at}`,
+        `{"timestamp":"${fresh}","${"k".repeat(at)}${piece}${"k".repeat(30)}":1,"data":"0123456789x"}`,
+      );
     }
   }
   // nesting depth: encoding/json allows 10000 levels
   for (const depth of [9998, 9999, 10000, 10001]) {
     add(`depth ${depth + 1} arrays`, `{"timestamp":"${fresh}","data":"0123456789x","x":`, "[".repeat(depth), "]".repeat(depth), "}");
-    add(`depth ${depth + 1} objects`, `{"timestamp":"${fresh}","data":"0123456789x","x":`, '{"a":'.repeat(depth - 1), "{}", "}".repeat(depth - 1), "}");
+    add(
+      `depth ${depth + 1} objects`,
+      `{"timestamp":"${fresh}","data":"0123456789x","x":`,
+      '{"a":'.repeat(depth - 1),
+      "{}",
+      "}".repeat(depth - 1),
+      "}",
+    );
     add(`top-level depth ${depth}`, "[".repeat(depth), "]".repeat(depth));
   }
   add("unclosed depth", `{"timestamp":"${fresh}","x":`, "[".repeat(20000));

@@ -22,7 +22,10 @@ test("the broker restarts under a running processor: it reconnects by itself, re
   const { input, output, dlq } = await createTopicSet(created, "restart", 3);
   const before = seedCases(5_000, 100, uniqueName("before"));
   const after = seedCases(5_000, 100, uniqueName("after"));
-  await produce(input, before.map((c) => c.record));
+  await produce(
+    input,
+    before.map((c) => c.record),
+  );
   const groupId = uniqueName("g");
   const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId]);
   expect(await eventually(async () => sum(await endOffsets(output)) + sum(await endOffsets(dlq)) >= before.length, 60_000)).toBe(true);
@@ -31,7 +34,10 @@ test("the broker restarts under a running processor: it reconnects by itself, re
   await Bun.sleep(3_000);
   expect(processor.process.exitCode).toBeNull(); // still running with the broker gone
   localBroker("start");
-  await produce(input, after.map((c) => c.record));
+  await produce(
+    input,
+    after.map((c) => c.record),
+  );
 
   const ends = JSON.stringify(await endOffsets(input));
   const caughtUp = await eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === ends, 90_000);

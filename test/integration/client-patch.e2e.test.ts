@@ -38,7 +38,12 @@ async function topicWith(partitions: number, perPartition: number): Promise<stri
   const producer = new Producer({ clientId: uniqueName("patch-producer"), bootstrapBrokers: BROKERS });
   try {
     for (let partition = 0; partition < partitions; partition++) {
-      const messages = Array.from({ length: perPartition }, (_, i) => ({ topic, partition, key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) }));
+      const messages = Array.from({ length: perPartition }, (_, i) => ({
+        topic,
+        partition,
+        key: Buffer.from(`k${i}`),
+        value: Buffer.from(`v${i}`),
+      }));
       await producer.send({ messages });
     }
   } finally {
@@ -76,7 +81,11 @@ test("a stream nobody reads yet loses nothing when a revocation pauses and resum
   // a second member takes half: the first is paused for the revocation and resumed, all before anyone reads it
   const second = member(groupId);
   const other = await consume(second, topic);
-  await until(() => (first.assignments ?? []).flatMap((a) => a.partitions).length === 2 && (second.assignments ?? []).flatMap((a) => a.partitions).length === 2);
+  await until(
+    () =>
+      (first.assignments ?? []).flatMap((a) => a.partitions).length === 2 &&
+      (second.assignments ?? []).flatMap((a) => a.partitions).length === 2,
+  );
   await Bun.sleep(500);
   const kept = new Set((first.assignments ?? []).flatMap((a) => a.partitions));
   const seen = await readSome(stream, kept, 500);

@@ -3,17 +3,33 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, readAll, uniqueName, createTopicSet } from "../support/kafka.ts";
+import {
+  committedOffsets,
+  createTopics,
+  deleteTopics,
+  endOffsets,
+  produce,
+  readAll,
+  uniqueName,
+  createTopicSet,
+} from "../support/kafka.ts";
 import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
 import { sum } from "../../scripts/lib/stats.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const created: string[] = [];
 
-const topics = (prefix: string, partitions: number, configs: Record<string, string> = {}) => createTopicSet(created, prefix, partitions, configs);
+const topics = (prefix: string, partitions: number, configs: Record<string, string> = {}) =>
+  createTopicSet(created, prefix, partitions, configs);
 
 /** Runs the binary until `expected` records are in output + DLQ and all input offsets are committed, then SIGTERMs it. */
-async function runUntilDone(args: string[], t: { input: string; output: string; dlq: string }, expected: number, env: Record<string, string> = {}, extraTopics: string[] = []) {
+async function runUntilDone(
+  args: string[],
+  t: { input: string; output: string; dlq: string },
+  expected: number,
+  env: Record<string, string> = {},
+  extraTopics: string[] = [],
+) {
   const groupId = uniqueName("g");
   const processor = startProcessor(["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, ...args], env);
   const inputEnds = await endOffsets(t.input);
@@ -76,7 +92,18 @@ test("retries with backoff, then dead-letter with the reason; permanent and wron
     { key: "5", value: "undefined" },
   ]);
   const processor = await runUntilDone(
-    ["--handler", resolve(root, "test/fixtures/flaky-handler.ts"), "--retries", "2", "--retry-backoff", "20ms", "--workers", "1", "--pick-up", "1"],
+    [
+      "--handler",
+      resolve(root, "test/fixtures/flaky-handler.ts"),
+      "--retries",
+      "2",
+      "--retry-backoff",
+      "20ms",
+      "--workers",
+      "1",
+      "--pick-up",
+      "1",
+    ],
     t,
     5,
   );
@@ -95,7 +122,10 @@ test("retries with backoff, then dead-letter with the reason; permanent and wron
     expect(Number.isNaN(Date.parse(headers["x-processor-failed-at"]!))).toBe(false);
   }
   // record-level errors in the log carry topic/partition/offset
-  const line = processor.log().split("\n").find((l) => l.includes("dead-letter"));
+  const line = processor
+    .log()
+    .split("\n")
+    .find((l) => l.includes("dead-letter"));
   expect(JSON.parse(line!)).toMatchObject({ topic: t.input, partition: expect.any(Number), offset: expect.any(Number) });
 }, 120_000);
 
@@ -103,7 +133,11 @@ test("a 5 MB record passes through rings smaller than itself", async () => {
   const t = await topics("big", 1, { "max.message.bytes": String(12 * 1024 * 1024) });
   const big = "x".repeat(5 * 1024 * 1024);
   // one key: the big record must also keep its place in the key's order
-  await produce(t.input, [{ key: "k", value: "before" }, { key: "k", value: big }, { key: "k", value: "after" }]);
+  await produce(t.input, [
+    { key: "k", value: "before" },
+    { key: "k", value: big },
+    { key: "k", value: "after" },
+  ]);
   await runUntilDone(["--handler", resolve(root, "test/fixtures/flaky-handler.ts"), "--ring-size", "1MiB"], t, 3);
   const outputs = await readAll(t.output);
   expect(outputs.map((r) => r.value)).toEqual(["before|attempt=1", `${big}|attempt=1`, "after|attempt=1"]);

@@ -5,7 +5,19 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, produceRaw, readAll, uniqueName, type RawRecord, type ReadRecord, createTopicSet } from "../support/kafka.ts";
+import {
+  committedOffsets,
+  createTopics,
+  deleteTopics,
+  endOffsets,
+  produce,
+  produceRaw,
+  readAll,
+  uniqueName,
+  type RawRecord,
+  type ReadRecord,
+  createTopicSet,
+} from "../support/kafka.ts";
 import { buildBinary, eventually, startProcessor, waitCommittedToEnd } from "../support/processor.ts";
 import { produceExact, readAllRaw, withAdmin, type ExactRecord } from "../support/kafka.ts";
 import { readExact, readSizes, sameBytes, sameHeaders, type ExactReadRecord } from "../support/kcat.ts";
@@ -18,7 +30,8 @@ const BIG_TOPIC = { "max.message.bytes": String(8 * 1024 * 1024) };
 beforeAll(() => buildBinary(), 120_000);
 afterAll(() => deleteTopics(created));
 
-const topics = (prefix: string, partitions: number, configs: Record<string, string> = {}) => createTopicSet(created, prefix, partitions, configs);
+const topics = (prefix: string, partitions: number, configs: Record<string, string> = {}) =>
+  createTopicSet(created, prefix, partitions, configs);
 
 interface PoisonCase {
   readonly name: string;
@@ -29,7 +42,8 @@ interface PoisonCase {
 
 const now = () => new Date().toISOString();
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
-const seed = (name: string, fields: Record<string, unknown> = {}) => json({ id: name, timestamp: now(), data: "long enough data", status: "", ...fields });
+const seed = (name: string, fields: Record<string, unknown> = {}) =>
+  json({ id: name, timestamp: now(), data: "long enough data", status: "", ...fields });
 
 function poisonCorpus(): PoisonCase[] {
   const toOutput = { place: "output" } as const;
@@ -43,7 +57,11 @@ function poisonCorpus(): PoisonCase[] {
     ["binary-junk", junk, dlq("not valid UTF-8")],
     ["empty-value", Buffer.alloc(0), dlq("not valid JSON")],
     ["null-value", null, dlq("value is null")],
-    ["invalid-utf8-in-json", Buffer.concat([Buffer.from('{"id":"u","timestamp":"'), Buffer.from([0xc3, 0x28]), Buffer.from('","data":"x"}')]), dlq("not RFC 3339")], // Go decodes bad bytes in strings as U+FFFD
+    [
+      "invalid-utf8-in-json",
+      Buffer.concat([Buffer.from('{"id":"u","timestamp":"'), Buffer.from([0xc3, 0x28]), Buffer.from('","data":"x"}')]),
+      dlq("not RFC 3339"),
+    ], // Go decodes bad bytes in strings as U+FFFD
     ["json-array", json([1, 2, 3]), dlq("not a JSON object")],
     ["json-string", json("hello"), dlq("not a JSON object")],
     ["json-null", Buffer.from("null"), dlq("not RFC 3339")], // Go unmarshals null: every field empty
@@ -58,9 +76,19 @@ function poisonCorpus(): PoisonCase[] {
     ["impossible-timestamp", seed("impossible", { timestamp: "2026-13-45T99:99:99Z" }), dlq("not RFC 3339")],
     ["big-valid", seed("big-valid", { data: "d".repeat(1_500_000) }), toOutput],
     ["big-junk", Buffer.alloc(2_200_000, 0xff), dlq("not valid UTF-8")],
-    ["many-headers", seed("many-headers"), toOutput, { headers: Array.from({ length: 2000 }, (_, i) => [`h${i}`, Buffer.from(`v${i}`)] as [string, Buffer]) }],
+    [
+      "many-headers",
+      seed("many-headers"),
+      toOutput,
+      { headers: Array.from({ length: 2000 }, (_, i) => [`h${i}`, Buffer.from(`v${i}`)] as [string, Buffer]) },
+    ],
     ["large-header", seed("large-header"), toOutput, { headers: [["big", Buffer.alloc(512 * 1024, 0x61)]] }],
-    ["many-headers-bad", Buffer.from("{"), dlq("not valid JSON"), { headers: Array.from({ length: 500 }, (_, i) => ["same", Buffer.from(String(i))] as [string, Buffer]) }],
+    [
+      "many-headers-bad",
+      Buffer.from("{"),
+      dlq("not valid JSON"),
+      { headers: Array.from({ length: 500 }, (_, i) => ["same", Buffer.from(String(i))] as [string, Buffer]) },
+    ],
     // handlers that misbehave (test/fixtures/poison-handler.ts picks the behaviour by the first word)
     ["throw-error", Buffer.from("throw-error"), dlq("handler blew up")],
     ["throw-string", Buffer.from("throw-string"), dlq("a bare string")],
@@ -80,18 +108,37 @@ function poisonCorpus(): PoisonCase[] {
   return cases.map(([name, value, expectation, extra]) => ({
     name,
     expect: expectation,
-    record: { key: extra?.key === null ? null : Buffer.from(`key-${name}`), value, headers: [["case", Buffer.from(name)], ...(extra?.headers ?? [])] },
+    record: {
+      key: extra?.key === null ? null : Buffer.from(`key-${name}`),
+      value,
+      headers: [["case", Buffer.from(name)], ...(extra?.headers ?? [])],
+    },
   }));
 }
 
 test("poison corpus: every bad record and every misbehaving handler call lands in the DLQ with its reason; the process stays up", async () => {
   const t = await topics("poison", 1, BIG_TOPIC);
   const corpus = poisonCorpus();
-  await produceRaw(t.input, corpus.map((c) => c.record));
+  await produceRaw(
+    t.input,
+    corpus.map((c) => c.record),
+  );
   const groupId = uniqueName("g");
   const processor = startProcessor([
-    "--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId,
-    "--handler", resolve(root, "test/fixtures/poison-handler.ts"), "--handler-timeout", "300ms", "--retries", "1", "--retry-backoff", "10ms",
+    "--input-topics",
+    t.input,
+    "--output-topic",
+    t.output,
+    "--group-id",
+    groupId,
+    "--handler",
+    resolve(root, "test/fixtures/poison-handler.ts"),
+    "--handler-timeout",
+    "300ms",
+    "--retries",
+    "1",
+    "--retry-backoff",
+    "10ms",
   ]);
   const inputEnds = await endOffsets(t.input);
   const done = await eventually(async () => JSON.stringify(await committedOffsets(groupId, t.input)) === JSON.stringify(inputEnds), 60_000);
@@ -101,9 +148,12 @@ test("poison corpus: every bad record and every misbehaving handler call lands i
 
   const [outputs, deadLetters] = await Promise.all([readAll(t.output), readAll(t.dlq)]);
   const byCase = new Map<string, Array<{ place: "output" | "dlq"; record: ReadRecord }>>();
-  for (const [place, records] of [["output", outputs], ["dlq", deadLetters]] as const) {
+  for (const [place, records] of [
+    ["output", outputs],
+    ["dlq", deadLetters],
+  ] as const) {
     for (const record of records) {
-      const name = record.headers["case"] ?? "<no case header>";
+      const name = record.headers.case ?? "<no case header>";
       byCase.set(name, [...(byCase.get(name) ?? []), { place, record }]);
     }
   }
@@ -115,21 +165,25 @@ test("poison corpus: every bad record and every misbehaving handler call lands i
       continue;
     }
     const { place, record } = landed[0]!;
-    if (place !== c.expect.place) problems.push(`${c.name}: in ${place}, expected ${c.expect.place} (${record.headers["x-processor-error"] ?? ""})`);
+    if (place !== c.expect.place)
+      problems.push(`${c.name}: in ${place}, expected ${c.expect.place} (${record.headers["x-processor-error"] ?? ""})`);
     if (c.expect.place === "dlq") {
       const error = record.headers["x-processor-error"] ?? "";
       if (!error.includes(c.expect.reason)) problems.push(`${c.name}: reason "${error}" lacks "${c.expect.reason}"`);
-      if (!["permanent", "retries-exhausted"].includes(record.headers["x-processor-error-kind"] ?? "")) problems.push(`${c.name}: no error-kind header`);
+      if (!["permanent", "retries-exhausted"].includes(record.headers["x-processor-error-kind"] ?? ""))
+        problems.push(`${c.name}: no error-kind header`);
       if (record.headers["x-processor-source-topic"] !== t.input) problems.push(`${c.name}: no source-topic header`);
       // the dead-letter copy keeps the original bytes, so nothing is lost even when the value is junk
       const original = c.record.value ?? Buffer.alloc(0);
       if (!(record.valueBytes ?? Buffer.alloc(0)).equals(original)) problems.push(`${c.name}: DLQ value differs from the input`);
     }
-    if (record.headerCount < (c.record.headers?.length ?? 0)) problems.push(`${c.name}: headers dropped (${record.headerCount} < ${c.record.headers?.length})`);
+    if (record.headerCount < (c.record.headers?.length ?? 0))
+      problems.push(`${c.name}: headers dropped (${record.headerCount} < ${c.record.headers?.length})`);
     if (c.name === "null-key" && record.key !== null) problems.push("null-key: the output got a key");
   }
-  const bigOut = outputs.find((r) => r.headers["case"] === "big-valid");
-  if (bigOut && (JSON.parse(bigOut.value ?? "{}") as { status?: string; data?: string }).data?.length !== 1_500_000) problems.push("big-valid: data changed");
+  const bigOut = outputs.find((r) => r.headers.case === "big-valid");
+  if (bigOut && (JSON.parse(bigOut.value ?? "{}") as { status?: string; data?: string }).data?.length !== 1_500_000)
+    problems.push("big-valid: data changed");
   expect(problems).toEqual([]);
 
   processor.process.kill("SIGTERM");
@@ -155,7 +209,10 @@ test("dead-letter guard: a handler failing every record stops the process (exit 
   expect(sum(await endOffsets(t.dlq))).toBe(19);
 
   // the fixed deploy (the seed rule would fail these plain-text values too, so a pass-through handler)
-  const fixed = startProcessor([...args, "--handler", resolve(root, "test/fixtures/slow-handler.ts"), "--dlq-max-ratio", "0.5", "--dlq-window", "50"], { SLOW_HANDLER_MS: "0" });
+  const fixed = startProcessor(
+    [...args, "--handler", resolve(root, "test/fixtures/slow-handler.ts"), "--dlq-max-ratio", "0.5", "--dlq-window", "50"],
+    { SLOW_HANDLER_MS: "0" },
+  );
   const done = await eventually(async () => JSON.stringify(await committedOffsets(groupId, t.input)) === JSON.stringify([400]), 60_000);
   fixed.process.kill("SIGTERM");
   expect(await fixed.exited()).toBe(0);
@@ -175,7 +232,13 @@ test("an output too large for its topic: the input goes to the DLQ instead and t
   await createTopics([input, roomyDlq], 1, BIG_TOPIC);
   await createTopics([output, tightDlq], 1, { "max.message.bytes": String(512 * 1024) });
   const small = (name: string): RawRecord => ({ key: Buffer.from(name), value: seed(name), headers: [["case", Buffer.from(name)]] });
-  await produceRaw(input, [small("a"), small("b"), { key: Buffer.from("big"), value: seed("big", { data: "d".repeat(700_000) }), headers: [["case", Buffer.from("big")]] }, small("c"), small("d")]);
+  await produceRaw(input, [
+    small("a"),
+    small("b"),
+    { key: Buffer.from("big"), value: seed("big", { data: "d".repeat(700_000) }), headers: [["case", Buffer.from("big")]] },
+    small("c"),
+    small("d"),
+  ]);
 
   const groupId = uniqueName("g");
   const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId, "--workers", "8"]);
@@ -186,17 +249,28 @@ test("an output too large for its topic: the input goes to the DLQ instead and t
   processor.process.kill("SIGTERM");
   expect(await processor.exited()).toBe(0);
   const outputs = await readAll(output);
-  expect(outputs.map((r) => r.headers["case"]).sort()).toEqual(["a", "b", "c", "d"]);
+  expect(outputs.map((r) => r.headers.case).sort()).toEqual(["a", "b", "c", "d"]);
   const [copy, ...more] = await readAll(roomyDlq);
   expect(more).toEqual([]);
-  expect(copy!.headers["case"]).toBe("big");
+  expect(copy!.headers.case).toBe("big");
   expect(copy!.headers["x-processor-error"]).toContain("output refused by Kafka");
   expect(copy!.headers["x-processor-error"]).toContain("max.message.bytes");
   expect(copy!.valueBytes?.length).toBeGreaterThan(700_000);
 
   // the dead-letter topic refuses the full copy: a stub (reasons, source position, key; no value or headers) goes instead
   const stubGroup = uniqueName("g");
-  const stubbed = startProcessor(["--input-topics", input, "--output-topic", output, "--dlq-topic", tightDlq, "--group-id", stubGroup, "--ordering", "partition"]);
+  const stubbed = startProcessor([
+    "--input-topics",
+    input,
+    "--output-topic",
+    output,
+    "--dlq-topic",
+    tightDlq,
+    "--group-id",
+    stubGroup,
+    "--ordering",
+    "partition",
+  ]);
   const stubDone = await eventually(async () => JSON.stringify(await committedOffsets(stubGroup, input)) === "[5]", 60_000);
   if (!stubDone) console.error(stubbed.log().slice(-4000));
   expect(stubDone).toBe(true);
@@ -206,7 +280,7 @@ test("an output too large for its topic: the input goes to the DLQ instead and t
   expect(moreStubs).toEqual([]);
   expect(stub!.key).toBe("big");
   expect(stub!.valueBytes).toBeNull();
-  expect(stub!.headers["case"]).toBeUndefined();
+  expect(stub!.headers.case).toBeUndefined();
   expect(stub!.headers["x-processor-truncated"]).toContain("too large for the dead-letter topic");
   expect(stub!.headers["x-processor-error"]).toContain("output refused by Kafka");
   expect(stub!.headers["x-processor-error"]).toContain("the full dead-letter copy was refused too");
@@ -219,9 +293,22 @@ test("an output too large for its topic: the input goes to the DLQ instead and t
   created.push(tinyDlq);
   await createTopics([tinyDlq], 1, { "max.message.bytes": "200" });
   const stuckGroup = uniqueName("g");
-  const stuck = startProcessor(["--input-topics", input, "--output-topic", output, "--dlq-topic", tinyDlq, "--group-id", stuckGroup, "--ordering", "partition"]);
+  const stuck = startProcessor([
+    "--input-topics",
+    input,
+    "--output-topic",
+    output,
+    "--dlq-topic",
+    tinyDlq,
+    "--group-id",
+    stuckGroup,
+    "--ordering",
+    "partition",
+  ]);
   expect(await stuck.exited()).toBe(1);
-  expect(stuck.log().trim().split("\n").at(-1)).toMatch(/^processor: the dead-letter copy of .+\/0@2 was refused even without its value and headers \(.+max\.message\.bytes.*\); check the dead-letter topic/);
+  expect(stuck.log().trim().split("\n").at(-1)).toMatch(
+    /^processor: the dead-letter copy of .+\/0@2 was refused even without its value and headers \(.+max\.message\.bytes.*\); check the dead-letter topic/,
+  );
   expect((await committedOffsets(stuckGroup, input))[0] ?? 0).toBeLessThanOrEqual(2);
 }, 120_000);
 
@@ -235,8 +322,18 @@ test("a handler that blocks the main thread: the watchdog kills the process (the
   const groupId = uniqueName("g");
   const started = Date.now();
   const processor = startProcessor([
-    "--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--ordering", "partition",
-    "--handler", resolve(root, "test/fixtures/poison-handler.ts"), "--watchdog", "3s",
+    "--input-topics",
+    t.input,
+    "--output-topic",
+    t.output,
+    "--group-id",
+    groupId,
+    "--ordering",
+    "partition",
+    "--handler",
+    resolve(root, "test/fixtures/poison-handler.ts"),
+    "--watchdog",
+    "3s",
   ]);
   const code = await processor.exited();
   expect(code === 137 || processor.process.signalCode === "SIGKILL").toBe(true);
@@ -254,11 +351,12 @@ test("a handler that blocks the main thread: the watchdog kills the process (the
 // the processor uses, so a bug shared by both cannot hide; byte-exact means key, value and headers (names as raw
 // bytes, null vs empty values, null vs empty key) as they were produced.
 
-const show = (b: Uint8Array | null) => (b === null ? "null" : b.length > 40 ? `${b.length} bytes` : JSON.stringify(Buffer.from(b).toString("latin1")));
+const show = (b: Uint8Array | null) =>
+  b === null ? "null" : b.length > 40 ? `${b.length} bytes` : JSON.stringify(Buffer.from(b).toString("latin1"));
 /** The value of the first header with this name (text), or undefined. */
 const header = (r: { headers: ReadonlyArray<readonly [Uint8Array, Uint8Array | null]> }, name: string) => {
   const found = r.headers.find(([n]) => Buffer.from(n).toString("latin1") === name);
-  return found === undefined ? undefined : (found[1] === null ? null : Buffer.from(found[1]).toString());
+  return found === undefined ? undefined : found[1] === null ? null : Buffer.from(found[1]).toString();
 };
 
 /** SIGTERM, then the exit code and how long the process took to exit. */
@@ -281,8 +379,20 @@ for (const ordering of ["key", "none"] as const) {
     await produceExact(t.input, records, 500);
     const groupId = uniqueName("g");
     const processor = startProcessor([
-      "--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--ordering", ordering,
-      "--handler", resolve(root, "test/fixtures/large-output-handler.ts"), "-p", "1", "-w", "64",
+      "--input-topics",
+      t.input,
+      "--output-topic",
+      t.output,
+      "--group-id",
+      groupId,
+      "--ordering",
+      ordering,
+      "--handler",
+      resolve(root, "test/fixtures/large-output-handler.ts"),
+      "-p",
+      "1",
+      "-w",
+      "64",
     ]);
     const done = await waitCommittedToEnd(processor, groupId, t.input, 70_000);
     const running = processor.process.exitCode === null;
@@ -295,12 +405,21 @@ for (const ordering of ["key", "none"] as const) {
     records.forEach((r, i) => {
       const key = r.key!.toString();
       const copies = landed.get(key) ?? [];
-      if (copies.length !== 1) return void problems.push(`${key}: in the output ${copies.length} times`);
+      if (copies.length !== 1) {
+        problems.push(`${key}: in the output ${copies.length} times`);
+        return;
+      }
       const expected = i % 50 === 0 ? BIG : r.value!.length;
       if (copies[0]!.valueSize !== expected) problems.push(`${key}: value of ${copies[0]!.valueSize} bytes, expected ${expected}`);
       if (copies[0]!.keySize !== r.key!.length) problems.push(`${key}: key of ${copies[0]!.keySize} bytes`);
     });
-    expect({ done, running, outputs: outputs.length, deadLetters: deadLetters.length, problems: problems.slice(0, 20) }).toEqual({ done: true, running: true, outputs: 3000, deadLetters: 0, problems: [] });
+    expect({ done, running, outputs: outputs.length, deadLetters: deadLetters.length, problems: problems.slice(0, 20) }).toEqual({
+      done: true,
+      running: true,
+      outputs: 3000,
+      deadLetters: 0,
+      problems: [],
+    });
     expect(stopped.code).toBe(0);
     expect(stopped.ms).toBeLessThan(15_000);
     expect(processor.log()).not.toContain('"level":"fatal"');
@@ -332,14 +451,37 @@ function edgeCorpus(): ExactRecord[] & { cases: EdgeCase[] } {
     ["100001-headers", toOutput, { headers: many(100_001) }],
     ["null-header-value", toOutput, { headers: [["nullv", null]] }],
     ["empty-header-value", toOutput, { headers: [["emptyv", Buffer.alloc(0)]] }],
-    ["non-utf8-header-name", toOutput, { headers: [[nonUtf8, Buffer.from("v")], [Buffer.from([0x61, 0xc3, 0x28]), null]] }],
-    ["repeated-header-names", toOutput, { headers: [["dup", Buffer.from("1")], ["dup", null], ["dup", Buffer.alloc(0)]] }],
+    [
+      "non-utf8-header-name",
+      toOutput,
+      {
+        headers: [
+          [nonUtf8, Buffer.from("v")],
+          [Buffer.from([0x61, 0xc3, 0x28]), null],
+        ],
+      },
+    ],
+    [
+      "repeated-header-names",
+      toOutput,
+      {
+        headers: [
+          ["dup", Buffer.from("1")],
+          ["dup", null],
+          ["dup", Buffer.alloc(0)],
+        ],
+      },
+    ],
     ["null-key", toOutput, { key: null }],
     ["empty-key", toOutput, { key: Buffer.alloc(0) }],
     ["empty-value", dlq("not valid JSON"), { value: Buffer.alloc(0) }],
     ["null-value", dlq("value is null"), { value: null }],
     // every edge at once on a record the seed rule refuses: its dead-letter copy must keep them all
-    ["all-edges-bad-value", dlq("not valid JSON"), { key: null, value: Buffer.from("{"), headers: [[longName, null], [nonUtf8, Buffer.alloc(0)], ["nullv", null], ...many(2_000)] }],
+    [
+      "all-edges-bad-value",
+      dlq("not valid JSON"),
+      { key: null, value: Buffer.from("{"), headers: [[longName, null], [nonUtf8, Buffer.alloc(0)], ["nullv", null], ...many(2_000)] },
+    ],
   ];
   const cases: EdgeCase[] = [];
   const records: ExactRecord[] = [];
@@ -352,7 +494,12 @@ function edgeCorpus(): ExactRecord[] & { cases: EdgeCase[] } {
     };
     cases.push({ name, record, seedRule });
     // a normal record right behind it on the same partition: nothing may stall behind an edge
-    const behind: ExactRecord = { partition, key: Buffer.from(`key-behind-${name}`), value: seed(`behind-${name}`), headers: [["case", Buffer.from(`behind-${name}`)]] };
+    const behind: ExactRecord = {
+      partition,
+      key: Buffer.from(`key-behind-${name}`),
+      value: seed(`behind-${name}`),
+      headers: [["case", Buffer.from(`behind-${name}`)]],
+    };
     cases.push({ name: `behind-${name}`, record: behind, seedRule: toOutput });
     records.push(record, behind);
   }
@@ -372,7 +519,9 @@ async function readTopicExact(topic: string): Promise<ExactReadRecord[]> {
   });
 }
 
-function byCase(places: ReadonlyArray<readonly ["output" | "dlq", readonly ExactReadRecord[]]>): Map<string, Array<{ place: "output" | "dlq"; record: ExactReadRecord }>> {
+function byCase(
+  places: ReadonlyArray<readonly ["output" | "dlq", readonly ExactReadRecord[]]>,
+): Map<string, Array<{ place: "output" | "dlq"; record: ExactReadRecord }>> {
   const found = new Map<string, Array<{ place: "output" | "dlq"; record: ExactReadRecord }>>();
   for (const [place, records] of places) {
     for (const record of records) {
@@ -390,14 +539,24 @@ for (const mode of ["pass-through", "seed-rule"] as const) {
     await produceExact(t.input, corpus);
     const groupId = uniqueName("g");
     const processor = startProcessor([
-      "--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--retries", "0",
+      "--input-topics",
+      t.input,
+      "--output-topic",
+      t.output,
+      "--group-id",
+      groupId,
+      "--retries",
+      "0",
       ...(mode === "pass-through" ? ["--handler", resolve(root, "test/fixtures/pass-through-handler.ts")] : []),
     ]);
     const done = await waitCommittedToEnd(processor, groupId, t.input, 60_000);
     const running = processor.process.exitCode === null;
 
     const [outputs, deadLetters] = await Promise.all([readTopicExact(t.output), readTopicExact(t.dlq)]);
-    const found = byCase([["output", outputs], ["dlq", deadLetters]]);
+    const found = byCase([
+      ["output", outputs],
+      ["dlq", deadLetters],
+    ]);
     const problems: string[] = [];
     for (const c of corpus.cases) {
       const landed = found.get(c.name) ?? [];
@@ -414,21 +573,27 @@ for (const mode of ["pass-through", "seed-rule"] as const) {
       if (!sameBytes(record.key, c.record.key)) problems.push(`${c.name}: key ${show(record.key)}, expected ${show(c.record.key)}`);
       const inputHeaders = c.record.headers ?? [];
       if (place === "output") {
-        if (!sameHeaders(record.headers, inputHeaders)) problems.push(`${c.name}: headers differ (${record.headers.length} vs ${inputHeaders.length} sent)`);
+        if (!sameHeaders(record.headers, inputHeaders))
+          problems.push(`${c.name}: headers differ (${record.headers.length} vs ${inputHeaders.length} sent)`);
         if (mode === "pass-through") {
-          if (!sameBytes(record.value, c.record.value)) problems.push(`${c.name}: value ${show(record.value)}, expected ${show(c.record.value)}`);
+          if (!sameBytes(record.value, c.record.value))
+            problems.push(`${c.name}: value ${show(record.value)}, expected ${show(c.record.value)}`);
         } else {
           const out = JSON.parse(record.value?.toString() ?? "null") as { id?: string; status?: string } | null;
           if (out?.id !== c.name || out.status !== "valid") problems.push(`${c.name}: output value ${show(record.value)}`);
         }
       } else {
         // the dead-letter copy: the input byte-exact, its headers first, then only the processor's x-processor-* ones
-        if (!sameBytes(record.value, c.record.value)) problems.push(`${c.name}: DLQ value ${show(record.value)}, expected ${show(c.record.value)}`);
-        if (!sameHeaders(record.headers.slice(0, inputHeaders.length), inputHeaders)) problems.push(`${c.name}: DLQ copy changed the input's headers`);
+        if (!sameBytes(record.value, c.record.value))
+          problems.push(`${c.name}: DLQ value ${show(record.value)}, expected ${show(c.record.value)}`);
+        if (!sameHeaders(record.headers.slice(0, inputHeaders.length), inputHeaders))
+          problems.push(`${c.name}: DLQ copy changed the input's headers`);
         const added = record.headers.slice(inputHeaders.length).map(([n]) => n.toString("latin1"));
-        if (!added.every((n) => n.startsWith("x-processor-")) || !added.includes("x-processor-error")) problems.push(`${c.name}: DLQ headers added: ${added.join(",")}`);
+        if (!added.every((n) => n.startsWith("x-processor-")) || !added.includes("x-processor-error"))
+          problems.push(`${c.name}: DLQ headers added: ${added.join(",")}`);
         const reason = header(record, "x-processor-error") ?? "";
-        if (expected.place === "dlq" && !reason.includes(expected.reason)) problems.push(`${c.name}: reason "${reason}" lacks "${expected.reason}"`);
+        if (expected.place === "dlq" && !reason.includes(expected.reason))
+          problems.push(`${c.name}: reason "${reason}" lacks "${expected.reason}"`);
       }
     }
     const stopped = await stop(processor);
@@ -441,23 +606,46 @@ for (const mode of ["pass-through", "seed-rule"] as const) {
 
 test("a handler naming an output topic that does not exist or whose name is not legal: that record goes to the DLQ with the reason, the records before and after it to the output, first record or mid-stream; commits reach the end and the process keeps running", async () => {
   const t = await topics("bad-topic", 1);
-  const good = (i: number): ExactRecord => ({ key: Buffer.from(`k-${i}`), value: seed(`good-${i}`), headers: [["case", Buffer.from(`good-${i}`)]] });
-  const bad = (word: string, name: string): ExactRecord => ({ key: Buffer.from(`bad-${name}`), value: Buffer.from(`${word} ${name}`), headers: [["case", Buffer.from(name)]] });
+  const good = (i: number): ExactRecord => ({
+    key: Buffer.from(`k-${i}`),
+    value: seed(`good-${i}`),
+    headers: [["case", Buffer.from(`good-${i}`)]],
+  });
+  const bad = (word: string, name: string): ExactRecord => ({
+    key: Buffer.from(`bad-${name}`),
+    value: Buffer.from(`${word} ${name}`),
+    headers: [["case", Buffer.from(name)]],
+  });
   const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => good(from + i));
   // the very first record, before the producer has delivered anything
   const first = [bad("unknown-topic", "unknown-first"), ...range(0, 100)];
   await produceExact(t.input, first, 101);
   const groupId = uniqueName("g");
   const processor = startProcessor([
-    "--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId,
-    "--handler", resolve(root, "test/fixtures/poison-handler.ts"), "--retries", "1", "--retry-backoff", "10ms",
+    "--input-topics",
+    t.input,
+    "--output-topic",
+    t.output,
+    "--group-id",
+    groupId,
+    "--handler",
+    resolve(root, "test/fixtures/poison-handler.ts"),
+    "--retries",
+    "1",
+    "--retry-backoff",
+    "10ms",
   ]);
   const delivered = await eventually(async () => sum(await endOffsets(t.output)) >= 100, 30_000);
   if (!delivered) console.error(processor.log().slice(-4000));
   // then mid-stream, after the producer has delivered: one record per request and a batch with the bad ones inside
   const middle = [
-    ...range(100, 150), bad("unknown-topic", "unknown-middle"), ...range(150, 200),
-    bad("illegal-topic", "illegal-chars"), ...range(200, 250), bad("long-topic", "illegal-300-chars"), ...range(250, 300),
+    ...range(100, 150),
+    bad("unknown-topic", "unknown-middle"),
+    ...range(150, 200),
+    bad("illegal-topic", "illegal-chars"),
+    ...range(200, 250),
+    bad("long-topic", "illegal-300-chars"),
+    ...range(250, 300),
   ];
   await produceExact(t.input, middle.slice(0, 60));
   await produceExact(t.input, middle.slice(60), 500);
@@ -465,7 +653,10 @@ test("a handler naming an output topic that does not exist or whose name is not 
   const running = processor.process.exitCode === null;
 
   const [outputs, deadLetters] = await Promise.all([readExact(t.output), readExact(t.dlq)]);
-  const found = byCase([["output", outputs], ["dlq", deadLetters]]);
+  const found = byCase([
+    ["output", outputs],
+    ["dlq", deadLetters],
+  ]);
   const problems: string[] = [];
   for (let i = 0; i < 300; i++) {
     const landed = found.get(`good-${i}`) ?? [];
@@ -490,9 +681,19 @@ test("a handler naming an output topic that does not exist or whose name is not 
     if (!sameBytes(record.value, input.value) || !sameBytes(record.key, input.key)) problems.push(`${name}: DLQ copy is not the input`);
   }
   // nothing was created on the way (the broker does not auto-create topics, and the processor must not either)
-  const strays = await withAdmin(async (admin) => (await admin.listTopics()).filter((name) => name.startsWith("no-such-topic-") && name.includes(t.input)));
+  const strays = await withAdmin(async (admin) =>
+    (await admin.listTopics()).filter((name) => name.startsWith("no-such-topic-") && name.includes(t.input)),
+  );
   const stopped = await stop(processor);
-  expect({ delivered, done, running, problems: problems.slice(0, 30), strays, dlq: deadLetters.length, outputs: outputs.length }).toEqual({ delivered: true, done: true, running: true, problems: [], strays: [], dlq: 4, outputs: 300 });
+  expect({ delivered, done, running, problems: problems.slice(0, 30), strays, dlq: deadLetters.length, outputs: outputs.length }).toEqual({
+    delivered: true,
+    done: true,
+    running: true,
+    problems: [],
+    strays: [],
+    dlq: 4,
+    outputs: 300,
+  });
   expect(stopped.code).toBe(0);
   expect(processor.log()).not.toContain('"level":"fatal"');
 }, 120_000);
@@ -527,7 +728,11 @@ test("--max-uncommitted N (--ordering none): a record failing at the head of a p
   const pad = "x".repeat(VALUE_BYTES);
   const records: ExactRecord[] = [
     { partition: 0, key: Buffer.from("stuck-head"), value: Buffer.from(`stuck ${pad}`).subarray(0, VALUE_BYTES) },
-    ...Array.from({ length: BEHIND }, (_, i) => ({ partition: 0, key: Buffer.from(`p0-${i}`), value: Buffer.from(`pass ${i} ${pad}`).subarray(0, VALUE_BYTES) })),
+    ...Array.from({ length: BEHIND }, (_, i) => ({
+      partition: 0,
+      key: Buffer.from(`p0-${i}`),
+      value: Buffer.from(`pass ${i} ${pad}`).subarray(0, VALUE_BYTES),
+    })),
     // partition 1 only filters (no output), so the output topic counts partition 0's records alone
     ...Array.from({ length: 1000 }, (_, i) => ({ partition: 1, key: Buffer.from(`p1-${i}`), value: Buffer.from(`filter ${i}`) })),
   ];
@@ -536,9 +741,30 @@ test("--max-uncommitted N (--ordering none): a record failing at the head of a p
   const groupId = uniqueName("g");
   const processor = startProcessor(
     [
-      "--input-topics", input, "--output-topic", output, "--group-id", groupId, "--ordering", "none", "--max-uncommitted", String(N),
-      "--handler", resolve(root, "test/fixtures/head-of-line-handler.ts"), "--retries", "5", "--retry-backoff", "500ms", "--retry-backoff-max", "2s",
-      "--ring-size", `${RING / 1024}KiB`, "-w", String(WORKERS), "--metrics-port", String(port),
+      "--input-topics",
+      input,
+      "--output-topic",
+      output,
+      "--group-id",
+      groupId,
+      "--ordering",
+      "none",
+      "--max-uncommitted",
+      String(N),
+      "--handler",
+      resolve(root, "test/fixtures/head-of-line-handler.ts"),
+      "--retries",
+      "5",
+      "--retry-backoff",
+      "500ms",
+      "--retry-backoff-max",
+      "2s",
+      "--ring-size",
+      `${RING / 1024}KiB`,
+      "-w",
+      String(WORKERS),
+      "--metrics-port",
+      String(port),
     ],
     { HEAD_FAILS: "5" }, // 5 failures: at least 0.25+0.5+1+1+1 s of backoff before the 6th attempt goes through
   );
@@ -547,24 +773,30 @@ test("--max-uncommitted N (--ordering none): a record failing at the head of a p
   let uncommittedMetricMax: number | null = null;
   let maxOutputsWhileHeadUncommitted = 0;
   let otherPartitionDoneWhileHeadStuck = false;
-  const done = await eventually(async () => {
-    if (processor.process.exitCode !== null) return true; // exited: fail below with its log
-    const [committed, outputs, metrics] = await Promise.all([
-      committedOffsets(groupId, input),
-      endOffsets(output).then(sum),
-      fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => ""),
-    ]);
-    const paused = metricSum(metrics, /^processor_\w*paused\w*$/);
-    if (paused !== null) pausedSeen = Math.max(pausedSeen, paused);
-    // the stuck partition's own figure (partition 1 flows meanwhile and has its own)
-    const uncommitted = metricSum(metrics, /^processor_records_uncommitted$/, /partition="0"/);
-    if (uncommitted !== null) uncommittedMetricMax = Math.max(uncommittedMetricMax ?? 0, uncommitted);
-    if ((committed[0] ?? 0) === 0) {
-      maxOutputsWhileHeadUncommitted = Math.max(maxOutputsWhileHeadUncommitted, outputs);
-      if ((committed[1] ?? 0) === 1000) otherPartitionDoneWhileHeadStuck = true;
-    }
-    return committed[0] === BEHIND + 1 && committed[1] === 1000;
-  }, 60_000, 100);
+  const done = await eventually(
+    async () => {
+      if (processor.process.exitCode !== null) return true; // exited: fail below with its log
+      const [committed, outputs, metrics] = await Promise.all([
+        committedOffsets(groupId, input),
+        endOffsets(output).then(sum),
+        fetch(`http://127.0.0.1:${port}/metrics`)
+          .then((r) => r.text())
+          .catch(() => ""),
+      ]);
+      const paused = metricSum(metrics, /^processor_\w*paused\w*$/);
+      if (paused !== null) pausedSeen = Math.max(pausedSeen, paused);
+      // the stuck partition's own figure (partition 1 flows meanwhile and has its own)
+      const uncommitted = metricSum(metrics, /^processor_records_uncommitted$/, /partition="0"/);
+      if (uncommitted !== null) uncommittedMetricMax = Math.max(uncommittedMetricMax ?? 0, uncommitted);
+      if ((committed[0] ?? 0) === 0) {
+        maxOutputsWhileHeadUncommitted = Math.max(maxOutputsWhileHeadUncommitted, outputs);
+        if ((committed[1] ?? 0) === 1000) otherPartitionDoneWhileHeadStuck = true;
+      }
+      return committed[0] === BEHIND + 1 && committed[1] === 1000;
+    },
+    60_000,
+    100,
+  );
   const log = processor.log();
   if (processor.process.exitCode !== null || !done) console.error(log.slice(-4000));
   const running = processor.process.exitCode === null;
@@ -581,8 +813,12 @@ test("--max-uncommitted N (--ordering none): a record failing at the head of a p
   const duplicated = [...keys].filter(([, n]) => n > 1).map(([k]) => k);
   const deadLetters = sum(await endOffsets(dlq));
   const stopped = running ? await stop(processor) : { code: processor.process.exitCode ?? -1, ms: 0 };
-  console.error(`--max-uncommitted ${N}: ${headAt} outputs landed before the head's; at most ${maxOutputsWhileHeadUncommitted} output while its offset was uncommitted (bound ${N} + ${SLACK}); paused metric max ${pausedSeen}; uncommitted metric max ${uncommittedMetricMax}`);
-  expect({ running, done: done && running, lost: lost.length, duplicated: duplicated.length, outputs: landed.length, deadLetters }).toEqual({ running: true, done: true, lost: 0, duplicated: 0, outputs: BEHIND + 1, deadLetters: 0 });
+  console.error(
+    `--max-uncommitted ${N}: ${headAt} outputs landed before the head's; at most ${maxOutputsWhileHeadUncommitted} output while its offset was uncommitted (bound ${N} + ${SLACK}); paused metric max ${pausedSeen}; uncommitted metric max ${uncommittedMetricMax}`,
+  );
+  expect({ running, done: done && running, lost: lost.length, duplicated: duplicated.length, outputs: landed.length, deadLetters }).toEqual(
+    { running: true, done: true, lost: 0, duplicated: 0, outputs: BEHIND + 1, deadLetters: 0 },
+  );
   expect(headAt).toBeGreaterThanOrEqual(0);
   expect(headAt).toBeLessThanOrEqual(N + SLACK);
   expect(pausedSeen).toBeGreaterThanOrEqual(1);

@@ -25,11 +25,28 @@ describe("compiled binary, default handler", () => {
     const { input, output, dlq } = topicSet("e2e");
     await createTopics([input, output, dlq], 6);
     const cases = seedCases(100_000, 1000, uniqueName("run"));
-    await produce(input, cases.map((c) => c.record), 5000);
+    await produce(
+      input,
+      cases.map((c) => c.record),
+      5000,
+    );
 
     const started = Date.now();
     const groupId = uniqueName("g");
-    const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId, "--workers", "64", "--consumers", "2", "--producers", "2"]);
+    const processor = startProcessor([
+      "--input-topics",
+      input,
+      "--output-topic",
+      output,
+      "--group-id",
+      groupId,
+      "--workers",
+      "64",
+      "--consumers",
+      "2",
+      "--producers",
+      "2",
+    ]);
     const drained = await eventually(async () => sum(await endOffsets(output)) + sum(await endOffsets(dlq)) >= cases.length, 120_000);
     const elapsed = Date.now() - started;
     expect(drained).toBe(true);
@@ -37,13 +54,17 @@ describe("compiled binary, default handler", () => {
     const inputEnds = await endOffsets(input);
     expect(sum(inputEnds)).toBe(cases.length);
     // commits run every 200 ms: once all is produced they must reach the end offsets without a shutdown
-    expect(await eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === JSON.stringify(inputEnds), 10_000)).toBe(true);
+    expect(await eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === JSON.stringify(inputEnds), 10_000)).toBe(
+      true,
+    );
     processor.process.kill("SIGTERM");
     expect(await processor.exited()).toBe(0);
     expect(await committedOffsets(groupId, input)).toEqual(inputEnds);
 
     const verdict = await verify(cases, output, dlq);
-    console.log(`e2e: ${cases.length} records in ${elapsed} ms (including start-up); outputs ${verdict.outputs.length}, dlq ${verdict.deadLetters.length}, duplicates ${verdict.duplicates}`);
+    console.log(
+      `e2e: ${cases.length} records in ${elapsed} ms (including start-up); outputs ${verdict.outputs.length}, dlq ${verdict.deadLetters.length}, duplicates ${verdict.duplicates}`,
+    );
     expect(verdict.lost).toEqual([]);
     expect(verdict.duplicates).toBe(0);
     expect(verdict.misplaced).toEqual([]);
@@ -62,9 +83,24 @@ describe("compiled binary, default handler", () => {
     const { input, output, dlq } = topicSet("kip848");
     await createTopics([input, output, dlq], 6);
     const cases = seedCases(20_000, 200, uniqueName("run"));
-    await produce(input, cases.map((c) => c.record), 5000);
+    await produce(
+      input,
+      cases.map((c) => c.record),
+      5000,
+    );
     const groupId = uniqueName("g");
-    const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId, "--group-protocol", "consumer", "--consumers", "2"]);
+    const processor = startProcessor([
+      "--input-topics",
+      input,
+      "--output-topic",
+      output,
+      "--group-id",
+      groupId,
+      "--group-protocol",
+      "consumer",
+      "--consumers",
+      "2",
+    ]);
     const inputEnds = await endOffsets(input);
     const done = await eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === JSON.stringify(inputEnds), 90_000);
     if (!done) console.error(processor.log().slice(-3000));
@@ -81,15 +117,25 @@ describe("compiled binary, default handler", () => {
     const { input, output, dlq } = topicSet("autostore");
     await createTopics([input, output, dlq], 2);
     const cases = seedCases(2_000, 50, uniqueName("run"));
-    await produce(input, cases.map((c) => c.record));
+    await produce(
+      input,
+      cases.map((c) => c.record),
+    );
     const groupId = uniqueName("g");
-    const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId], { KAFKA_AUTO_OFFSET_STORE: "true" });
+    const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId], {
+      KAFKA_AUTO_OFFSET_STORE: "true",
+    });
     const inputEnds = await endOffsets(input);
-    expect(await eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === JSON.stringify(inputEnds), 60_000)).toBe(true);
+    expect(await eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === JSON.stringify(inputEnds), 60_000)).toBe(
+      true,
+    );
     expect(await eventually(async () => sum(await endOffsets(output)) + sum(await endOffsets(dlq)) >= cases.length, 60_000)).toBe(true);
     processor.process.kill("SIGTERM");
     expect(await processor.exited()).toBe(0);
-    const warning = processor.log().split("\n").find((line) => line.includes('"level":"warn"') && /crash/i.test(line));
+    const warning = processor
+      .log()
+      .split("\n")
+      .find((line) => line.includes('"level":"warn"') && /crash/i.test(line));
     expect(warning).toBeDefined();
     expect((await verify(cases, output, dlq)).lost).toEqual([]);
   }, 120_000);

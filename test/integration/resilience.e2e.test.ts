@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, readAll, uniqueName, createTopicSet } from "../support/kafka.ts";
+import { committedOffsets, deleteTopics, endOffsets, produce, readAll, uniqueName, createTopicSet } from "../support/kafka.ts";
 import { buildBinary, eventually, startProcessor, type RunningProcessor } from "../support/processor.ts";
 import { seedCases } from "../support/seed-data.ts";
 import { verify } from "../support/verify.ts";
@@ -14,13 +14,18 @@ import { sum } from "../../scripts/lib/stats.ts";
 const root = resolve(import.meta.dir, "../..");
 const created: string[] = [];
 
-const topics = (prefix: string, partitions: number, configs: Record<string, string> = {}) => createTopicSet(created, prefix, partitions, configs);
+const topics = (prefix: string, partitions: number, configs: Record<string, string> = {}) =>
+  createTopicSet(created, prefix, partitions, configs);
 
 /** Topics with 6 partitions, `count` seed cases over `keys` keys produced into the input, and a fresh group id. */
 async function seeded(prefix: string, count: number, keys: number) {
   const t = await topics(prefix, 6);
   const cases = seedCases(count, keys, uniqueName("run"));
-  await produce(t.input, cases.map((c) => c.record), 5000);
+  await produce(
+    t.input,
+    cases.map((c) => c.record),
+    5000,
+  );
   return { t, cases, groupId: uniqueName("g") };
 }
 
@@ -33,7 +38,16 @@ async function waitCommittedToEnd(groupId: string, input: string, timeoutMs = 90
 
 /** Fails with the processors' recent logs attached, so a failure here can be understood from CI output. */
 function expectWithLogs(ok: boolean, ...processors: RunningProcessor[]): void {
-  if (!ok) for (const p of processors) console.error(p.log().split("\n").filter((l) => !l.includes("dead-letter")).slice(-40).join("\n"));
+  if (!ok)
+    for (const p of processors)
+      console.error(
+        p
+          .log()
+          .split("\n")
+          .filter((l) => !l.includes("dead-letter"))
+          .slice(-40)
+          .join("\n"),
+      );
   expect(ok).toBe(true);
 }
 
@@ -61,10 +75,26 @@ test("key ordering with a slow async handler: per-key order kept, far faster tha
   const COUNT = 6000;
   const KEYS = 600;
   const DELAY_MS = 20;
-  await produce(t.input, Array.from({ length: COUNT }, (_, i) => ({ key: `key-${i % KEYS}`, value: `${Math.floor(i / KEYS)}` })));
+  await produce(
+    t.input,
+    Array.from({ length: COUNT }, (_, i) => ({ key: `key-${i % KEYS}`, value: `${Math.floor(i / KEYS)}` })),
+  );
   const groupId = uniqueName("g");
   const processor = startProcessor(
-    ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--handler", resolve(root, "test/fixtures/slow-handler.ts"), "--workers", "300", "--ordering", "key"],
+    [
+      "--input-topics",
+      t.input,
+      "--output-topic",
+      t.output,
+      "--group-id",
+      groupId,
+      "--handler",
+      resolve(root, "test/fixtures/slow-handler.ts"),
+      "--workers",
+      "300",
+      "--ordering",
+      "key",
+    ],
     { SLOW_HANDLER_MS: String(DELAY_MS) },
   );
   expect(await waitCommittedToEnd(groupId, t.input)).toBe(true);
@@ -90,11 +120,24 @@ test("key ordering with a slow async handler: per-key order kept, far faster tha
 
 test("partition ordering: each input partition is processed and produced strictly in offset order", async () => {
   const t = await topics("porder", 3);
-  await produce(t.input, Array.from({ length: 3000 }, (_, i) => ({ key: `k${i % 97}`, value: `${i}` })));
+  await produce(
+    t.input,
+    Array.from({ length: 3000 }, (_, i) => ({ key: `k${i % 97}`, value: `${i}` })),
+  );
   const groupId = uniqueName("g");
   const processor = startProcessor([
-    "--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId,
-    "--handler", resolve(root, "test/fixtures/partition-tag-handler.ts"), "--ordering", "partition", "--workers", "64",
+    "--input-topics",
+    t.input,
+    "--output-topic",
+    t.output,
+    "--group-id",
+    groupId,
+    "--handler",
+    resolve(root, "test/fixtures/partition-tag-handler.ts"),
+    "--ordering",
+    "partition",
+    "--workers",
+    "64",
   ]);
   expect(await waitCommittedToEnd(groupId, t.input)).toBe(true);
   expect(await stop(processor)).toBe(0);
@@ -115,7 +158,22 @@ test("SIGKILL three times mid-stream, restarting each time: nothing lost, duplic
   const { t, cases, groupId } = await seeded("kill", 60_000, 500);
   // a small ring keeps the read-ahead small, so the kill really lands mid-stream; a short session timeout lets
   // the group notice the dead member quickly
-  const args = ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--workers", "32", "--ring-size", "256KiB", "--session-timeout", "6s", "--heartbeat-interval", "1s"];
+  const args = [
+    "--input-topics",
+    t.input,
+    "--output-topic",
+    t.output,
+    "--group-id",
+    groupId,
+    "--workers",
+    "32",
+    "--ring-size",
+    "256KiB",
+    "--session-timeout",
+    "6s",
+    "--heartbeat-interval",
+    "1s",
+  ];
   let duplicateBound = 0;
   const kills: string[] = [];
   for (const killAt of [12_000, 28_000, 44_000]) {
@@ -146,7 +204,20 @@ test("a crashed consumer Worker is replaced in the same process: nothing lost, t
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   // the dead member stays in the group until its session times out: keep that short
   const processor = startProcessor(
-    ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--metrics-port", String(port), "--session-timeout", "6s", "--heartbeat-interval", "1s"],
+    [
+      "--input-topics",
+      t.input,
+      "--output-topic",
+      t.output,
+      "--group-id",
+      groupId,
+      "--metrics-port",
+      String(port),
+      "--session-timeout",
+      "6s",
+      "--heartbeat-interval",
+      "1s",
+    ],
     { PROCESSOR_FAULT_CRASH_CONSUMER: "0:3000" },
   );
   expectWithLogs(await waitCommittedToEnd(groupId, t.input), processor);
@@ -167,7 +238,22 @@ for (const consumers of [1, 2]) {
   test(`a second process (--consumers ${consumers}) joins mid-stream, takes partitions and leaves again: nothing lost, no partition stalls, duplicates under 1%`, async () => {
     const { t, cases, groupId } = await seeded("join", 60_000, 500);
     // few workers, so the work lasts through the join and the leave
-    const args = ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--workers", "4", "--pick-up", "1", "--consumers", String(consumers), "--heartbeat-interval", "500ms"];
+    const args = [
+      "--input-topics",
+      t.input,
+      "--output-topic",
+      t.output,
+      "--group-id",
+      groupId,
+      "--workers",
+      "4",
+      "--pick-up",
+      "1",
+      "--consumers",
+      String(consumers),
+      "--heartbeat-interval",
+      "500ms",
+    ];
     const first = startProcessor(args);
     expect(await eventually(async () => (await producedCount(t)) >= 5_000, 60_000, 50)).toBe(true);
     const second = startProcessor(args);
@@ -189,15 +275,38 @@ for (const consumers of [1, 2]) {
 
 test("static membership: a process restarted within the session timeout gets its partitions back without a rebalance", async () => {
   const { t, cases, groupId } = await seeded("static", 40_000, 500);
-  const args = ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--workers", "2", "--pick-up", "1", "--session-timeout", "30s", "--heartbeat-interval", "1s"];
+  const args = [
+    "--input-topics",
+    t.input,
+    "--output-topic",
+    t.output,
+    "--group-id",
+    groupId,
+    "--workers",
+    "2",
+    "--pick-up",
+    "1",
+    "--session-timeout",
+    "30s",
+    "--heartbeat-interval",
+    "1s",
+  ];
   const a = startProcessor([...args, "--group-instance-id", "member-a"]);
   await waitForPartitions(a, t.input);
   const b = startProcessor([...args, "--group-instance-id", "member-b"]);
   await waitForPartitions(b, t.input);
   // settled: the partitions are split between the two
-  const assigned = (p: RunningProcessor) => p.log().split("\n").filter((l) => l.includes('"msg":"partitions assigned"'));
+  const assigned = (p: RunningProcessor) =>
+    p
+      .log()
+      .split("\n")
+      .filter((l) => l.includes('"msg":"partitions assigned"'));
   const lastPartitions = (p: RunningProcessor) => JSON.parse(assigned(p).at(-1) ?? "{}").partitions as string | undefined;
-  expectWithLogs(await eventually(async () => lastPartitions(a)?.split(",").length === 3 && lastPartitions(b)?.split(",").length === 3, 30_000), a, b);
+  expectWithLogs(
+    await eventually(async () => lastPartitions(a)?.split(",").length === 3 && lastPartitions(b)?.split(",").length === 3, 30_000),
+    a,
+    b,
+  );
   const aRebalances = a.log().split('"msg":"group rebalancing"').length;
   const bPartitions = lastPartitions(b);
   expect(await stop(b)).toBe(0);
@@ -217,7 +326,20 @@ test("static membership: a process restarted within the session timeout gets its
 
 test("SIGTERM mid-stream exits 0 within the timeout; a restart produces no duplicates", async () => {
   const { t, cases, groupId } = await seeded("term", 60_000, 500);
-  const args = ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--workers", "32", "--shutdown-timeout", "20s", "--ring-size", "256KiB"];
+  const args = [
+    "--input-topics",
+    t.input,
+    "--output-topic",
+    t.output,
+    "--group-id",
+    groupId,
+    "--workers",
+    "32",
+    "--shutdown-timeout",
+    "20s",
+    "--ring-size",
+    "256KiB",
+  ];
   const first = startProcessor(args);
   expect(await eventually(async () => (await producedCount(t)) >= 15_000, 60_000, 50)).toBe(true);
   const signalled = Date.now();
@@ -239,7 +361,16 @@ test("SIGTERM mid-stream exits 0 within the timeout; a restart produces no dupli
 
 test("SIGTERM while consumers are still joining the group exits 0 promptly", async () => {
   const t = await topics("early", 2);
-  const processor = startProcessor(["--input-topics", t.input, "--output-topic", t.output, "--group-id", uniqueName("g"), "--consumers", "2"]);
+  const processor = startProcessor([
+    "--input-topics",
+    t.input,
+    "--output-topic",
+    t.output,
+    "--group-id",
+    uniqueName("g"),
+    "--consumers",
+    "2",
+  ]);
   await processor.waitForLog('"msg":"processor started"');
   const signalled = Date.now();
   processor.process.kill("SIGTERM");
@@ -248,10 +379,16 @@ test("SIGTERM while consumers are still joining the group exits 0 promptly", asy
 }, 60_000);
 
 test("fatal broker problems exit non-zero with one clear line", async () => {
-  const unreachable = Bun.spawnSync([resolve(root, "dist/processor-test"), "--brokers", "127.0.0.1:1", "--input-topics", "a", "--output-topic", "b"], { stderr: "pipe" });
+  const unreachable = Bun.spawnSync(
+    [resolve(root, "dist/processor-test"), "--brokers", "127.0.0.1:1", "--input-topics", "a", "--output-topic", "b"],
+    { stderr: "pipe" },
+  );
   expect(unreachable.exitCode).toBe(1);
   expect(unreachable.stderr.toString()).toContain("processor: cannot reach brokers 127.0.0.1:1");
-  const unknownHost = Bun.spawnSync([resolve(root, "dist/processor-test"), "--brokers", "no-such-host.invalid:9092", "--input-topics", "a", "--output-topic", "b"], { stderr: "pipe" });
+  const unknownHost = Bun.spawnSync(
+    [resolve(root, "dist/processor-test"), "--brokers", "no-such-host.invalid:9092", "--input-topics", "a", "--output-topic", "b"],
+    { stderr: "pipe" },
+  );
   expect(unknownHost.exitCode).toBe(1);
   expect(unknownHost.stderr.toString()).toMatch(/processor: .*(not found|cannot reach)/);
 }, 120_000);

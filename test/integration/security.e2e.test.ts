@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Admin, Producer } from "@platformatic/kafka";
 import { uniqueName } from "../support/kafka.ts";
-import { BINARY, buildBinary, eventually, startProcessor, type RunningProcessor } from "../support/processor.ts";
+import { BINARY, buildBinary, eventually, startProcessor } from "../support/processor.ts";
 import { seedCases } from "../support/seed-data.ts";
 import { sum } from "../../scripts/lib/stats.ts";
 
@@ -45,12 +45,17 @@ function secureBrokerRunning(): boolean {
 
 function script(name: string, ...args: string[]): void {
   const run = Bun.spawnSync(["bash", resolve(root, `scripts/kafka/${name}`), ...args], { stdout: "pipe", stderr: "pipe" });
-  if (run.exitCode !== 0) throw new Error(`${name} ${args.join(" ")} failed (${run.exitCode}): ${run.stderr.toString()}${run.stdout.toString()}`);
+  if (run.exitCode !== 0)
+    throw new Error(`${name} ${args.join(" ")} failed (${run.exitCode}): ${run.stderr.toString()}${run.stdout.toString()}`);
 }
 
 /** The KAFKA_SECURE_* variables of .cache/kafka/run/secure/env.sh, as bash sees them. */
 function readSecureEnv(): Record<string, string> {
-  const run = Bun.spawnSync(["bash", "-c", 'source "$1" && env -0', "_", join(RUN_DIR, "env.sh")], { stdout: "pipe", stderr: "pipe", env: {} });
+  const run = Bun.spawnSync(["bash", "-c", 'source "$1" && env -0', "_", join(RUN_DIR, "env.sh")], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {},
+  });
   if (run.exitCode !== 0) throw new Error(`cannot source env.sh: ${run.stderr.toString()}`);
   const values: Record<string, string> = {};
   for (const entry of run.stdout.toString().split("\0")) {
@@ -77,7 +82,9 @@ async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
 
 async function offsets(topic: string): Promise<number[]> {
   return withAdmin(async (admin) => {
-    const result = await admin.listOffsets({ topics: [{ name: topic, partitions: [0, 1, 2].map((p) => ({ partitionIndex: p, timestamp: -1n })) }] });
+    const result = await admin.listOffsets({
+      topics: [{ name: topic, partitions: [0, 1, 2].map((p) => ({ partitionIndex: p, timestamp: -1n })) }],
+    });
     const ends = [0, 0, 0];
     for (const p of result[0]?.partitions ?? []) ends[p.partitionIndex] = Number(p.offset);
     return ends;
@@ -126,7 +133,10 @@ async function flowsEndToEnd(name: string, brokers: string, securityArgs: string
   const groupId = uniqueName("g");
   const ends = await offsets(t.input);
   expect(sum(ends)).toBe(t.cases.length);
-  const processor = startProcessor(["--brokers", brokers, "--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, ...securityArgs], env);
+  const processor = startProcessor(
+    ["--brokers", brokers, "--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, ...securityArgs],
+    env,
+  );
   let done = false;
   try {
     done = await eventually(async () => JSON.stringify(await committed(groupId, t.input)) === JSON.stringify(ends), 60_000);
@@ -145,9 +155,19 @@ async function flowsEndToEnd(name: string, brokers: string, securityArgs: string
 }
 
 /** Runs the binary to its exit, capturing stdout and stderr (a wrong setup must stop on its own, quickly). */
-async function runToExit(name: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string; stdout: string; ms: number }> {
+async function runToExit(
+  name: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stderr: string; stdout: string; ms: number }> {
   const started = Date.now();
-  const child = Bun.spawn([BINARY, "--log-level", "info", ...args], { cwd: "/tmp", env: { PATH: process.env.PATH ?? "", ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const child = Bun.spawn([BINARY, "--log-level", "info", ...args], {
+    cwd: "/tmp",
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
   const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   clearTimeout(timer);
@@ -176,7 +196,24 @@ beforeAll(async () => {
   writeFileSync(join(dir, "password"), `${need("KAFKA_SECURE_PASSWORD")}\n`);
   // a CA that did not sign the broker's certificate
   const ca = Bun.spawnSync(
-    ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "other-ca.key", "-out", "other-ca.pem", "-subj", "/CN=not-the-broker-ca", "-days", "2"],
+    [
+      "openssl",
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      "other-ca.key",
+      "-out",
+      "other-ca.pem",
+      "-subj",
+      "/CN=not-the-broker-ca",
+      "-days",
+      "2",
+    ],
     { cwd: dir, stdout: "pipe", stderr: "pipe" },
   );
   if (ca.exitCode !== 0) throw new Error(`openssl failed: ${ca.stderr.toString()}`);
@@ -192,7 +229,15 @@ afterAll(async () => {
 const caArgs = () => ["--tls-ca-file", need("KAFKA_SECURE_CA_PEM")];
 
 test("SASL_SSL, SCRAM-SHA-256, password by flag: records flow end to end", async () => {
-  await flowsEndToEnd("scram256", SASL_SSL, [...caArgs(), "--sasl-mechanism", "scram-sha-256", "--sasl-username", need("KAFKA_SECURE_USERNAME"), "--sasl-password", need("KAFKA_SECURE_PASSWORD")]);
+  await flowsEndToEnd("scram256", SASL_SSL, [
+    ...caArgs(),
+    "--sasl-mechanism",
+    "scram-sha-256",
+    "--sasl-username",
+    need("KAFKA_SECURE_USERNAME"),
+    "--sasl-password",
+    need("KAFKA_SECURE_PASSWORD"),
+  ]);
 }, 90_000);
 
 test("SASL_SSL, SCRAM-SHA-512, everything by env (password in PROCESSOR_SASL_PASSWORD): records flow", async () => {
@@ -205,28 +250,72 @@ test("SASL_SSL, SCRAM-SHA-512, everything by env (password in PROCESSOR_SASL_PAS
 }, 90_000);
 
 test("SASL_SSL, PLAIN, password from --sasl-password-file, explicit --tls and --tls-server-name: records flow", async () => {
-  await flowsEndToEnd("plain", SASL_SSL, ["--tls", ...caArgs(), "--tls-server-name", "localhost", "--sasl-mechanism", "plain", "--sasl-username", need("KAFKA_SECURE_USERNAME"), "--sasl-password-file", join(dir, "password")]);
+  await flowsEndToEnd("plain", SASL_SSL, [
+    "--tls",
+    ...caArgs(),
+    "--tls-server-name",
+    "localhost",
+    "--sasl-mechanism",
+    "plain",
+    "--sasl-username",
+    need("KAFKA_SECURE_USERNAME"),
+    "--sasl-password-file",
+    join(dir, "password"),
+  ]);
 }, 90_000);
 
 test("mutual TLS with client certificate and key: records flow", async () => {
-  await flowsEndToEnd("mtls", MTLS, [...caArgs(), "--tls-cert-file", need("KAFKA_SECURE_CLIENT_CERT_PEM"), "--tls-key-file", need("KAFKA_SECURE_CLIENT_KEY_PEM")]);
+  await flowsEndToEnd("mtls", MTLS, [
+    ...caArgs(),
+    "--tls-cert-file",
+    need("KAFKA_SECURE_CLIENT_CERT_PEM"),
+    "--tls-key-file",
+    need("KAFKA_SECURE_CLIENT_KEY_PEM"),
+  ]);
 }, 90_000);
 
 test("wrong password: quick exit, one clear line", async () => {
-  const line = await failsWith("wrong password", ["--brokers", SASL_SSL, ...caArgs(), "--sasl-mechanism", "scram-sha-256", "--sasl-username", need("KAFKA_SECURE_USERNAME")], {
-    KAFKA_SASL_PASSWORD: WRONG_PASSWORD,
-  });
-  expect(line).toBe("processor: SASL authentication failed: the broker rejected the credentials (check --sasl-username, the password and --sasl-mechanism)");
+  const line = await failsWith(
+    "wrong password",
+    ["--brokers", SASL_SSL, ...caArgs(), "--sasl-mechanism", "scram-sha-256", "--sasl-username", need("KAFKA_SECURE_USERNAME")],
+    {
+      KAFKA_SASL_PASSWORD: WRONG_PASSWORD,
+    },
+  );
+  expect(line).toBe(
+    "processor: SASL authentication failed: the broker rejected the credentials (check --sasl-username, the password and --sasl-mechanism)",
+  );
 }, 60_000);
 
 test("a CA that did not sign the broker certificate: quick exit, one clear line", async () => {
-  const line = await failsWith("unknown CA", ["--brokers", SASL_SSL, "--tls-ca-file", join(dir, "other-ca.pem"), "--sasl-mechanism", "plain", "--sasl-username", need("KAFKA_SECURE_USERNAME"), "--sasl-password-file", join(dir, "password")]);
+  const line = await failsWith("unknown CA", [
+    "--brokers",
+    SASL_SSL,
+    "--tls-ca-file",
+    join(dir, "other-ca.pem"),
+    "--sasl-mechanism",
+    "plain",
+    "--sasl-username",
+    need("KAFKA_SECURE_USERNAME"),
+    "--sasl-password-file",
+    join(dir, "password"),
+  ]);
   expect(line).toStartWith("processor: TLS: the broker's certificate is not trusted (");
   expect(line).toEndWith("is --tls-ca-file the CA that signed it?");
 }, 60_000);
 
 test("a server name the broker certificate does not have: quick exit, one clear line", async () => {
-  const line = await failsWith("wrong server name", ["--brokers", MTLS, ...caArgs(), "--tls-server-name", "kafka.example.com", "--tls-cert-file", need("KAFKA_SECURE_CLIENT_CERT_PEM"), "--tls-key-file", need("KAFKA_SECURE_CLIENT_KEY_PEM")]);
+  const line = await failsWith("wrong server name", [
+    "--brokers",
+    MTLS,
+    ...caArgs(),
+    "--tls-server-name",
+    "kafka.example.com",
+    "--tls-cert-file",
+    need("KAFKA_SECURE_CLIENT_CERT_PEM"),
+    "--tls-key-file",
+    need("KAFKA_SECURE_CLIENT_KEY_PEM"),
+  ]);
   expect(line).toStartWith("processor: TLS: the broker's certificate does not match the host name (ERR_TLS_CERT_ALTNAME_INVALID");
 }, 60_000);
 
@@ -241,16 +330,22 @@ test("TLS client on the plaintext port: quick exit, one clear line", async () =>
 }, 60_000);
 
 test("SASL without --tls on the SASL_SSL port: quick exit, one clear line", async () => {
-  const line = await failsWith("SASL without TLS", ["--brokers", SASL_SSL, "--sasl-mechanism", "scram-sha-512", "--sasl-username", need("KAFKA_SECURE_USERNAME")], {
-    PROCESSOR_SASL_PASSWORD: need("KAFKA_SECURE_PASSWORD"),
-  });
+  const line = await failsWith(
+    "SASL without TLS",
+    ["--brokers", SASL_SSL, "--sasl-mechanism", "scram-sha-512", "--sasl-username", need("KAFKA_SECURE_USERNAME")],
+    {
+      PROCESSOR_SASL_PASSWORD: need("KAFKA_SECURE_PASSWORD"),
+    },
+  );
   expect(line).toBe("processor: the broker closed the connection during the SASL handshake: is it a TLS listener? (use --tls)");
 }, 60_000);
 
 test("TLS without the client certificate the mTLS listener requires: quick exit, one line", async () => {
   const line = await failsWith("mTLS without certificate", ["--brokers", MTLS, ...caArgs()]);
   expect(line).toStartWith(`processor: cannot reach brokers ${MTLS}:`);
-  expect(line).toContain("the broker closed every connection right after accepting it: does the listener need TLS (--tls), a client certificate");
+  expect(line).toContain(
+    "the broker closed every connection right after accepting it: does the listener need TLS (--tls), a client certificate",
+  );
 }, 60_000);
 
 test("TLS without SASL on the SASL_SSL port: quick exit, one line with a hint", async () => {
@@ -260,15 +355,29 @@ test("TLS without SASL on the SASL_SSL port: quick exit, one line with a hint", 
 }, 60_000);
 
 test("a mechanism without a password is a usage error (exit 2) before any connection", async () => {
-  const result = await runToExit("usage error", ["--input-topics", "a", "--output-topic", "b", "--brokers", SASL_SSL, "--sasl-mechanism", "plain", "--sasl-username", "u"]);
+  const result = await runToExit("usage error", [
+    "--input-topics",
+    "a",
+    "--output-topic",
+    "b",
+    "--brokers",
+    SASL_SSL,
+    "--sasl-mechanism",
+    "plain",
+    "--sasl-username",
+    "u",
+  ]);
   expect(result.code).toBe(2);
   expect(result.stderr.trim()).toBe(
-    "processor: invalid --sasl-mechanism (env PROCESSOR_SASL_MECHANISM, KAFKA_SASL_MECHANISM): needs a password: --sasl-password or --sasl-password-file, got \"plain\"",
+    'processor: invalid --sasl-mechanism (env PROCESSOR_SASL_MECHANISM, KAFKA_SASL_MECHANISM): needs a password: --sasl-password or --sasl-password-file, got "plain"',
   );
 });
 
 test("no password appears in any output: every run above, and --help with passwords in the environment", async () => {
-  const help = await runToExit("--help", ["--help"], { PROCESSOR_SASL_PASSWORD: need("KAFKA_SECURE_PASSWORD"), KAFKA_SASL_PASSWORD: WRONG_PASSWORD });
+  const help = await runToExit("--help", ["--help"], {
+    PROCESSOR_SASL_PASSWORD: need("KAFKA_SECURE_PASSWORD"),
+    KAFKA_SASL_PASSWORD: WRONG_PASSWORD,
+  });
   expect(help.code).toBe(0);
   expect(help.stdout).toContain("--sasl-password-file");
   expect(transcripts.length).toBeGreaterThanOrEqual(14);

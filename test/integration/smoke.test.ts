@@ -16,7 +16,10 @@ afterAll(() => deleteTopics([topic]));
 test("10,000 keyed records: produced, consumed in a group and committed, read again by kcat", async () => {
   await createTopics([topic], PARTITIONS);
   // key k<n>: sequence numbers of one key must come back in order within its partition
-  await produce(topic, Array.from({ length: COUNT }, (_, i) => ({ key: `k${i % 97}`, value: `${i}` })));
+  await produce(
+    topic,
+    Array.from({ length: COUNT }, (_, i) => ({ key: `k${i % 97}`, value: `${i}` })),
+  );
 
   const ends = await endOffsets(topic);
   expect(sum(ends)).toBe(COUNT);
@@ -39,7 +42,9 @@ test("10,000 keyed records: produced, consumed in a group and committed, read ag
     lastValueByKey.set(key, value);
     if (++received === COUNT) break;
   }
-  await consumer.commit({ offsets: lastOffset.map((offset, partition) => ({ topic, partition, offset: BigInt(offset + 1), leaderEpoch: -1 })) });
+  await consumer.commit({
+    offsets: lastOffset.map((offset, partition) => ({ topic, partition, offset: BigInt(offset + 1), leaderEpoch: -1 })),
+  });
   await consumer.close(true);
   expect(received).toBe(COUNT);
   expect(orderViolations).toBe(0);

@@ -18,7 +18,12 @@ export async function createTopics(names: readonly string[], partitions: number,
 }
 
 /** Input, output and dead-letter topics with unique names, recorded in `created` for the suite's cleanup. */
-export async function createTopicSet(created: string[], prefix: string, partitions: number, configs: Record<string, string> = {}): Promise<{ input: string; output: string; dlq: string }> {
+export async function createTopicSet(
+  created: string[],
+  prefix: string,
+  partitions: number,
+  configs: Record<string, string> = {},
+): Promise<{ input: string; output: string; dlq: string }> {
   const input = uniqueName(`${prefix}-in`);
   const output = uniqueName(`${prefix}-out`);
   const dlq = `${output}.dlq`;
@@ -110,11 +115,22 @@ export function readAll(topic: string): Promise<ReadRecord[]> {
 }
 
 /** Reads `topic` from the beginning to the end offsets it has now, each message mapped by `map`, in arrival order. */
-async function readToEnd<T>(topic: string, options: { maxBytes?: number }, map: (message: Message<Buffer, Buffer, Buffer, Buffer>) => T): Promise<T[]> {
+async function readToEnd<T>(
+  topic: string,
+  options: { maxBytes?: number },
+  map: (message: Message<Buffer, Buffer, Buffer, Buffer>) => T,
+): Promise<T[]> {
   const ends = await endOffsets(topic);
   const records: T[] = [];
   if (sum(ends) === 0) return records;
-  const consumer = new Consumer({ clientId: "processor-test-reader", groupId: uniqueName("reader"), bootstrapBrokers: BROKERS, autocommit: false, maxWaitTime: 200, ...options });
+  const consumer = new Consumer({
+    clientId: "processor-test-reader",
+    groupId: uniqueName("reader"),
+    bootstrapBrokers: BROKERS,
+    autocommit: false,
+    maxWaitTime: 200,
+    ...options,
+  });
   const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST });
   const seen = new Array<number>(ends.length).fill(0);
   try {

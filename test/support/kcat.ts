@@ -28,7 +28,23 @@ export interface SizeRecord {
 
 async function kcat(topic: string, format: readonly string[]): Promise<Buffer> {
   const child = Bun.spawn(
-    ["kcat", "-C", "-b", BROKERS.join(","), "-t", topic, "-o", "beginning", "-e", "-q", "-X", "fetch.message.max.bytes=16777216", "-X", "receive.message.max.bytes=200000000", ...format],
+    [
+      "kcat",
+      "-C",
+      "-b",
+      BROKERS.join(","),
+      "-t",
+      topic,
+      "-o",
+      "beginning",
+      "-e",
+      "-q",
+      "-X",
+      "fetch.message.max.bytes=16777216",
+      "-X",
+      "receive.message.max.bytes=200000000",
+      ...format,
+    ],
     { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
   );
   const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).arrayBuffer(), new Response(child.stderr).text()]);
@@ -58,14 +74,21 @@ export async function readSizes(topic: string): Promise<SizeRecord[]> {
     .filter((line) => line.length > 0)
     .map((line) => {
       const [partition, offset, keySize, valueSize, ...key] = line.split("\t");
-      return { partition: Number(partition), offset: Number(offset), keySize: Number(keySize), valueSize: Number(valueSize), key: key.join("\t") };
+      return {
+        partition: Number(partition),
+        offset: Number(offset),
+        keySize: Number(keySize),
+        valueSize: Number(valueSize),
+        key: key.join("\t"),
+      };
     });
 }
 
 type JsonValue = null | boolean | number | Buffer | JsonValue[] | { [key: string]: JsonValue };
 
 function toRecord(parsed: JsonValue): ExactReadRecord {
-  if (parsed === null || typeof parsed !== "object" || Buffer.isBuffer(parsed) || Array.isArray(parsed)) throw new Error("kcat -J: not an object");
+  if (parsed === null || typeof parsed !== "object" || Buffer.isBuffer(parsed) || Array.isArray(parsed))
+    throw new Error("kcat -J: not an object");
   const bytesOrNull = (v: JsonValue | undefined, what: string): Buffer | null => {
     if (v === null || v === undefined) return null;
     if (!Buffer.isBuffer(v)) throw new Error(`kcat -J: ${what} is not a string`);
@@ -74,7 +97,8 @@ function toRecord(parsed: JsonValue): ExactReadRecord {
   const flat = (parsed.headers ?? []) as JsonValue[];
   if (!Array.isArray(flat) || flat.length % 2 !== 0) throw new Error("kcat -J: headers are not name/value pairs");
   const headers: Array<readonly [Buffer, Buffer | null]> = [];
-  for (let i = 0; i < flat.length; i += 2) headers.push([bytesOrNull(flat[i], "a header name") ?? Buffer.alloc(0), bytesOrNull(flat[i + 1], "a header value")]);
+  for (let i = 0; i < flat.length; i += 2)
+    headers.push([bytesOrNull(flat[i], "a header name") ?? Buffer.alloc(0), bytesOrNull(flat[i + 1], "a header value")]);
   return {
     partition: parsed.partition as number,
     offset: parsed.offset as number,
@@ -110,7 +134,11 @@ class JsonBytes {
     if (c === 0x22) return this.string();
     if (c === 0x7b) return this.object();
     if (c === 0x5b) return this.array();
-    for (const [word, value] of [["null", null], ["true", true], ["false", false]] as const) {
+    for (const [word, value] of [
+      ["null", null],
+      ["true", true],
+      ["false", false],
+    ] as const) {
       if (this.bytes.subarray(this.at, this.at + word.length).toString("latin1") === word) {
         this.at += word.length;
         return value;
@@ -180,7 +208,7 @@ class JsonBytes {
       parts.push(this.bytes.subarray(run, this.at));
       const e = this.bytes[this.at + 1];
       this.at += 2;
-      const simple: Record<number, number> = { 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 0x08, 0x66: 0x0c, 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09 };
+      const simple: Record<number, number> = { 34: 0x22, 92: 0x5c, 47: 0x2f, 98: 0x08, 102: 0x0c, 110: 0x0a, 114: 0x0d, 116: 0x09 };
       if (e !== undefined && simple[e] !== undefined) parts.push(Buffer.from([simple[e]!]));
       else if (e === 0x75) {
         const code = Number.parseInt(this.bytes.subarray(this.at, this.at + 4).toString("latin1"), 16);
@@ -195,7 +223,10 @@ class JsonBytes {
 }
 
 /** Two header lists are the same bytes in the same order (null values stay null, names compared as bytes). */
-export function sameHeaders(a: ReadonlyArray<readonly [Uint8Array | string, Uint8Array | null]>, b: ReadonlyArray<readonly [Uint8Array | string, Uint8Array | null]>): boolean {
+export function sameHeaders(
+  a: ReadonlyArray<readonly [Uint8Array | string, Uint8Array | null]>,
+  b: ReadonlyArray<readonly [Uint8Array | string, Uint8Array | null]>,
+): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const [an, av] = a[i]!;

@@ -12,7 +12,11 @@ let built: Promise<void> | null = null;
 export function buildBinary(): Promise<void> {
   built ??= (async () => {
     // --test-faults: keeps the fault injection (PROCESSOR_FAULT_CRASH_CONSUMER) that release builds compile out
-    const build = Bun.spawn([process.execPath, resolve(root, "scripts/build.ts"), "--outfile", BINARY, "--test-faults"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    const build = Bun.spawn([process.execPath, resolve(root, "scripts/build.ts"), "--outfile", BINARY, "--test-faults"], {
+      cwd: root,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     if ((await build.exited) !== 0) throw new Error(`build failed: ${await new Response(build.stderr).text()}`);
   })();
   return built;
@@ -46,7 +50,8 @@ export function startProcessor(args: readonly string[], env: Record<string, stri
     async waitForLog(needle, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (!log().includes(needle)) {
-        if (spawned.child.exitCode !== null) throw new Error(`processor exited (${spawned.child.exitCode}) before logging "${needle}":\n${log().slice(-2000)}`);
+        if (spawned.child.exitCode !== null)
+          throw new Error(`processor exited (${spawned.child.exitCode}) before logging "${needle}":\n${log().slice(-2000)}`);
         if (Date.now() > deadline) throw new Error(`timed out waiting for "${needle}":\n${log().slice(-2000)}`);
         await Bun.sleep(50);
       }
@@ -76,6 +81,9 @@ export async function committedToEnd(groupId: string, topic: string): Promise<bo
  */
 export async function waitCommittedToEnd(processor: RunningProcessor, groupId: string, topic: string, timeoutMs: number): Promise<boolean> {
   const done = await eventually(() => committedToEnd(groupId, topic), timeoutMs);
-  if (!done) console.error(`committed ${JSON.stringify(await committedOffsets(groupId, topic))} of ${JSON.stringify(await endOffsets(topic))}\n${processor.log().slice(-4000)}`);
+  if (!done)
+    console.error(
+      `committed ${JSON.stringify(await committedOffsets(groupId, topic))} of ${JSON.stringify(await endOffsets(topic))}\n${processor.log().slice(-4000)}`,
+    );
   return done;
 }

@@ -16,7 +16,12 @@ export interface Verdict {
   readonly misplaced: string[];
 }
 
-const landed = (r: ReadRecord): LandedRecord => ({ id: r.headers["test-id"] ?? null, partition: r.partition, offset: r.offset, appendTime: r.timestamp });
+const landed = (r: ReadRecord): LandedRecord => ({
+  id: r.headers["test-id"] ?? null,
+  partition: r.partition,
+  offset: r.offset,
+  appendTime: r.timestamp,
+});
 
 export async function verify(cases: readonly SeedCase[], outputTopic: string, dlqTopic: string): Promise<Verdict> {
   const [outputs, deadLetters] = await Promise.all([readAll(outputTopic), readAll(dlqTopic)]);

@@ -59,7 +59,11 @@ describe("the compiled binary (scripts/build.ts, about 1.5 s each)", () => {
 
   async function build(...flags: string[]): Promise<Buffer> {
     const outfile = join(dir, `processor${flags.join("")}`);
-    const run = Bun.spawn([process.execPath, "scripts/build.ts", "--outfile", outfile, ...flags], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    const run = Bun.spawn([process.execPath, "scripts/build.ts", "--outfile", outfile, ...flags], {
+      cwd: root,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     if ((await run.exited) !== 0) throw new Error(`build failed: ${await new Response(run.stderr).text()}`);
     return readFileSync(outfile);
   }

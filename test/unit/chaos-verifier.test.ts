@@ -1,6 +1,14 @@
 /** The chaos verifier must catch each planted fault and stay quiet on a clean history. */
 import { expect, test } from "bun:test";
-import { LandingIndex, landings, verify, type CommitSample, type History, type InputRecord, type LandedRecord } from "../../scripts/chaos/verifier.ts";
+import {
+  LandingIndex,
+  landings,
+  verify,
+  type CommitSample,
+  type History,
+  type InputRecord,
+  type LandedRecord,
+} from "../../scripts/chaos/verifier.ts";
 
 /** Six inputs on partition 0: keys a,b,a,b,a,b at offsets 0..5, ids i0..i5. */
 const inputs: InputRecord[] = Array.from({ length: 6 }, (_, o) => ({ partition: 0, offset: o, key: o % 2 === 0 ? "a" : "b", id: `i${o}` }));
@@ -23,14 +31,26 @@ const clean = (): History => ({
 
 test("a clean history passes", () => {
   const v = verify(clean());
-  expect(v).toMatchObject({ sent: 6, produced: 6, deadLettered: 0, lost: [], duplicates: 0, orderViolations: [], commitPastUnproduced: [] });
+  expect(v).toMatchObject({
+    sent: 6,
+    produced: 6,
+    deadLettered: 0,
+    lost: [],
+    duplicates: 0,
+    orderViolations: [],
+    commitPastUnproduced: [],
+  });
   // offset 3 committed at 1025, 5 ms after i2 landed
   expect(v.closestCommitMs).toBe(5);
 });
 
 test("a DLQ landing counts as delivered", () => {
   const h = clean();
-  const v = verify({ ...h, outputs: h.outputs.filter((r) => r.id !== "i3"), deadLetters: [{ id: "i3", partition: 0, offset: 0, appendTime: 1030 }] });
+  const v = verify({
+    ...h,
+    outputs: h.outputs.filter((r) => r.id !== "i3"),
+    deadLetters: [{ id: "i3", partition: 0, offset: 0, appendTime: 1030 }],
+  });
   expect(v.lost).toEqual([]);
   expect(v.deadLettered).toBe(1);
   expect(v.commitPastUnproduced).toEqual([]);
@@ -43,14 +63,23 @@ test("a planted loss is reported", () => {
 
 test("a planted duplicate is counted, across output and DLQ too", () => {
   const h = clean();
-  const v = verify({ ...h, outputs: outputsOf(["i0", "i1", "i2", "i3", "i4", "i5", "i2"]), deadLetters: [{ id: "i5", partition: 0, offset: 0, appendTime: 2000 }] });
+  const v = verify({
+    ...h,
+    outputs: outputsOf(["i0", "i1", "i2", "i3", "i4", "i5", "i2"]),
+    deadLetters: [{ id: "i5", partition: 0, offset: 0, appendTime: 2000 }],
+  });
   expect(v.duplicates).toBe(2);
   expect(v.lost).toEqual([]);
 });
 
 test("an id the input holds twice (a re-sent batch) may land twice without counting as a duplicate", () => {
   const h = clean();
-  const v = verify({ ...h, inputs: [...h.inputs, { partition: 0, offset: 6, key: "a", id: "i4" }], outputs: outputsOf(["i0", "i1", "i2", "i3", "i4", "i5", "i4"]), commits: [] });
+  const v = verify({
+    ...h,
+    inputs: [...h.inputs, { partition: 0, offset: 6, key: "a", id: "i4" }],
+    outputs: outputsOf(["i0", "i1", "i2", "i3", "i4", "i5", "i4"]),
+    commits: [],
+  });
   expect(v.duplicates).toBe(0);
   expect(verify({ ...h, outputs: outputsOf(["i0", "i1", "i2", "i3", "i4", "i5", "i4"]), commits: [] }).duplicates).toBe(1);
 });

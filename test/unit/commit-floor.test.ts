@@ -1,7 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { CommitFloor, type GroupOffsets } from "../../src/kafka/commit-floor.ts";
 
-const owns = (...partitions: number[]) => (topic: string, partition: number) => topic === "t" && partitions.includes(partition);
+const owns =
+  (...partitions: number[]) =>
+  (topic: string, partition: number) =>
+    topic === "t" && partitions.includes(partition);
 const at = (partition: number, offset: number) => ({ topic: "t", partition, offset });
 
 describe("commit floor", () => {
@@ -25,7 +28,12 @@ describe("commit floor", () => {
 
   test("a negative committed offset means none: it sets no floor", () => {
     const floor = new CommitFloor();
-    floor.absorb(new Map([["t", [-1n, 4n]], ["u", [7n]]]));
+    floor.absorb(
+      new Map([
+        ["t", [-1n, 4n]],
+        ["u", [7n]],
+      ]),
+    );
     expect(floor.get("t", 0)).toBe(-1);
     expect(floor.get("t", 1)).toBe(4);
     expect(floor.get("u", 0)).toBe(7);
@@ -46,7 +54,10 @@ describe("commit floor", () => {
     const floor = new CommitFloor();
     floor.raise("t", 0, 100); // its own last commit before the freeze
     // meanwhile another member moved the partition on to 250; the rejoined member reads that after its join
-    floor.load(async () => new Map([["t", [250n]]]), () => undefined);
+    floor.load(
+      async () => new Map([["t", [250n]]]),
+      () => undefined,
+    );
     await floor.ready();
     const plan = floor.plan([at(0, 180)], owns(0));
     expect(plan.toSend).toEqual([]);
@@ -56,7 +67,11 @@ describe("commit floor", () => {
   test("a load that does not answer is given up after its timeout and reported; commits go on", async () => {
     const floor = new CommitFloor();
     const errors: unknown[] = [];
-    floor.load(() => new Promise<GroupOffsets>(() => undefined), (error) => errors.push(error), 20);
+    floor.load(
+      () => new Promise<GroupOffsets>(() => undefined),
+      (error) => errors.push(error),
+      20,
+    );
     const started = Date.now();
     await floor.ready();
     expect(Date.now() - started).toBeLessThan(1_000);
@@ -68,7 +83,10 @@ describe("commit floor", () => {
     const floor = new CommitFloor();
     floor.raise("t", 0, 3);
     const errors: unknown[] = [];
-    floor.load(() => Promise.reject(new Error("coordinator not available")), (error) => errors.push(error));
+    floor.load(
+      () => Promise.reject(new Error("coordinator not available")),
+      (error) => errors.push(error),
+    );
     await floor.ready();
     expect(errors).toHaveLength(1);
     expect(floor.get("t", 0)).toBe(3);

@@ -17,7 +17,8 @@ function fakeStream(serials: Record<string, number> = {}) {
   return { stream, calls, serials };
 }
 
-const message = (partition: number, assignmentSerial: number | undefined) => ({ topic: "t", partition, assignmentSerial }) as unknown as SerialMessage;
+const message = (partition: number, assignmentSerial: number | undefined) =>
+  ({ topic: "t", partition, assignmentSerial }) as unknown as SerialMessage;
 
 describe("assignment tracker", () => {
   test("an assignment is a change once; the same one again is not", () => {
@@ -76,8 +77,20 @@ describe("assignment tracker", () => {
   });
 
   test("keys and signatures do not depend on order", () => {
-    expect(signatureOf(keysOf([{ topic: "a", partitions: [2, 1] }, { topic: "b", partitions: [0] }]))).toBe(
-      signatureOf(keysOf([{ topic: "b", partitions: [0] }, { topic: "a", partitions: [1, 2] }])),
+    expect(
+      signatureOf(
+        keysOf([
+          { topic: "a", partitions: [2, 1] },
+          { topic: "b", partitions: [0] },
+        ]),
+      ),
+    ).toBe(
+      signatureOf(
+        keysOf([
+          { topic: "b", partitions: [0] },
+          { topic: "a", partitions: [1, 2] },
+        ]),
+      ),
     );
   });
 });
@@ -88,7 +101,17 @@ describe("paused partitions (--max-uncommitted)", () => {
   test("pauses only owned partitions, once; resumes only paused ones", () => {
     const paused = new PausedPartitions();
     const { stream, calls } = fakeStream();
-    expect(paused.set([{ topic: "t", partition: 0 }, { topic: "t", partition: 5 }], true, owned, stream)).toEqual([{ topic: "t", partition: 0 }]);
+    expect(
+      paused.set(
+        [
+          { topic: "t", partition: 0 },
+          { topic: "t", partition: 5 },
+        ],
+        true,
+        owned,
+        stream,
+      ),
+    ).toEqual([{ topic: "t", partition: 0 }]);
     expect(paused.set([{ topic: "t", partition: 0 }], true, owned, stream)).toEqual([]);
     expect(paused.set([{ topic: "t", partition: 1 }], false, owned, stream)).toEqual([]);
     expect(paused.set([{ topic: "t", partition: 0 }], false, owned, stream)).toEqual([{ topic: "t", partition: 0 }]);
@@ -97,7 +120,15 @@ describe("paused partitions (--max-uncommitted)", () => {
 
   test("a new stream starts with the paused partitions paused; partitions no longer owned are resumed and forgotten", () => {
     const paused = new PausedPartitions();
-    paused.set([{ topic: "t", partition: 0 }, { topic: "t", partition: 1 }], true, owned, null);
+    paused.set(
+      [
+        { topic: "t", partition: 0 },
+        { topic: "t", partition: 1 },
+      ],
+      true,
+      owned,
+      null,
+    );
     const { stream, calls } = fakeStream();
     paused.applyTo(stream);
     expect(calls).toEqual(["pause t/0", "pause t/1"]);
@@ -110,7 +141,10 @@ describe("paused partitions (--max-uncommitted)", () => {
 });
 
 test("lag entries: owned partitions with a known lag only", () => {
-  const lag = new Map([["t", [5n, -1n, 7n]], ["u", [1n]]]);
+  const lag = new Map([
+    ["t", [5n, -1n, 7n]],
+    ["u", [1n]],
+  ]);
   expect(lagEntries(lag, (topic, partition) => topic === "t" && partition !== 2)).toEqual([{ topic: "t", partition: 0, lag: 5 }]);
 });
 

@@ -7,11 +7,23 @@ const text = new TextEncoder();
 const NOW = Date.parse("2026-11-26T12:00:00Z");
 
 function record(value: string | null, extra: Partial<InputRecord> = {}): InputRecord {
-  return { topic: "in", partition: 1, offset: 7, timestamp: NOW, key: text.encode("k"), value: value === null ? null : text.encode(value), headers: [["h", text.encode("v")]], rawHeaders: [[text.encode("h"), text.encode("v")]], attempt: 1, ...extra };
+  return {
+    topic: "in",
+    partition: 1,
+    offset: 7,
+    timestamp: NOW,
+    key: text.encode("k"),
+    value: value === null ? null : text.encode(value),
+    headers: [["h", text.encode("v")]],
+    rawHeaders: [[text.encode("h"), text.encode("v")]],
+    attempt: 1,
+    ...extra,
+  };
 }
 
 describe("seed rule", () => {
-  const message = (fields: Record<string, unknown>) => JSON.stringify({ id: "1", timestamp: "2026-11-26T11:00:00Z", data: "0123456789x", status: "", ...fields });
+  const message = (fields: Record<string, unknown>) =>
+    JSON.stringify({ id: "1", timestamp: "2026-11-26T11:00:00Z", data: "0123456789x", status: "", ...fields });
   const rejection = (run: () => unknown): Error => {
     try {
       run();
@@ -31,15 +43,30 @@ describe("seed rule", () => {
   });
 
   test("accepts what Go's time.Parse(time.RFC3339) accepts, future timestamps included", () => {
-    for (const timestamp of ["2026-11-26T13:30:00.123+02:00", "2026-11-25T12:00:01Z", "2026-11-26T11:00:00,5Z", "2026-11-26T1:00:00Z", "2026-11-27T11:00:00+24:00", "2026-11-26T12:10:00Z", "9999-12-31T23:59:59Z"]) {
+    for (const timestamp of [
+      "2026-11-26T13:30:00.123+02:00",
+      "2026-11-25T12:00:01Z",
+      "2026-11-26T11:00:00,5Z",
+      "2026-11-26T1:00:00Z",
+      "2026-11-27T11:00:00+24:00",
+      "2026-11-26T12:10:00Z",
+      "9999-12-31T23:59:59Z",
+    ]) {
       expect(validateSeedMessage(message({ timestamp }), NOW).timestamp).toBe(timestamp);
     }
   });
 
   test("decodes as Go's encoding/json: missing or null fields are empty, keys fold case, the last duplicate wins", () => {
-    expect(validateSeedMessage('{"timestamp":"2026-11-26T11:00:00Z"}', NOW)).toEqual({ id: "", timestamp: "2026-11-26T11:00:00Z", data: "", status: "invalid" });
+    expect(validateSeedMessage('{"timestamp":"2026-11-26T11:00:00Z"}', NOW)).toEqual({
+      id: "",
+      timestamp: "2026-11-26T11:00:00Z",
+      data: "",
+      status: "invalid",
+    });
     expect(validateSeedMessage(message({ id: null }), NOW).id).toBe("");
-    expect(validateSeedMessage('{"ID":"a","TimeStamp":"2026-11-26T11:00:00Z","ſtatus":"x","DATA":"0123456789x","data":null}', NOW)).toEqual({ id: "a", timestamp: "2026-11-26T11:00:00Z", data: "0123456789x", status: "valid" });
+    expect(validateSeedMessage('{"ID":"a","TimeStamp":"2026-11-26T11:00:00Z","ſtatus":"x","DATA":"0123456789x","data":null}', NOW)).toEqual(
+      { id: "a", timestamp: "2026-11-26T11:00:00Z", data: "0123456789x", status: "valid" },
+    );
     expect(validateSeedMessage('{"timestamp":"2026-11-26T11:00:00Z","data":"abc","Data":"0123456789x"}', NOW).data).toBe("0123456789x");
   });
 
@@ -72,20 +99,39 @@ describe("seed rule", () => {
     const badUtf8 = new Uint8Array([...text.encode('{"timestamp":"2026-11-26T11:00:00Z","data":"abcdefghi'), 0xff, ...text.encode('"}')]);
     expect(validateSeedMessage(badUtf8, NOW)).toMatchObject({ data: "abcdefghi\ufffd", status: "valid" }); // 9 + 3 bytes
     expect(rejection(() => validateSeedMessage(badUtf8, NOW, { strictUtf8: true })).message).toBe("value is not valid UTF-8");
-    expect(rejection(() => validateSeedMessage(message({ id: null }), NOW, { requireFields: true })).message).toMatch(/id is missing or null/);
-    expect(rejection(() => validateSeedMessage('{"id":"a","timestamp":"2026-11-26T11:00:00Z"}', NOW, { requireFields: true })).message).toMatch(/data is missing or null/);
+    expect(rejection(() => validateSeedMessage(message({ id: null }), NOW, { requireFields: true })).message).toMatch(
+      /id is missing or null/,
+    );
+    expect(
+      rejection(() => validateSeedMessage('{"id":"a","timestamp":"2026-11-26T11:00:00Z"}', NOW, { requireFields: true })).message,
+    ).toMatch(/data is missing or null/);
     expect(() => createSeedRule({ rejectFutureMs: -1 })).toThrow(/rejectFutureMs/);
   });
 
   test("keeps only the four fields and rejects null or invalid UTF-8 values", async () => {
     const now = new Date().toISOString();
-    const outcome = await runHandler(seedRule, record(JSON.stringify({ id: "a", timestamp: now, data: "long enough data", status: "x", extra: 1 })), "out", 1000);
+    const outcome = await runHandler(
+      seedRule,
+      record(JSON.stringify({ id: "a", timestamp: now, data: "long enough data", status: "x", extra: 1 })),
+      "out",
+      1000,
+    );
     expect(outcome.kind).toBe("outputs");
     if (outcome.kind !== "outputs") return;
-    expect(new TextDecoder().decode(outcome.outputs[0]!.value!)).toBe(JSON.stringify({ id: "a", timestamp: now, data: "long enough data", status: "valid" }));
-    expect(await runHandler(seedRule, record(null), "out", 1000)).toEqual({ kind: "failed", reason: "PermanentError: value is null", permanent: true });
+    expect(new TextDecoder().decode(outcome.outputs[0]!.value!)).toBe(
+      JSON.stringify({ id: "a", timestamp: now, data: "long enough data", status: "valid" }),
+    );
+    expect(await runHandler(seedRule, record(null), "out", 1000)).toEqual({
+      kind: "failed",
+      reason: "PermanentError: value is null",
+      permanent: true,
+    });
     const badUtf8 = { ...record(""), value: new Uint8Array([0x7b, 0xff, 0xfe]) };
-    expect(await runHandler(seedRule, badUtf8, "out", 1000)).toMatchObject({ kind: "failed", permanent: true, reason: expect.stringContaining("UTF-8") });
+    expect(await runHandler(seedRule, badUtf8, "out", 1000)).toMatchObject({
+      kind: "failed",
+      permanent: true,
+      reason: expect.stringContaining("UTF-8"),
+    });
   });
 });
 
@@ -93,7 +139,10 @@ describe("handler runner", () => {
   test("one output keeps input key and headers unless given; the output topic defaults", async () => {
     const outcome = await runHandler(() => ({ value: "x" }), record("v"), "out", 1000);
     // omitted headers are the input's, byte-exact (names as the bytes Kafka had)
-    expect(outcome).toEqual({ kind: "outputs", outputs: [{ topic: "out", key: text.encode("k"), value: text.encode("x"), headers: [[text.encode("h"), text.encode("v")]] }] });
+    expect(outcome).toEqual({
+      kind: "outputs",
+      outputs: [{ topic: "out", key: text.encode("k"), value: text.encode("x"), headers: [[text.encode("h"), text.encode("v")]] }],
+    });
   });
 
   test("fan-out, own topic, null key, header object form", async () => {
@@ -113,10 +162,41 @@ describe("handler runner", () => {
   });
 
   test("thrown errors, non-Error throws, permanent marks and timeouts become failures", async () => {
-    expect(await runHandler(() => { throw new Error("boom"); }, record("v"), "out", 1000)).toEqual({ kind: "failed", reason: "Error: boom", permanent: false });
-    expect(await runHandler(() => { throw "a string"; }, record("v"), "out", 1000)).toEqual({ kind: "failed", reason: "thrown string: a string", permanent: false });
-    expect(await runHandler(() => { throw { permanent: true }; }, record("v"), "out", 1000)).toMatchObject({ kind: "failed", permanent: true });
-    expect(await runHandler(() => new Promise(() => undefined), record("v"), "out", 20)).toEqual({ kind: "failed", reason: "Error: handler timed out after 20 ms", permanent: false });
+    expect(
+      await runHandler(
+        () => {
+          throw new Error("boom");
+        },
+        record("v"),
+        "out",
+        1000,
+      ),
+    ).toEqual({ kind: "failed", reason: "Error: boom", permanent: false });
+    expect(
+      await runHandler(
+        () => {
+          throw "a string";
+        },
+        record("v"),
+        "out",
+        1000,
+      ),
+    ).toEqual({ kind: "failed", reason: "thrown string: a string", permanent: false });
+    expect(
+      await runHandler(
+        () => {
+          throw { permanent: true };
+        },
+        record("v"),
+        "out",
+        1000,
+      ),
+    ).toMatchObject({ kind: "failed", permanent: true });
+    expect(await runHandler(() => new Promise(() => undefined), record("v"), "out", 20)).toEqual({
+      kind: "failed",
+      reason: "Error: handler timed out after 20 ms",
+      permanent: false,
+    });
   });
 
   test.each([

@@ -3,8 +3,14 @@ import { describe, expect, test } from "bun:test";
 import { classify, isTopicRefusal, topicRefusalReason, type Failure } from "../../src/kafka/errors.ts";
 
 /** Shaped like @platformatic/kafka's errors: GenericError (code, message, cause), MultipleErrors (errors), ResponseError (apiId). */
-const err = (fields: { code?: string; message?: string; apiId?: string; errors?: unknown[]; cause?: unknown }) => Object.assign(new Error(fields.message ?? ""), fields);
-const response = (apiId: string) => err({ code: "PLT_KFK_RESPONSE", message: "Received response with error while executing API Produce(v9)", errors: [err({ code: "PLT_KFK_PROTOCOL", apiId, message: apiId })] });
+const err = (fields: { code?: string; message?: string; apiId?: string; errors?: unknown[]; cause?: unknown }) =>
+  Object.assign(new Error(fields.message ?? ""), fields);
+const response = (apiId: string) =>
+  err({
+    code: "PLT_KFK_RESPONSE",
+    message: "Received response with error while executing API Produce(v9)",
+    errors: [err({ code: "PLT_KFK_PROTOCOL", apiId, message: apiId })],
+  });
 const multiple = (...errors: unknown[]) => err({ code: "PLT_KFK_MULTIPLE", message: "Cannot connect to any broker.", errors });
 
 describe("classify", () => {
@@ -19,7 +25,12 @@ describe("classify", () => {
 
   test("a topic the client finds missing names it", () => {
     const failure = classify(err({ code: "PLT_KFK_USER", message: "Unknown topic orders." }));
-    expect(failure).toEqual({ kind: "unknown-topic", message: "Unknown topic orders (topic missing and auto-create is off)", retriable: false, topic: "orders" });
+    expect(failure).toEqual({
+      kind: "unknown-topic",
+      message: "Unknown topic orders (topic missing and auto-create is off)",
+      retriable: false,
+      topic: "orders",
+    });
     expect(isTopicRefusal(failure)).toBe(true);
     expect(topicRefusalReason(failure)).toBe("the topic does not exist (processor does not create topics)");
   });
@@ -51,11 +62,16 @@ describe("classify", () => {
   });
 
   test("a retriable finding does not hide a decisive one further down the chain", () => {
-    expect(classify(multiple(response("UNKNOWN_TOPIC_OR_PARTITION"), err({ code: "ENOTFOUND", message: "getaddrinfo ENOTFOUND kafka" })))).toMatchObject({ kind: "host-not-found", retriable: false });
+    expect(
+      classify(multiple(response("UNKNOWN_TOPIC_OR_PARTITION"), err({ code: "ENOTFOUND", message: "getaddrinfo ENOTFOUND kafka" }))),
+    ).toMatchObject({ kind: "host-not-found", retriable: false });
   });
 
   test("the client's own request check is not retriable", () => {
-    expect(classify(err({ code: "PLT_KFK_USER", message: "/options/messages/0/key must be buffer" }))).toMatchObject({ kind: "client-refused", retriable: false });
+    expect(classify(err({ code: "PLT_KFK_USER", message: "/options/messages/0/key must be buffer" }))).toMatchObject({
+      kind: "client-refused",
+      retriable: false,
+    });
   });
 
   test("commits refused for the group's generation are a rebalance, by API id or by the coordinator's words", () => {
@@ -66,7 +82,11 @@ describe("classify", () => {
 
   test("anything else is retriable, named after its network or timeout cause, with every message of the chain", () => {
     const network = classify(multiple(err({ code: "PLT_KFK_NETWORK", message: "Connection to 127.0.0.1:9092 refused" })));
-    expect(network).toEqual({ kind: "network", message: "Cannot connect to any broker. <- Connection to 127.0.0.1:9092 refused", retriable: true });
+    expect(network).toEqual({
+      kind: "network",
+      message: "Cannot connect to any broker. <- Connection to 127.0.0.1:9092 refused",
+      retriable: true,
+    });
     expect(classify(err({ code: "PLT_KFK_TIMEOUT", message: "Request timed out" })).kind).toBe("timeout");
     expect(classify(new Error("boom"))).toEqual({ kind: "unknown", message: "boom", retriable: true });
     expect(classify("not an error")).toEqual({ kind: "unknown", message: "not an error", retriable: true });

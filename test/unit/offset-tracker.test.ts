@@ -35,7 +35,7 @@ describe("offset tracker", () => {
     const a = ticket(tracker, 5, 0, 0);
     const b = ticket(tracker, 7, 0, 1);
     const c = tracker.track("u", 0, 1, 1)!.ticket;
-    [a, b, c].forEach((t) => tracker.complete(t));
+    for (const t of [a, b, c]) tracker.complete(t);
     expect(tracker.takeCommits()).toEqual([
       { topic: "t", partition: 0, offset: 6, owner: 0 },
       { topic: "t", partition: 1, offset: 8, owner: 0 },
@@ -92,7 +92,7 @@ describe("offset tracker", () => {
     expect(tracker.beginRevoke(0, [P0, { topic: "t", partition: 9 }], 5)).toEqual([partitionKey("t", 0)]);
     expect(tracker.track("t", 0, 3, 0)).toBeNull();
     expect(tracker.inFlightOf([partitionKey("t", 0)])).toBe(2);
-    inFlight.forEach((t) => tracker.complete(t));
+    for (const t of inFlight) tracker.complete(t);
     expect(tracker.inFlightOf([partitionKey("t", 0)])).toBe(0);
     expect(tracker.hasUncommitted([partitionKey("t", 0)])).toBe(true);
     expect(tracker.takeCommits()).toEqual([{ topic: "t", partition: 0, offset: 3, owner: 0 }]);

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { Pipeline, type PipelineObserver, type PipelineSettings } from "../../src/pipeline/pipeline.ts";
 import { createRing, RingReader, RingWriter, type RingBuffers } from "../../src/threads/byte-ring.ts";
 import { decodeRecordAt, RecordEncoder, type DecodedRecord, type WireRecord } from "../../src/threads/record-codec.ts";
-import { type AssignmentChange } from "../../src/threads/messages.ts";
+import type { AssignmentChange } from "../../src/threads/messages.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { PermanentError, type Handler, type InputRecord } from "../../src/handlers/types.ts";
 import { tick, within } from "../support/async.ts";
@@ -73,7 +73,6 @@ const BASE: PipelineSettings = {
   maxUncommitted: 1_000_000,
 };
 
-
 interface Rec {
   readonly offset: number;
   readonly partition?: number;
@@ -125,7 +124,19 @@ class Rig {
   /** An assignment frame: from `ts` on, `owner` owns exactly `partitions` of the input topic. */
   claim(owner: number, partitions: readonly number[], ts: number): Promise<void> {
     const change: AssignmentChange = { partitions: partitions.map((partition) => ({ topic: IN, partition })) };
-    return this.write(owner, [{ ref: ++this.epoch, topic: "", kind: "assignment", partition: -1, offset: 0, timestamp: ts, key: null, value: bytes(JSON.stringify(change)), headers: [] }]);
+    return this.write(owner, [
+      {
+        ref: ++this.epoch,
+        topic: "",
+        kind: "assignment",
+        partition: -1,
+        offset: 0,
+        timestamp: ts,
+        key: null,
+        value: bytes(JSON.stringify(change)),
+        headers: [],
+      },
+    ]);
   }
 
   /** Records, all published at once (the pipeline reads them in one batch when they fit the ring). */
@@ -214,7 +225,9 @@ class Rig {
       if (condition()) return;
       if (performance.now() > deadline) {
         const f = this.pipeline.flow;
-        throw new Error(`${what}: not within ${ms} ms (inFlight ${this.pipeline.inFlight}, outputs ${this.outputs.length}, internalErrors ${this.pipeline.stats.internalErrors}, fatal ${this.fatal.length}, buffered ${f.bufferedBytes}, uncommitted ${f.uncommitted})`);
+        throw new Error(
+          `${what}: not within ${ms} ms (inFlight ${this.pipeline.inFlight}, outputs ${this.outputs.length}, internalErrors ${this.pipeline.stats.internalErrors}, fatal ${this.fatal.length}, buffered ${f.bufferedBytes}, uncommitted ${f.uncommitted})`,
+        );
       }
       await tick();
     }
@@ -257,7 +270,10 @@ function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
 const show = (b: Uint8Array | null): string => (b === null ? "null" : b.length > 40 ? `<${b.length} bytes>` : `[${[...b].join(",")}]`);
 
 /** The first difference between two header lists (names and values as bytes), or null. */
-function headerDiff(actual: ReadonlyArray<readonly [Uint8Array | string, Uint8Array | null]>, expected: ReadonlyArray<readonly [Uint8Array, Uint8Array | null]>): string | null {
+function headerDiff(
+  actual: ReadonlyArray<readonly [Uint8Array | string, Uint8Array | null]>,
+  expected: ReadonlyArray<readonly [Uint8Array, Uint8Array | null]>,
+): string | null {
   if (actual.length !== expected.length) return `${actual.length} headers, expected ${expected.length}`;
   for (let i = 0; i < expected.length; i++) {
     const [name, value] = actual[i]!;
@@ -269,7 +285,10 @@ function headerDiff(actual: ReadonlyArray<readonly [Uint8Array | string, Uint8Ar
 }
 
 /** Key, value and headers of an output frame against the record it came from, byte for byte. */
-function frameDiff(frame: DecodedRecord, rec: { key: Uint8Array | null; value: Uint8Array | null; headers: ReadonlyArray<readonly [Uint8Array, Uint8Array | null]> }): string | null {
+function frameDiff(
+  frame: DecodedRecord,
+  rec: { key: Uint8Array | null; value: Uint8Array | null; headers: ReadonlyArray<readonly [Uint8Array, Uint8Array | null]> },
+): string | null {
   if (!sameBytes(frame.key, rec.key)) return `key ${show(frame.key)}, expected ${show(rec.key)}`;
   if (!sameBytes(frame.value, rec.value)) return `value ${show(frame.value)}, expected ${show(rec.value)}`;
   return headerDiff(frame.headers, rec.headers);
@@ -293,7 +312,11 @@ describe("internal errors (processor failing on a record)", () => {
     rig.consumer();
     try {
       await rig.claim(0, [0], 10);
-      await rig.send(0, [{ offset: 0, value: bytes("ok-0") }, { offset: 1, value: bytes("boom-1"), headers: [[bytes("h"), bytes("x")]] }, { offset: 2, value: bytes("ok-2") }]);
+      await rig.send(0, [
+        { offset: 0, value: bytes("ok-0") },
+        { offset: 1, value: bytes("boom-1"), headers: [[bytes("h"), bytes("x")]] },
+        { offset: 2, value: bytes("ok-2") },
+      ]);
       await rig.until(() => rig.to(DLQ).length === 1 && rig.to(OUT).length === 2, "dead-letter copy of the failing record");
       const copy = rig.to(DLQ)[0]!.frame;
       expect(text(copy.key)).toBe("k1");
@@ -476,7 +499,9 @@ describe("outputs refused by Kafka (pipeline.rejected)", () => {
       await rig.claim(0, [0], 10);
       await rig.send(0, [{ offset: 0, headers: odd }, { offset: 1 }]);
       await rig.until(() => rig.to(OUT).length === 2, "outputs");
-      expect(rig.reject((o) => o.frame.topic === OUT && text(o.frame.value) === "v0", "MESSAGE_TOO_LARGE: the record is too large")).toBe(1);
+      expect(rig.reject((o) => o.frame.topic === OUT && text(o.frame.value) === "v0", "MESSAGE_TOO_LARGE: the record is too large")).toBe(
+        1,
+      );
       await rig.until(() => rig.to(DLQ).length === 1, "dead-letter copy");
       const copy = rig.to(DLQ)[0]!.frame;
       expect(frameDiff({ ...copy, headers: copy.headers.slice(0, 2) }, { key: bytes("k0"), value: bytes("v0"), headers: odd })).toBeNull();
@@ -613,7 +638,15 @@ describe("byte-exact pass-through", () => {
   const longName = new Uint8Array(70_000).map((_, i) => 0x80 + (i % 64)); // not UTF-8 either
   const weird: Rec[] = [
     { offset: 0, key: null, value: null, headers: [] },
-    { offset: 1, key: new Uint8Array(0), value: new Uint8Array(0), headers: [[new Uint8Array(0), new Uint8Array(0)], [bytes("a"), null]] },
+    {
+      offset: 1,
+      key: new Uint8Array(0),
+      value: new Uint8Array(0),
+      headers: [
+        [new Uint8Array(0), new Uint8Array(0)],
+        [bytes("a"), null],
+      ],
+    },
     {
       offset: 2,
       key: Uint8Array.of(0, 255, 1),
@@ -629,7 +662,11 @@ describe("byte-exact pass-through", () => {
       ],
     },
   ];
-  const full = (r: Rec) => ({ key: r.key === undefined ? bytes(`k${r.offset}`) : r.key, value: r.value === undefined ? bytes(`v${r.offset}`) : r.value, headers: r.headers ?? [] });
+  const full = (r: Rec) => ({
+    key: r.key === undefined ? bytes(`k${r.offset}`) : r.key,
+    value: r.value === undefined ? bytes(`v${r.offset}`) : r.value,
+    headers: r.headers ?? [],
+  });
 
   test("non-UTF-8, empty and 70,000-byte header names, null and empty header values, null and empty keys and values: outputs carry exactly the input's key, value and headers; the handler sees names as text and rawHeaders as bytes", async () => {
     const seen = new Map<number, { headers: InputRecord["headers"]; raw: InputRecord["rawHeaders"] }>();
@@ -650,7 +687,9 @@ describe("byte-exact pass-through", () => {
         const handlerSaw = seen.get(r.offset)!;
         expect(`${i}: ${headerDiff(handlerSaw.raw, full(r).headers)}`).toBe(`${i}: null`);
         expect(handlerSaw.headers.map(([n]) => n)).toEqual(full(r).headers.map(([n]) => fromUtf8.decode(n)));
-        expect(handlerSaw.headers.map(([, v]) => (v === null ? null : [...v]))).toEqual(full(r).headers.map(([, v]) => (v === null ? null : [...v])));
+        expect(handlerSaw.headers.map(([, v]) => (v === null ? null : [...v]))).toEqual(
+          full(r).headers.map(([, v]) => (v === null ? null : [...v])),
+        );
       }
       expect(seen.get(2)!.headers[0]![0]).toBe("\uFFFD\uFFFD\u0000");
       rig.deliver();
@@ -662,7 +701,10 @@ describe("byte-exact pass-through", () => {
   });
 
   test("100,000 headers (some null, some empty values) pass through byte-exact", async () => {
-    const headers: Array<readonly [Uint8Array, Uint8Array | null]> = Array.from({ length: 100_000 }, (_, i) => [bytes(`h${i}`), i % 3 === 0 ? null : i % 3 === 1 ? new Uint8Array(0) : Uint8Array.of(i & 0xff)] as const);
+    const headers: Array<readonly [Uint8Array, Uint8Array | null]> = Array.from(
+      { length: 100_000 },
+      (_, i) => [bytes(`h${i}`), i % 3 === 0 ? null : i % 3 === 1 ? new Uint8Array(0) : Uint8Array.of(i & 0xff)] as const,
+    );
     const rig = new Rig(passThrough);
     rig.consumer();
     try {
@@ -774,7 +816,10 @@ describe("--max-uncommitted flow control", () => {
     rig.consumer();
     try {
       await rig.claim(0, [P, Q], 10);
-      await rig.send(0, [...Array.from({ length: 100 }, (_, o) => ({ offset: o, partition: P })), ...Array.from({ length: 5 }, (_, o) => ({ offset: o, partition: Q, value: bytes(`q${o}`) }))]);
+      await rig.send(0, [
+        ...Array.from({ length: 100 }, (_, o) => ({ offset: o, partition: P })),
+        ...Array.from({ length: 5 }, (_, o) => ({ offset: o, partition: Q, value: bytes(`q${o}`) })),
+      ]);
       await rig.until(() => rig.to(OUT).length === 99 + 5, "outputs of everything but p0");
       expect(rig.flows).toEqual([{ owner: 0, partition: P, paused: true, consumed: 10 }]);
       expect(rig.pipeline.stats.consumed).toBe(105);
@@ -785,7 +830,10 @@ describe("--max-uncommitted flow control", () => {
       expect(rig.deliver(ofQ)).toBe(5);
       await rig.commit();
       expect(rig.committed(Q)).toBe(5);
-      await rig.send(0, Array.from({ length: 8 }, (_, i) => ({ offset: 5 + i, partition: Q, value: bytes(`q${5 + i}`) })));
+      await rig.send(
+        0,
+        Array.from({ length: 8 }, (_, i) => ({ offset: 5 + i, partition: Q, value: bytes(`q${5 + i}`) })),
+      );
       await rig.until(() => rig.to(OUT).length === 99 + 13, "q's second batch");
       expect(rig.deliver(ofQ)).toBe(8);
       await rig.commit();
@@ -821,7 +869,10 @@ describe("--max-uncommitted flow control", () => {
     rig.consumer();
     try {
       await rig.claim(0, [P], 10);
-      await rig.send(0, Array.from({ length: 10 }, (_, o) => ({ offset: o })));
+      await rig.send(
+        0,
+        Array.from({ length: 10 }, (_, o) => ({ offset: o })),
+      );
       await rig.until(() => rig.to(OUT).length === 10, "outputs");
       expect(rig.flows.map((f) => f.paused)).toEqual([true]);
       const byOffset = (o: number) => (out: Out) => text(out.frame.value) === `v${o}`;
@@ -850,7 +901,10 @@ describe("--max-uncommitted flow control", () => {
       rig.consumer();
       try {
         await rig.claim(0, [P, Q], 10);
-        await rig.send(0, Array.from({ length: 6 }, (_, o) => ({ offset: o })));
+        await rig.send(
+          0,
+          Array.from({ length: 6 }, (_, o) => ({ offset: o })),
+        );
         await rig.until(() => rig.flows.length === 1, "paused");
         if (how === "detachConsumer") rig.pipeline.detachConsumer(0);
         else await rig.claim(0, [Q], 20);
@@ -870,7 +924,10 @@ describe("--max-uncommitted flow control", () => {
   }
 
   test("a paused partition whose last uncommittable record completes through pipeline.rejected() (its 2nd output refused after the dead-letter copy was acknowledged) is resumed", async () => {
-    const rig = new Rig((record) => [{ value: `a:${text(record.value)}` }, { value: `b:${text(record.value)}` }], { ordering: "none", maxUncommitted: 2 });
+    const rig = new Rig((record) => [{ value: `a:${text(record.value)}` }, { value: `b:${text(record.value)}` }], {
+      ordering: "none",
+      maxUncommitted: 2,
+    });
     rig.consumer();
     try {
       await rig.claim(0, [P], 10);
@@ -933,7 +990,14 @@ describe("a record waiting for a retry holds only its own bytes", () => {
 
   test("after a retryable handler failure: on the second call key, value and headers no longer view the shared batch", async () => {
     const seenText: string[] = [];
-    const views: Array<{ attempt: number; value: number; valueBuffer: number; keyBuffer: number; nameBuffer: number; headerBuffer: number }> = [];
+    const views: Array<{
+      attempt: number;
+      value: number;
+      valueBuffer: number;
+      keyBuffer: number;
+      nameBuffer: number;
+      headerBuffer: number;
+    }> = [];
     const rig = new Rig(
       (record) => {
         if (record.offset === 0) {
@@ -1011,7 +1075,8 @@ describe("cancelled tasks release their buffered bytes", () => {
             if (!includes(record.value, "stuck")) return { value: record.value };
             calls.push(record.attempt);
             if (failing === "retrying (handler error)") throw new Error("transient");
-            if (failing === "running (handler not returned yet)") return new Promise((resolve) => pendingCalls.push(() => resolve({ value: record.value })));
+            if (failing === "running (handler not returned yet)")
+              return new Promise((resolve) => pendingCalls.push(() => resolve({ value: record.value })));
             return { value: record.value };
           },
           { ordering: "partition", retries: 1_000_000, retryBackoffMs: 1, retryBackoffMaxMs: 2 },
@@ -1020,7 +1085,10 @@ describe("cancelled tasks release their buffered bytes", () => {
         try {
           await rig.claim(0, [0, 1], 10);
           await rig.send(0, [{ offset: 0, value: bytes("stuck") }, { offset: 1 }, { offset: 0, partition: 1 }]);
-          await rig.until(() => calls.length >= (failing === "retrying (handler error)" ? 2 : 1) && rig.to(OUT).length === 1, "the record failing");
+          await rig.until(
+            () => calls.length >= (failing === "retrying (handler error)" ? 2 : 1) && rig.to(OUT).length === 1,
+            "the record failing",
+          );
           rig.deliver();
           await rig.commit();
           expect(rig.committed(1)).toBe(1);

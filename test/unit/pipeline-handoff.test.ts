@@ -10,7 +10,7 @@ import { describe, expect, test } from "bun:test";
 import { Pipeline, type CommitPort, type Ordering, type PipelineSettings } from "../../src/pipeline/pipeline.ts";
 import { createRing, RingReader, RingWriter, ringUsage, type RingBuffers } from "../../src/threads/byte-ring.ts";
 import { decodeRecordAt, RecordEncoder } from "../../src/threads/record-codec.ts";
-import { type AssignmentChange, type CommitOffset } from "../../src/threads/messages.ts";
+import type { AssignmentChange, CommitOffset } from "../../src/threads/messages.ts";
 import type { Failure } from "../../src/kafka/errors.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import type { Handler, OutputRecord } from "../../src/handlers/types.ts";
@@ -79,7 +79,6 @@ function settingsFor(ordering: Ordering, revokeTimeoutMs: number): PipelineSetti
   };
 }
 
-
 /** A Pipeline with consumer rings, a fake producer and recording commit ports. */
 class Rig {
   readonly pipeline: Pipeline;
@@ -95,7 +94,8 @@ class Rig {
   onHandle: (tag: Tag) => void = () => undefined;
   onCommit: (owner: number, offset: CommitOffset) => void = () => undefined;
   /** Overrides the port's answer (default: everything committed). */
-  answer: (owner: number, offsets: readonly CommitOffset[]) => { committed: readonly CommitOffset[]; failure?: Failure } | undefined = () => undefined;
+  answer: (owner: number, offsets: readonly CommitOffset[]) => { committed: readonly CommitOffset[]; failure?: Failure } | undefined = () =>
+    undefined;
   private readonly consumers = new Map<number, { ring: RingBuffers; writer: RingWriter }>();
   private readonly encoder = new RecordEncoder();
   private readonly producer: RingReader;
@@ -140,13 +140,33 @@ class Rig {
   /** An assignment frame: from `ts` on, `owner` owns exactly `partitions`. */
   writeClaim(owner: number, partitions: readonly number[], ts: number): void {
     const change: AssignmentChange = { partitions: partitions.map((partition) => ({ topic: TOPIC, partition })) };
-    this.write(owner, { ref: ++this.epoch, topic: "", kind: "assignment", partition: -1, offset: 0, timestamp: ts, key: null, value: utf8.encode(JSON.stringify(change)), headers: [] });
+    this.write(owner, {
+      ref: ++this.epoch,
+      topic: "",
+      kind: "assignment",
+      partition: -1,
+      offset: 0,
+      timestamp: ts,
+      key: null,
+      value: utf8.encode(JSON.stringify(change)),
+      headers: [],
+    });
   }
 
   writeRecords(owner: number, partition: number, offsets: readonly number[], s: number): void {
     for (const o of offsets) {
       const tag: Tag = { c: owner, p: partition, o, s };
-      this.write(owner, { kind: "record", ref: this.epoch, topic: TOPIC, partition, offset: o, timestamp: 1, key: utf8.encode(`k${o % 3}`), value: utf8.encode(JSON.stringify(tag)), headers: [] });
+      this.write(owner, {
+        kind: "record",
+        ref: this.epoch,
+        topic: TOPIC,
+        partition,
+        offset: o,
+        timestamp: 1,
+        key: utf8.encode(`k${o % 3}`),
+        value: utf8.encode(JSON.stringify(tag)),
+        headers: [],
+      });
     }
   }
 
@@ -190,7 +210,9 @@ class Rig {
         if (this.gate.length > 0 && stable >= 10) return;
       }
       if (Date.now() > deadline) {
-        throw new Error(`pipeline did not settle: inFlight ${this.pipeline.inFlight}, undelivered ${this.undelivered.length}, gated ${this.gate.length}, rings read ${ringsRead}`);
+        throw new Error(
+          `pipeline did not settle: inFlight ${this.pipeline.inFlight}, undelivered ${this.undelivered.length}, gated ${this.gate.length}, rings read ${ringsRead}`,
+        );
       }
       await tick();
     }
@@ -311,7 +333,9 @@ class OwnershipModel {
     let owner: number | null = null;
     for (const f of this.frames) {
       if (!f.partitions.includes(partition)) continue;
-      const superseded = this.frames.some((g) => g.ts > f.ts && (g.owner === f.owner ? !g.partitions.includes(partition) : g.partitions.includes(partition)));
+      const superseded = this.frames.some(
+        (g) => g.ts > f.ts && (g.owner === f.owner ? !g.partitions.includes(partition) : g.partitions.includes(partition)),
+      );
       if (!superseded) owner = f.owner;
     }
     return owner;
@@ -330,12 +354,20 @@ class OwnershipModel {
   }
 }
 
-type Batch = { readonly partition: number; readonly offsets: readonly number[] } | { readonly partition: number; readonly fromCommitted: number };
+type Batch =
+  | { readonly partition: number; readonly offsets: readonly number[] }
+  | { readonly partition: number; readonly fromCommitted: number };
 type Event =
   | { readonly name: string; readonly owner: number; readonly kind: "claim"; readonly partitions: readonly number[]; readonly ts: number }
   | { readonly name: string; readonly owner: number; readonly kind: "records"; readonly batches: readonly Batch[] };
 
-const claim = (name: string, owner: number, partitions: readonly number[], ts: number): Event => ({ name, owner, kind: "claim", partitions, ts });
+const claim = (name: string, owner: number, partitions: readonly number[], ts: number): Event => ({
+  name,
+  owner,
+  kind: "claim",
+  partitions,
+  ts,
+});
 const records = (name: string, owner: number, ...batches: Batch[]): Event => ({ name, owner, kind: "records", batches });
 const pRef = [{ topic: TOPIC, partition: P }];
 const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
@@ -349,7 +381,6 @@ function interleavings<T>(a: readonly T[], b: readonly T[]): T[][] {
 
 /** What the fake producer and the commit timer do after each event. */
 type DeliveryPolicy = "eager" | "lagging" | "scrambled";
-
 
 async function afterEvent(rig: Rig, policy: DeliveryPolicy, step: number, random: () => number): Promise<void> {
   // a gated handler finishes what it started one event earlier: handler calls stay in flight across an event
@@ -377,7 +408,13 @@ async function afterEvent(rig: Rig, policy: DeliveryPolicy, step: number, random
 }
 
 /** Runs one read order and returns what went wrong (empty when every invariant held). */
-async function runOrder(order: readonly Event[], ordering: Ordering, handler: HandlerMode, policy: DeliveryPolicy, seed: number): Promise<string[]> {
+async function runOrder(
+  order: readonly Event[],
+  ordering: Ordering,
+  handler: HandlerMode,
+  policy: DeliveryPolicy,
+  seed: number,
+): Promise<string[]> {
   const label = `[${policy}${policy === "scrambled" ? ` seed ${seed}` : ""}] ${order.map((e) => e.name).join(" ")}`;
   const random = prng(seed);
   const problems: string[] = [];
@@ -392,7 +429,9 @@ async function runOrder(order: readonly Event[], ordering: Ordering, handler: Ha
   rig.onHandle = (tag) => {
     const owner = model.ownerOf(tag.p);
     if (owner !== tag.c || tag.s !== model.seqOf(tag.c, tag.p)) {
-      problems.push(`${label}: handler got ${NAMES[tag.c]}'s record p${tag.p}@${tag.o} (claim ${tag.s}) while the owner is ${owner === null ? "nobody" : NAMES[owner]}`);
+      problems.push(
+        `${label}: handler got ${NAMES[tag.c]}'s record p${tag.p}@${tag.o} (claim ${tag.s}) while the owner is ${owner === null ? "nobody" : NAMES[owner]}`,
+      );
     }
   };
   rig.onOutput = (tag) => {
@@ -403,7 +442,9 @@ async function runOrder(order: readonly Event[], ordering: Ordering, handler: Ha
   rig.onCommit = (owner, { partition, offset }) => {
     const current = model.ownerOf(partition);
     if (current !== owner) {
-      problems.push(`${label}: commit p${partition}=${offset} requested through ${NAMES[owner]}, owner is ${current === null ? "nobody" : NAMES[current]}`);
+      problems.push(
+        `${label}: commit p${partition}=${offset} requested through ${NAMES[owner]}, owner is ${current === null ? "nobody" : NAMES[current]}`,
+      );
       return;
     }
     const s = model.seqOf(owner, partition);
@@ -411,11 +452,14 @@ async function runOrder(order: readonly Event[], ordering: Ordering, handler: Ha
     const undelivered = sequence.filter((o) => !rig.deliveredKeys.has(tagKey({ c: owner, p: partition, o, s })));
     const bound = undelivered.length > 0 ? Math.min(...undelivered) : sequence.length > 0 ? Math.max(...sequence) + 1 : -1;
     if (offset > bound) {
-      problems.push(`${label}: commit p${partition}=${offset} through ${NAMES[owner]} passes an offset whose output is not delivered (bound ${bound}; sequence ${sequence.join(",")}; undelivered ${undelivered.join(",")})`);
+      problems.push(
+        `${label}: commit p${partition}=${offset} through ${NAMES[owner]} passes an offset whose output is not delivered (bound ${bound}; sequence ${sequence.join(",")}; undelivered ${undelivered.join(",")})`,
+      );
     }
     const key = `${owner}/${partition}/${s}`;
     const previous = lastCommit.get(key);
-    if (previous !== undefined && offset < previous) problems.push(`${label}: commit p${partition} through ${NAMES[owner]} went back from ${previous} to ${offset}`);
+    if (previous !== undefined && offset < previous)
+      problems.push(`${label}: commit p${partition} through ${NAMES[owner]} went back from ${previous} to ${offset}`);
     lastCommit.set(key, offset);
   };
 
@@ -447,7 +491,8 @@ async function runOrder(order: readonly Event[], ordering: Ordering, handler: Ha
       await rig.settle();
     }
 
-    if (rig.pipeline.stats.staleDropped !== expectedStale) problems.push(`${label}: staleDropped ${rig.pipeline.stats.staleDropped}, expected ${expectedStale}`);
+    if (rig.pipeline.stats.staleDropped !== expectedStale)
+      problems.push(`${label}: staleDropped ${rig.pipeline.stats.staleDropped}, expected ${expectedStale}`);
     const owner = model.ownerOf(P);
     if (owner !== null) {
       const s = model.seqOf(owner, P);
@@ -461,7 +506,8 @@ async function runOrder(order: readonly Event[], ordering: Ordering, handler: Ha
       }
     }
     const qCommits = rig.commitsOf(A, Q);
-    if (qCommits.at(-1) !== Math.max(...qOffsets) + 1) problems.push(`${label}: kept partition q committed to ${qCommits.at(-1)}, expected ${Math.max(...qOffsets) + 1}`);
+    if (qCommits.at(-1) !== Math.max(...qOffsets) + 1)
+      problems.push(`${label}: kept partition q committed to ${qCommits.at(-1)}, expected ${Math.max(...qOffsets) + 1}`);
   } catch (error) {
     problems.push(`${label}: ${String(error)}`);
   } finally {
@@ -470,7 +516,11 @@ async function runOrder(order: readonly Event[], ordering: Ordering, handler: Ha
   return problems;
 }
 
-async function runAll(orders: readonly (readonly Event[])[], ordering: Ordering, handler: HandlerMode): Promise<{ runs: number; problems: string[] }> {
+async function runAll(
+  orders: readonly (readonly Event[])[],
+  ordering: Ordering,
+  handler: HandlerMode,
+): Promise<{ runs: number; problems: string[] }> {
   const problems: string[] = [];
   let runs = 0;
   for (const policy of ["eager", "lagging", "scrambled"] as const) {
@@ -504,7 +554,11 @@ const ROUND_TRIP_A: Event[] = [
   claim("A{p,q}@40", A, [P, Q], 40),
   records("A:p@committed+3,q3-4", A, { partition: P, fromCommitted: 3 }, { partition: Q, offsets: range(3, 2) }),
 ];
-const ROUND_TRIP_B: Event[] = [claim("B{p}@20", B, [P], 20), records("B:p@committed+4", B, { partition: P, fromCommitted: 4 }), claim("B{}@30", B, [], 30)];
+const ROUND_TRIP_B: Event[] = [
+  claim("B{p}@20", B, [P], 20),
+  records("B:p@committed+4", B, { partition: P, fromCommitted: 4 }),
+  claim("B{}@30", B, [], 30),
+];
 
 describe("handoff of a partition between two consumers of one process", () => {
   for (const ordering of ["key", "partition", "none"] as const) {
@@ -563,7 +617,12 @@ describe("claims read late", () => {
     try {
       let commitNowCalls = 0;
       await within(
-        rig.pipeline.revoke(A, pRef, 20, rig.revokePort(A, () => commitNowCalls++)),
+        rig.pipeline.revoke(
+          A,
+          pRef,
+          20,
+          rig.revokePort(A, () => commitNowCalls++),
+        ),
         1000,
         "revoke of a partition not tracked yet",
       );
@@ -601,13 +660,28 @@ describe("commit on revoke", () => {
         await rig.openAll((t) => t.p === Q);
         await rig.settle();
         // p0-2 handled, outputs not yet delivered; p3-4 still in the handler (or queued behind it)
-        expect(rig.handledOf(P).filter((o) => o <= 2).sort()).toEqual([0, 1, 2]);
-        expect(rig.outputs.filter((o) => o.tag.p === P).map((o) => o.tag.o).sort()).toEqual([0, 1, 2]);
+        expect(
+          rig
+            .handledOf(P)
+            .filter((o) => o <= 2)
+            .sort(),
+        ).toEqual([0, 1, 2]);
+        expect(
+          rig.outputs
+            .filter((o) => o.tag.p === P)
+            .map((o) => o.tag.o)
+            .sort(),
+        ).toEqual([0, 1, 2]);
 
         const timeline: string[] = [];
         let resolved = false;
         const revoking = rig.pipeline
-          .revoke(A, pRef, 20, rig.revokePort(A, () => timeline.push("commitNow")))
+          .revoke(
+            A,
+            pRef,
+            20,
+            rig.revokePort(A, () => timeline.push("commitNow")),
+          )
           .then(() => {
             resolved = true;
             timeline.push("resolved");
@@ -661,7 +735,12 @@ describe("commit on revoke", () => {
       await rig.settle();
       rig.deliver((o) => o.tag.p === P && o.tag.o !== 2);
       let commitNowCalls = 0;
-      const revoking = rig.pipeline.revoke(A, pRef, 20, rig.revokePort(A, () => commitNowCalls++));
+      const revoking = rig.pipeline.revoke(
+        A,
+        pRef,
+        20,
+        rig.revokePort(A, () => commitNowCalls++),
+      );
       // the kept partition is processed and committed while the revoke waits
       rig.writeRecords(A, Q, [2], 0);
       await rig.settle();
@@ -698,12 +777,13 @@ describe("commit on revoke", () => {
       rig.answer = (_owner, offsets) => {
         if (refused > 0 || !offsets.some((o) => o.partition === P)) return undefined;
         refused++;
-        return { committed: [], failure: { kind: "rebalance", message: "REBALANCE_IN_PROGRESS: the group is rebalancing", retriable: true } };
+        return {
+          committed: [],
+          failure: { kind: "rebalance", message: "REBALANCE_IN_PROGRESS: the group is rebalancing", retriable: true },
+        };
       };
       let resolved = false;
-      const revoking = rig.pipeline
-        .revoke(A, pRef, 20, rig.revokePort(A))
-        .then(() => (resolved = true));
+      const revoking = rig.pipeline.revoke(A, pRef, 20, rig.revokePort(A)).then(() => (resolved = true));
       await rig.settle();
       expect(resolved).toBe(false);
       rig.deliver(() => true);

@@ -53,7 +53,14 @@ class Rig {
 
   constructor(settings: Partial<PipelineSettings> = {}) {
     const log = createLogger("silent");
-    const observer = { handlerSeconds: () => undefined, commitSeconds: () => undefined, halted: () => undefined, fatal: () => undefined, partitionFlow: (owner: number, parts: ReadonlyArray<{ partition: number }>, paused: boolean) => this.flows.push(...parts.map((p) => ({ owner, partition: p.partition, paused }))) };
+    const observer = {
+      handlerSeconds: () => undefined,
+      commitSeconds: () => undefined,
+      halted: () => undefined,
+      fatal: () => undefined,
+      partitionFlow: (owner: number, parts: ReadonlyArray<{ partition: number }>, paused: boolean) =>
+        this.flows.push(...parts.map((p) => ({ owner, partition: p.partition, paused }))),
+    };
     const commits = new Commits(this.tracker, this.stats, observer, log);
     this.intake = new Intake({ ...SETTINGS, ...settings }, this.tracker, commits, this.stats, log, observer, {
       execute: (task) => this.execute(task),
@@ -75,7 +82,18 @@ class Rig {
   }
 
   records(owner: number, partition: number, offsets: number[], valueBytes = 8): void {
-    for (const offset of offsets) this.write(owner, { kind: "record", ref: 1, topic: T, partition, offset, timestamp: 0, key: utf8.encode(`k${offset}`), value: utf8.encode(`${owner}/${partition}/${offset}/`.padEnd(valueBytes, ".")), headers: [] });
+    for (const offset of offsets)
+      this.write(owner, {
+        kind: "record",
+        ref: 1,
+        topic: T,
+        partition,
+        offset,
+        timestamp: 0,
+        key: utf8.encode(`k${offset}`),
+        value: utf8.encode(`${owner}/${partition}/${offset}/`.padEnd(valueBytes, ".")),
+        headers: [],
+      });
   }
 
   port(owner: number): CommitPort {
@@ -169,7 +187,12 @@ describe("intake: records and assignment frames", () => {
       expect(rig.tracker.ownerOf(`${T}\u00001`)).toBe(A);
       // A's records of partition 0: dropped as stale (read after B's claim) or removed with their group
       await tick();
-      const aOf0 = rig.running.filter(({ task }) => task.payload.input.partition === 0 && task.payload.input.value !== null && fromUtf8.decode(task.payload.input.value).startsWith("0/"));
+      const aOf0 = rig.running.filter(
+        ({ task }) =>
+          task.payload.input.partition === 0 &&
+          task.payload.input.value !== null &&
+          fromUtf8.decode(task.payload.input.value).startsWith("0/"),
+      );
       expect(aOf0.every(({ task }) => task.cancelled)).toBe(true);
       if (order === "newer claim read first") expect(rig.stats.staleDropped).toBe(2);
       // B's record of partition 0 runs once A's cancelled one gave the lane back
@@ -224,9 +247,19 @@ describe("intake: rewinds, back-pressure, flow control", () => {
     rig.consumer(A);
     rig.assign(A, [0], 1);
     // one ring batch of 10 KiB is read whole; the next waits until enough of it finished
-    rig.records(A, 0, Array.from({ length: 10 }, (_, i) => i), 1000);
+    rig.records(
+      A,
+      0,
+      Array.from({ length: 10 }, (_, i) => i),
+      1000,
+    );
     await rig.until(() => rig.running.length === 1 && rig.stats.consumed === 10, "first batch");
-    rig.records(A, 0, Array.from({ length: 30 }, (_, i) => 10 + i), 1000);
+    rig.records(
+      A,
+      0,
+      Array.from({ length: 30 }, (_, i) => 10 + i),
+      1000,
+    );
     for (let i = 0; i < 5; i++) await tick();
     expect(rig.stats.consumed).toBe(10);
     expect(rig.intake.flow.bufferedBytes).toBeGreaterThanOrEqual(8192);

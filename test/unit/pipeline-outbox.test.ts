@@ -20,7 +20,17 @@ const log = createLogger("silent");
 const DLQ = "out.dlq";
 
 const inputAt = (offset: number): QueuedInput =>
-  new QueuedInput({ kind: "record", ref: 0, topic: "in", partition: 0, offset, timestamp: 0, key: utf8.encode(`k${offset}`), value: utf8.encode(`v${offset}`), headers: [[utf8.encode("h"), utf8.encode("x")]] });
+  new QueuedInput({
+    kind: "record",
+    ref: 0,
+    topic: "in",
+    partition: 0,
+    offset,
+    timestamp: 0,
+    key: utf8.encode(`k${offset}`),
+    value: utf8.encode(`v${offset}`),
+    headers: [[utf8.encode("h"), utf8.encode("x")]],
+  });
 const ticketAt = (offset: number): Ticket => ({ partitionKey: "in\u00000", generation: 1, offset });
 const out = (value: string, topic = "out"): ResolvedOutput => ({ topic, key: null, value: utf8.encode(value), headers: [] });
 const header = (frame: DecodedRecord, name: string): string | undefined => {
@@ -33,16 +43,24 @@ function rig(settings: Partial<OutboxSettings> = {}) {
   const completed: number[] = [];
   const fatal: string[] = [];
   let progressed = 0;
-  const outbox = new Outbox({ producers: 1, ringBytes: 64 * 1024, dlqTopic: DLQ, ...settings }, stats, log, { fatal: (reason) => fatal.push(reason) }, {
-    complete: (ticket) => completed.push(ticket.offset),
-    progressed: () => progressed++,
-  });
+  const outbox = new Outbox(
+    { producers: 1, ringBytes: 64 * 1024, dlqTopic: DLQ, ...settings },
+    stats,
+    log,
+    { fatal: (reason) => fatal.push(reason) },
+    {
+      complete: (ticket) => completed.push(ticket.offset),
+      progressed: () => progressed++,
+    },
+  );
   const readers = outbox.producerRings.map((ring) => new RingReader(ring));
   /** What the fake producers have read so far, per ring. */
   const frames: DecodedRecord[][] = readers.map(() => []);
   const read = (): DecodedRecord[] => {
     readers.forEach((reader, i) => {
-      reader.drainBatch(1 << 22, (batch, start) => frames[i]!.push(decodeRecordAt(batch, new DataView(batch.buffer, batch.byteOffset, batch.byteLength), start)));
+      reader.drainBatch(1 << 22, (batch, start) =>
+        frames[i]!.push(decodeRecordAt(batch, new DataView(batch.buffer, batch.byteOffset, batch.byteLength), start)),
+      );
       reader.release();
     });
     return frames.flat();
@@ -58,7 +76,12 @@ describe("outbox: delivery ids and acknowledgements", () => {
     expect(r.outbox.pending).toBe(4);
     await tick(); // published in one go after the current burst
     const frames = r.read();
-    expect(frames.map((f) => [f.ref, f.topic, fromUtf8.decode(f.value!)])).toEqual([[1, "out", "a"], [2, "side", "b"], [3, "out", "c"], [4, "out", "d"]]);
+    expect(frames.map((f) => [f.ref, f.topic, fromUtf8.decode(f.value!)])).toEqual([
+      [1, "out", "a"],
+      [2, "side", "b"],
+      [3, "out", "c"],
+      [4, "out", "d"],
+    ]);
 
     r.outbox.delivered(Uint32Array.of(1, 4));
     expect(r.completed).toEqual([2]);

@@ -28,16 +28,40 @@ const SETTINGS: ProcessSettings = {
 };
 
 function taskOf(offset = 7, attempt = 1): Task<RecordWork> {
-  const input = new QueuedInput({ kind: "record", ref: 0, topic: "in", partition: 2, offset, timestamp: 1_700_000_000_000, key: utf8.encode("k"), value: utf8.encode(`v${offset}`), headers: [[utf8.encode("h"), utf8.encode("x")]] });
+  const input = new QueuedInput({
+    kind: "record",
+    ref: 0,
+    topic: "in",
+    partition: 2,
+    offset,
+    timestamp: 1_700_000_000_000,
+    key: utf8.encode("k"),
+    value: utf8.encode(`v${offset}`),
+    headers: [[utf8.encode("h"), utf8.encode("x")]],
+  });
   const ticket: Ticket = { partitionKey: "in\u00002", generation: 1, offset };
-  return { id: offset, payload: { input, ticket, bytes: 100, internalFailures: 0, internalReason: null }, lane: null, group: ticket.partitionKey, attempt, cancelled: false };
+  return {
+    id: offset,
+    payload: { input, ticket, bytes: 100, internalFailures: 0, internalReason: null },
+    lane: null,
+    group: ticket.partitionKey,
+    attempt,
+    cancelled: false,
+  };
 }
 
 function rig(handler: Handler, settings: Partial<ProcessSettings> = {}) {
   const stats = newStats();
   const timings: number[] = [];
   let current = true;
-  const processor = new RecordProcessor({ ...SETTINGS, ...settings }, handler, stats, log, { handlerSeconds: (s) => timings.push(s) }, () => current);
+  const processor = new RecordProcessor(
+    { ...SETTINGS, ...settings },
+    handler,
+    stats,
+    log,
+    { handlerSeconds: (s) => timings.push(s) },
+    () => current,
+  );
   return {
     processor,
     stats,
@@ -82,7 +106,11 @@ describe("process-record: handler outcomes", () => {
     const r = rig(() => [{ value: "a" }, { topic: "side", value: "b" }, { value: "c", key: "kk" }]);
     const o = r.decide(taskOf()).outcome as RecordOutcome;
     if (o.kind !== "outputs") throw new Error(o.kind);
-    expect(o.outputs.map((x) => [x.topic, fromUtf8.decode(x.value!)])).toEqual([["out", "a"], ["side", "b"], ["out", "c"]]);
+    expect(o.outputs.map((x) => [x.topic, fromUtf8.decode(x.value!)])).toEqual([
+      ["out", "a"],
+      ["side", "b"],
+      ["out", "c"],
+    ]);
   });
 
   test("an asynchronous handler is decided once it settles (one promise)", async () => {

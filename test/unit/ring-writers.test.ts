@@ -19,7 +19,6 @@ import { describe, expect, test } from "bun:test";
 import { createRing, RingReader, RingWriter } from "../../src/threads/byte-ring.ts";
 import { prng } from "../support/random.ts";
 
-
 const int = (rnd: () => number, lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
 
 /** Frame `seq` of writer `w`: a u32 tag (w << 16 | seq) when it has room for one, then a pattern of both. */
@@ -206,7 +205,8 @@ describe("RingWriter shared by many async writers", () => {
       bytes += result.bytes;
     }
     const seconds = (performance.now() - started) / 1000;
-    if (process.env.RING_WRITERS_VERBOSE) console.log(`400 seeds: ${frames} frames, ${(bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(2)} s`);
+    if (process.env.RING_WRITERS_VERBOSE)
+      console.log(`400 seeds: ${frames} frames, ${(bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(2)} s`);
     expect(frames).toBeGreaterThan(0);
   }, 30_000);
 
@@ -230,7 +230,11 @@ describe("RingWriter shared by many async writers", () => {
     await queued;
     await after; // a frame that had to wait is published when its write resolves
     expect(writer.busy).toBe(false);
-    expect(frames.map((f) => [f.length, f[0]])).toEqual([[40, 1], [300, 2], [1, 4]]);
+    expect(frames.map((f) => [f.length, f[0]])).toEqual([
+      [40, 1],
+      [300, 2],
+      [1, 4],
+    ]);
   });
 
   test("write of a frame that fits with nothing queued is written before it returns", () => {

@@ -179,7 +179,12 @@ describe("record codec", () => {
       timestamp: 1_764_000_000_123,
       key: utf8.encode("k-1"),
       value: bytes(300),
-      headers: [["trace", bytes(4)], ["empty", new Uint8Array(0)], ["ünïcode", bytes(2)], ["null-value", null]],
+      headers: [
+        ["trace", bytes(4)],
+        ["empty", new Uint8Array(0)],
+        ["ünïcode", bytes(2)],
+        ["null-value", null],
+      ],
     };
     const decoded = decodeRecord(encoder.encode(record).slice());
     expect(decoded).toEqual({ ...record, headers: record.headers.map(([name, value]) => [utf8.encode(name as string), value]) });
@@ -192,9 +197,16 @@ describe("record codec", () => {
     const encoder = new RecordEncoder();
     const notUtf8 = new Uint8Array([0xff, 0xfe, 0x80, 0x41]);
     const longName = bytes(70_000, 3);
-    const many: Array<readonly [Uint8Array, Uint8Array | null]> = Array.from({ length: 100_001 }, (_, i) => [new Uint8Array([i & 0xff, i >> 8, i >> 16]), i % 3 === 0 ? null : new Uint8Array([i & 0xff])] as const);
+    const many: Array<readonly [Uint8Array, Uint8Array | null]> = Array.from(
+      { length: 100_001 },
+      (_, i) => [new Uint8Array([i & 0xff, i >> 8, i >> 16]), i % 3 === 0 ? null : new Uint8Array([i & 0xff])] as const,
+    );
     const headers = [[notUtf8, new Uint8Array(0)] as const, [longName, null] as const, ...many];
-    const decoded = decodeRecord(encoder.encode({ kind: "record", ref: 1, topic: "t", partition: 0, offset: 0, timestamp: 0, key: new Uint8Array(0), value: null, headers }).slice());
+    const decoded = decodeRecord(
+      encoder
+        .encode({ kind: "record", ref: 1, topic: "t", partition: 0, offset: 0, timestamp: 0, key: new Uint8Array(0), value: null, headers })
+        .slice(),
+    );
     expect(decoded.headers.length).toBe(headers.length);
     expect(decoded.headers).toEqual(headers);
     expect(decoded.key).toEqual(new Uint8Array(0));
@@ -204,10 +216,14 @@ describe("record codec", () => {
   test("every frame kind round-trips; an unknown kind byte is refused, not misread", () => {
     const encoder = new RecordEncoder();
     for (const kind of ["record", "assignment", "output"] as const) {
-      const frame = encoder.encode({ kind, ref: 7, topic: "t", partition: 1, offset: 2, timestamp: 3, key: null, value: null, headers: [] }).slice();
+      const frame = encoder
+        .encode({ kind, ref: 7, topic: "t", partition: 1, offset: 2, timestamp: 3, key: null, value: null, headers: [] })
+        .slice();
       expect(decodeRecord(frame).kind).toBe(kind);
     }
-    const bad = encoder.encode({ kind: "record", ref: 7, topic: "t", partition: 1, offset: 2, timestamp: 3, key: null, value: null, headers: [] }).slice();
+    const bad = encoder
+      .encode({ kind: "record", ref: 7, topic: "t", partition: 1, offset: 2, timestamp: 3, key: null, value: null, headers: [] })
+      .slice();
     bad[0] = 9;
     expect(() => decodeRecord(bad)).toThrow(/unknown frame kind 9/);
   });
@@ -215,7 +231,9 @@ describe("record codec", () => {
   test("grows for a 5 MB value", () => {
     const encoder = new RecordEncoder();
     const value = bytes(5 * 1024 * 1024, 7);
-    const decoded = decodeRecord(encoder.encode({ kind: "record", ref: 1, topic: "t", partition: 0, offset: 0, timestamp: 0, key: null, value, headers: [] }).slice());
+    const decoded = decodeRecord(
+      encoder.encode({ kind: "record", ref: 1, topic: "t", partition: 0, offset: 0, timestamp: 0, key: null, value, headers: [] }).slice(),
+    );
     expect(decoded.value).toEqual(value);
   });
 });

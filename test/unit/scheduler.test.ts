@@ -63,7 +63,12 @@ describe("scheduler", () => {
     scheduler.schedule("b1", null, "b");
     scheduler.schedule("a3", null, "a"); // pending
     await tick();
-    expect(scheduler.removeGroup("a").map((t) => t.payload).sort()).toEqual(["a2", "a3"]);
+    expect(
+      scheduler
+        .removeGroup("a")
+        .map((t) => t.payload)
+        .sort(),
+    ).toEqual(["a2", "a3"]);
     expect(gate.started[0]!.cancelled).toBe(true);
     gate.finish("a1");
     await tick();
@@ -76,7 +81,13 @@ describe("scheduler", () => {
   test("ordering lanes: same lane runs one at a time in order, other lanes in parallel", async () => {
     const gate = new Gate();
     const scheduler = new Scheduler<string>({ workers: 10, pickUp: 1, execute: gate.execute });
-    for (const [payload, lane] of [["x1", "x"], ["y1", "y"], ["x2", "x"], ["x3", "x"], ["y2", "y"]] as const) {
+    for (const [payload, lane] of [
+      ["x1", "x"],
+      ["y1", "y"],
+      ["x2", "x"],
+      ["x3", "x"],
+      ["y2", "y"],
+    ] as const) {
       scheduler.schedule(payload, lane, "p");
     }
     await tick();

@@ -36,7 +36,8 @@ function buildReference(): string {
   }
   const binary = join(buildDir, "seedruleref");
   const build = Bun.spawnSync([go, "build", "-o", binary, "."], { cwd: goDir, env: goEnv(), stdout: "pipe", stderr: "pipe" });
-  if (build.exitCode !== 0) throw new Error(`seed-rule differential test: go build failed:\n${build.stderr.toString()}${build.stdout.toString()}`);
+  if (build.exitCode !== 0)
+    throw new Error(`seed-rule differential test: go build failed:\n${build.stderr.toString()}${build.stdout.toString()}`);
   return binary;
 }
 
@@ -47,15 +48,26 @@ interface Verdict {
 }
 
 async function runGo(binary: string, corpus: readonly CorpusCase[], nowMs: number): Promise<Verdict[]> {
-  const lines = corpus.map((c) => JSON.stringify({ value_b64: c.value === null ? "" : Buffer.from(c.value).toString("base64"), null: c.value === null })).join("\n") + "\n";
-  const child = Bun.spawn([binary, "--now-ms", String(nowMs), "--with-output"], { stdin: new TextEncoder().encode(lines), stdout: "pipe", stderr: "pipe", env: goEnv() });
+  const lines = `${corpus
+    .map((c) => JSON.stringify({ value_b64: c.value === null ? "" : Buffer.from(c.value).toString("base64"), null: c.value === null }))
+    .join("\n")}\n`;
+  const child = Bun.spawn([binary, "--now-ms", String(nowMs), "--with-output"], {
+    stdin: new TextEncoder().encode(lines),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: goEnv(),
+  });
   const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   if (code !== 0) throw new Error(`seedruleref exited with ${code}: ${err}`);
-  const verdicts = out.trimEnd().split("\n").map((line): Verdict => {
-    const [verdict, b64 = ""] = line.split("\t");
-    if (verdict !== "valid" && verdict !== "invalid" && verdict !== "dead-letter") throw new Error(`seedruleref: unexpected line ${JSON.stringify(line)}`);
-    return { verdict, detail: Buffer.from(b64, "base64").toString("utf8") };
-  });
+  const verdicts = out
+    .trimEnd()
+    .split("\n")
+    .map((line): Verdict => {
+      const [verdict, b64 = ""] = line.split("\t");
+      if (verdict !== "valid" && verdict !== "invalid" && verdict !== "dead-letter")
+        throw new Error(`seedruleref: unexpected line ${JSON.stringify(line)}`);
+      return { verdict, detail: Buffer.from(b64, "base64").toString("utf8") };
+    });
   if (verdicts.length !== corpus.length) throw new Error(`seedruleref answered ${verdicts.length} cases of ${corpus.length}`);
   return verdicts;
 }
@@ -63,7 +75,17 @@ async function runGo(binary: string, corpus: readonly CorpusCase[], nowMs: numbe
 function runTs(corpus: readonly CorpusCase[], nowMs: number): Verdict[] {
   const rule = createSeedRule({ now: () => nowMs });
   return corpus.map((c): Verdict => {
-    const record = { topic: "in", partition: 0, offset: 0, timestamp: nowMs, key: null, value: c.value, headers: [], rawHeaders: [], attempt: 1 } as unknown as InputRecord;
+    const record = {
+      topic: "in",
+      partition: 0,
+      offset: 0,
+      timestamp: nowMs,
+      key: null,
+      value: c.value,
+      headers: [],
+      rawHeaders: [],
+      attempt: 1,
+    } as unknown as InputRecord;
     try {
       const output = rule(record) as { value: string };
       const status = (JSON.parse(output.value) as { status: string }).status;
@@ -79,7 +101,8 @@ function show(value: Uint8Array | null): string {
   if (value === null) return "<null value>";
   const head = value.subarray(0, 300);
   let text = "";
-  for (const b of head) text += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : b === 0x5c ? "\\\\" : `\\x${b.toString(16).padStart(2, "0")}`;
+  for (const b of head)
+    text += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : b === 0x5c ? "\\\\" : `\\x${b.toString(16).padStart(2, "0")}`;
   return `${text}${value.length > head.length ? `… (${value.length} bytes)` : ""}`;
 }
 
@@ -109,7 +132,9 @@ test("the default rule decides exactly as the seed's Go service (encoding/json +
     total += corpus.length;
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`seed-rule differential: ${total} cases, ${total - disagreements} agree (${((100 * (total - disagreements)) / total).toFixed(3)}%), Go verdicts ${JSON.stringify(counts)}, ${seconds} s`);
+  console.log(
+    `seed-rule differential: ${total} cases, ${total - disagreements} agree (${((100 * (total - disagreements)) / total).toFixed(3)}%), Go verdicts ${JSON.stringify(counts)}, ${seconds} s`,
+  );
   if (problems.length > 0) console.error(`first disagreements (of ${disagreements}):\n${problems.join("\n")}`);
   expect(problems).toEqual([]);
   // the corpus must exercise every outcome, not just dead letters

@@ -82,7 +82,8 @@ await consumer.run({
       } else {
         const result = transform(message.value);
         if ("value" in result) outputs.push({ key: message.key, value: result.value, headers: message.headers });
-        else deadLetters.push({ key: message.key, value: message.value, headers: { ...message.headers, "x-processor-error": result.reason } });
+        else
+          deadLetters.push({ key: message.key, value: message.value, headers: { ...message.headers, "x-processor-error": result.reason } });
       }
       last = message.offset;
       if (outputs.length + deadLetters.length >= chunkSize) await flush();

@@ -21,7 +21,21 @@ export async function buildBinary(p: Paths): Promise<string> {
 
 export async function buildKafkajs(p: Paths): Promise<string> {
   // --packages external: kafkajs stays a runtime import, resolved from node_modules like any Node app's
-  await must([process.execPath, "build", join(p.root, "scripts/bench/contenders/kafkajs.ts"), "--target", "node", "--packages", "external", "--outfile", p.kafkajsBundle], p.root, "bun build (kafkajs contender)");
+  await must(
+    [
+      process.execPath,
+      "build",
+      join(p.root, "scripts/bench/contenders/kafkajs.ts"),
+      "--target",
+      "node",
+      "--packages",
+      "external",
+      "--outfile",
+      p.kafkajsBundle,
+    ],
+    p.root,
+    "bun build (kafkajs contender)",
+  );
   return `bundled ${p.kafkajsBundle}`;
 }
 

@@ -19,7 +19,10 @@ export interface ContenderTopics {
 }
 
 /** The shared flags from parsed `values`; a missing topic or group ends the process (exit code 2) naming `program`. */
-export function contenderTopics(program: string, values: { brokers: string; input?: string; output?: string; dlq?: string; group?: string }): ContenderTopics {
+export function contenderTopics(
+  program: string,
+  values: { brokers: string; input?: string; output?: string; dlq?: string; group?: string },
+): ContenderTopics {
   const need = (name: "input" | "output" | "dlq" | "group"): string => {
     const value = values[name];
     if (value === undefined || value === "") {
@@ -28,5 +31,11 @@ export function contenderTopics(program: string, values: { brokers: string; inpu
     }
     return value;
   };
-  return { brokers: values.brokers.split(",").filter(Boolean), input: need("input"), output: need("output"), dlq: need("dlq"), group: need("group") };
+  return {
+    brokers: values.brokers.split(",").filter(Boolean),
+    input: need("input"),
+    output: need("output"),
+    dlq: need("dlq"),
+    group: need("group"),
+  };
 }

@@ -51,13 +51,48 @@ const proc = (name: string, label: string, args: string[], tests = ["T1", "T3"])
 });
 
 export const CONTENDERS: readonly Contender[] = [
-  { name: "perf-producer", label: "broker ceiling: kafka-producer-perf-test (write only)", family: "perf-producer", transforms: false, args: [], tests: ["T1"] },
-  { name: "perf-consumer", label: "broker ceiling: kafka-consumer-perf-test (read only)", family: "perf-consumer", transforms: false, args: [], tests: ["T1"] },
-  { name: "kcat", label: "kcat -C -G -e | kcat -P (passthrough, no transform)", family: "kcat", transforms: false, args: [], tests: ["T1", "T3"] },
-  { name: "streams", label: "Kafka Streams (1 stream thread)", family: "streams", transforms: true, args: ["1"], tests: ["T1", "T2", "T3"] },
+  {
+    name: "perf-producer",
+    label: "broker ceiling: kafka-producer-perf-test (write only)",
+    family: "perf-producer",
+    transforms: false,
+    args: [],
+    tests: ["T1"],
+  },
+  {
+    name: "perf-consumer",
+    label: "broker ceiling: kafka-consumer-perf-test (read only)",
+    family: "perf-consumer",
+    transforms: false,
+    args: [],
+    tests: ["T1"],
+  },
+  {
+    name: "kcat",
+    label: "kcat -C -G -e | kcat -P (passthrough, no transform)",
+    family: "kcat",
+    transforms: false,
+    args: [],
+    tests: ["T1", "T3"],
+  },
+  {
+    name: "streams",
+    label: "Kafka Streams (1 stream thread)",
+    family: "streams",
+    transforms: true,
+    args: ["1"],
+    tests: ["T1", "T2", "T3"],
+  },
   { name: "streams-t2", label: "Kafka Streams (2 stream threads)", family: "streams", transforms: true, args: ["2"], tests: [] },
   { name: "kafkajs", label: "KafkaJS eachBatch (Node)", family: "kafkajs", transforms: true, args: [], tests: ["T1", "T2", "T3"] },
-  { name: "plain", label: "plain @platformatic/kafka loop (Bun, 1 thread)", family: "plain", transforms: true, args: [], tests: ["T1", "T2", "T3"] },
+  {
+    name: "plain",
+    label: "plain @platformatic/kafka loop (Bun, 1 thread)",
+    family: "plain",
+    transforms: true,
+    args: [],
+    tests: ["T1", "T2", "T3"],
+  },
   proc("processor", "(defaults: -c 1 -p 1 -w 16, key)", [], ["T1", "T2", "T3"]),
   proc("processor-c2-p2-w64", "-c 2 -p 2 -w 64", ["--consumers", "2", "--producers", "2", "--workers", "64"]),
   proc("processor-none-w64", "--ordering none -w 64", ["--ordering", "none", "--workers", "64"]),
@@ -107,18 +142,65 @@ export function commandOf(c: Contender, e: Endpoints, p: Paths, logLevel: string
       const args = c.args.map((a) => (a.startsWith("test/") ? join(p.root, a) : a));
       const hasLog = args.some((a) => a.startsWith("--log-level"));
       return {
-        argv: [p.binary, ...io, "--input-topics", e.input, "--output-topic", e.output, "--dlq-topic", e.dlq, "--group-id", e.group, ...(hasLog ? [] : ["--log-level", logLevel]), ...args],
+        argv: [
+          p.binary,
+          ...io,
+          "--input-topics",
+          e.input,
+          "--output-topic",
+          e.output,
+          "--dlq-topic",
+          e.dlq,
+          "--group-id",
+          e.group,
+          ...(hasLog ? [] : ["--log-level", logLevel]),
+          ...args,
+        ],
         cwd: p.root,
         env,
       };
     }
     case "plain":
-      return { argv: [process.execPath, join(p.root, "scripts/bench/plain-loop.ts"), ...io, "--input", e.input, "--output", e.output, "--dlq", e.dlq, "--group", e.group, "--follow", ...c.args], cwd: p.root, env };
+      return {
+        argv: [
+          process.execPath,
+          join(p.root, "scripts/bench/plain-loop.ts"),
+          ...io,
+          "--input",
+          e.input,
+          "--output",
+          e.output,
+          "--dlq",
+          e.dlq,
+          "--group",
+          e.group,
+          "--follow",
+          ...c.args,
+        ],
+        cwd: p.root,
+        env,
+      };
     case "kafkajs":
-      return { argv: ["node", p.kafkajsBundle, ...io, "--input", e.input, "--output", e.output, "--dlq", e.dlq, "--group", e.group, ...c.args], cwd: p.root, env };
+      return {
+        argv: ["node", p.kafkajsBundle, ...io, "--input", e.input, "--output", e.output, "--dlq", e.dlq, "--group", e.group, ...c.args],
+        cwd: p.root,
+        env,
+      };
     case "streams":
       return {
-        argv: ["java", ...STREAMS_JVM.split(" "), "-cp", `${join(p.streamsDir, "classes")}:${join(p.streamsDir, "libs")}/*`, "bench.SeedStreams", e.brokers, e.input, e.output, e.dlq, e.group, ...c.args],
+        argv: [
+          "java",
+          ...STREAMS_JVM.split(" "),
+          "-cp",
+          `${join(p.streamsDir, "classes")}:${join(p.streamsDir, "libs")}/*`,
+          "bench.SeedStreams",
+          e.brokers,
+          e.input,
+          e.output,
+          e.dlq,
+          e.group,
+          ...c.args,
+        ],
         cwd: p.root,
         env: { ...env, JAVA_HOME: process.env.JAVA_HOME ?? "" },
       };
@@ -134,13 +216,41 @@ export function commandOf(c: Contender, e: Endpoints, p: Paths, logLevel: string
     }
     case "perf-producer":
       return {
-        argv: ["bash", join(p.root, "scripts/kafka/perf-producer.sh"), "--bootstrap-server", e.brokers, "--topic", e.output, "--num-records", String(e.count), "--record-size", String(e.recordSize), "--throughput", "-1", "--command-property", "acks=all"],
+        argv: [
+          "bash",
+          join(p.root, "scripts/kafka/perf-producer.sh"),
+          "--bootstrap-server",
+          e.brokers,
+          "--topic",
+          e.output,
+          "--num-records",
+          String(e.count),
+          "--record-size",
+          String(e.recordSize),
+          "--throughput",
+          "-1",
+          "--command-property",
+          "acks=all",
+        ],
         cwd: p.root,
         env,
       };
     case "perf-consumer":
       return {
-        argv: ["bash", join(p.root, "scripts/kafka/perf-consumer.sh"), "--bootstrap-server", e.brokers, "--topic", e.input, "--num-records", String(e.count), "--group", e.group, "--timeout", "60000"],
+        argv: [
+          "bash",
+          join(p.root, "scripts/kafka/perf-consumer.sh"),
+          "--bootstrap-server",
+          e.brokers,
+          "--topic",
+          e.input,
+          "--num-records",
+          String(e.count),
+          "--group",
+          e.group,
+          "--timeout",
+          "60000",
+        ],
         cwd: p.root,
         env,
       };

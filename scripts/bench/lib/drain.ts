@@ -80,8 +80,19 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
       if (code !== 0 || rate === null) throw new Error(`${o.tag} failed (exit ${code}); log: ${log}\n${text.slice(-1500)}`);
       const outEnds = contender.family === "perf-producer" ? await kafka.endOffsets(output) : [records];
       return {
-        contender: contender.name, records, firstOutputMs: null, doneMs: (run.exitedAt() ?? performance.now()) - run.started, rate: rate.rate,
-        cpuSeconds: cpu, peakRssBytes: peakRss, rss, outputs: sum(outEnds), dlq: 0, exitCode: code, log, note: rate.note,
+        contender: contender.name,
+        records,
+        firstOutputMs: null,
+        doneMs: (run.exitedAt() ?? performance.now()) - run.started,
+        rate: rate.rate,
+        cpuSeconds: cpu,
+        peakRssBytes: peakRss,
+        rss,
+        outputs: sum(outEnds),
+        dlq: 0,
+        exitCode: code,
+        log,
+        note: rate.note,
       };
     }
 
@@ -95,7 +106,11 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
       const tick = performance.now();
       // read before the poll: a contender that ends by itself (the kcat pipe) must get one poll after its exit
       const exitedBefore = run.exitedAt() !== null;
-      const [committed, outEnds, dlqEnds] = await Promise.all([kafka.committed(group, o.input), kafka.endOffsets(output), kafka.endOffsets(dlq)]);
+      const [committed, outEnds, dlqEnds] = await Promise.all([
+        kafka.committed(group, o.input),
+        kafka.endOffsets(output),
+        kafka.endOffsets(dlq),
+      ]);
       const now = performance.now();
       sample(now);
       const produced = sum(outEnds) + sum(dlqEnds);
@@ -123,13 +138,29 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
         // a tiny input can be done in the very poll that saw its first output: the poll interval is the resolution
         const window = Math.max(POLL_MS, end - (firstOutputAt ?? run.started)) / 1000;
         return {
-          contender: contender.name, records, firstOutputMs: firstOutputAt === null ? null : firstOutputAt - run.started, doneMs,
-          rate: records / window, cpuSeconds: cpu, peakRssBytes: peakRss, rss, outputs: sum(outFinal), dlq: sum(dlqFinal),
-          exitCode: run.child.exitCode, log, note: produced < o.expectedOut ? `${o.expectedOut - produced} records stuck in the pipe (timed to the last output)` : "",
+          contender: contender.name,
+          records,
+          firstOutputMs: firstOutputAt === null ? null : firstOutputAt - run.started,
+          doneMs,
+          rate: records / window,
+          cpuSeconds: cpu,
+          peakRssBytes: peakRss,
+          rss,
+          outputs: sum(outFinal),
+          dlq: sum(dlqFinal),
+          exitCode: run.child.exitCode,
+          log,
+          note: produced < o.expectedOut ? `${o.expectedOut - produced} records stuck in the pipe (timed to the last output)` : "",
         };
       }
-      if (exitedBefore) throw new Error(`${o.tag} exited (code ${run.child.exitCode}) before finishing: ${produced}/${o.expectedOut} produced; log: ${log}`);
-      if (now > deadline) throw new Error(`${o.tag} timed out after ${((now - run.started) / 1000).toFixed(0)} s (${produced}/${o.expectedOut} produced); log: ${log}`);
+      if (exitedBefore)
+        throw new Error(
+          `${o.tag} exited (code ${run.child.exitCode}) before finishing: ${produced}/${o.expectedOut} produced; log: ${log}`,
+        );
+      if (now > deadline)
+        throw new Error(
+          `${o.tag} timed out after ${((now - run.started) / 1000).toFixed(0)} s (${produced}/${o.expectedOut} produced); log: ${log}`,
+        );
       await Promise.race([sleep(Math.max(0, POLL_MS - (now - tick))), run.exited]);
     }
   } finally {
@@ -139,7 +170,12 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
 
 /** "1000000 records sent, 254323.4 records/sec (48.51 MB/sec), 60.1 ms avg latency, …" */
 function perfProducerRate(text: string): { rate: number; note: string } | null {
-  const m = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency/.exec(text.split("\n").filter((l) => l.includes("records sent")).at(-1) ?? "");
+  const m = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency/.exec(
+    text
+      .split("\n")
+      .filter((l) => l.includes("records sent"))
+      .at(-1) ?? "",
+  );
   return m ? { rate: Number(m[2]), note: `${m[3]} MB/s, ${m[4]} ms avg latency (tool's own figures)` } : null;
 }
 
@@ -148,5 +184,8 @@ function perfConsumerRate(text: string): { rate: number; note: string } | null {
   const line = text.split("\n").find((l) => /^\d{4}-\d{2}-\d{2} .*,/.test(l));
   const f = line?.split(",").map((s) => s.trim());
   if (!f || f.length < 10) return null;
-  return { rate: Number(f[9]), note: `${f[4]} records; fetch rate ${Number(f[9]).toFixed(0)}/s, with group join ${Number(f[5]).toFixed(0)}/s (tool's own figures)` };
+  return {
+    rate: Number(f[9]),
+    note: `${f[4]} records; fetch rate ${Number(f[9]).toFixed(0)}/s, with group join ${Number(f[5]).toFixed(0)}/s (tool's own figures)`,
+  };
 }

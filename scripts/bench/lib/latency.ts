@@ -39,7 +39,12 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function latency(o: LatencyOptions): Promise<LatencyResult> {
   const { kafka } = o;
   const input = await kafka.createTopic(`${o.tag}-in`, 6);
-  const { output, dlq, log, run } = await launchContender(o, input, { count: 0, recordSize: 200 }, { "message.timestamp.type": "LogAppendTime" });
+  const { output, dlq, log, run } = await launchContender(
+    o,
+    input,
+    { count: 0, recordSize: 200 },
+    { "message.timestamp.type": "LogAppendTime" },
+  );
   const producer = benchProducer(kafka.brokers, "processor-bench-paced");
   const keys = Array.from({ length: KEYS }, (_, k) => Buffer.from(`key-${k}`));
   let sent = 0;
@@ -52,7 +57,12 @@ export async function latency(o: LatencyOptions): Promise<LatencyResult> {
     const messages = [];
     for (let j = 0; j < n; j++, sent++) {
       const id = `${prefix}-${now}-${sent}`;
-      messages.push({ topic: input, key: keys[sent % KEYS]!, value: Buffer.from(seedValue(id, "valid", sent, clock)), timestamp: BigInt(now) });
+      messages.push({
+        topic: input,
+        key: keys[sent % KEYS]!,
+        value: Buffer.from(seedValue(id, "valid", sent, clock)),
+        timestamp: BigInt(now),
+      });
     }
     const p: Promise<void> = producer.send({ messages }).then(
       () => void inFlight.delete(p),
@@ -68,7 +78,8 @@ export async function latency(o: LatencyOptions): Promise<LatencyResult> {
     const until = performance.now() + ms;
     while ((await produced()) < target) {
       if (run.exitedAt() !== null) throw new Error(`${o.tag} exited (code ${run.child.exitCode}); log: ${log}`);
-      if (performance.now() > until) throw new Error(`${o.tag}: only ${await produced()}/${target} outputs after ${ms / 1000} s; log: ${log}`);
+      if (performance.now() > until)
+        throw new Error(`${o.tag}: only ${await produced()}/${target} outputs after ${ms / 1000} s; log: ${log}`);
       await sleep(200);
     }
   };
@@ -78,7 +89,8 @@ export async function latency(o: LatencyOptions): Promise<LatencyResult> {
     // warm-up: a trickle until the first output shows the contender has joined its group and is processing
     const warmUntil = performance.now() + 90_000;
     while ((await produced()) === 0) {
-      if (performance.now() > warmUntil || run.exitedAt() !== null) throw new Error(`${o.tag} produced nothing during warm-up; log: ${log}`);
+      if (performance.now() > warmUntil || run.exitedAt() !== null)
+        throw new Error(`${o.tag} produced nothing during warm-up; log: ${log}`);
       sendNow("warm", 1);
       await sleep(100);
     }
@@ -133,7 +145,10 @@ export async function latency(o: LatencyOptions): Promise<LatencyResult> {
 
 /** Latencies (ms) of every measured output record by rate, read with kcat: "<append time> <value>" per line. */
 async function readLatencies(brokers: string, topic: string): Promise<Map<number, number[]>> {
-  const child = Bun.spawn(["kcat", "-q", "-C", "-b", brokers, "-t", topic, "-o", "beginning", "-e", "-f", "%T %s\\n"], { stdout: "pipe", stderr: "pipe" });
+  const child = Bun.spawn(["kcat", "-q", "-C", "-b", brokers, "-t", topic, "-o", "beginning", "-e", "-f", "%T %s\\n"], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [text, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   if (code !== 0) throw new Error(`kcat reading ${topic} failed: ${err.trim()}`);
   const byRate = new Map<number, number[]>();

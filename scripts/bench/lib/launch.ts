@@ -29,12 +29,20 @@ export interface Launched {
  * deleted by the kafka's cleanup()), then starts the contender on `input`. `count` and `recordSize` are for the perf
  * tools.
  */
-export async function launchContender(o: LaunchOptions, input: string, perf: { count: number; recordSize: number }, outputConfigs: Record<string, string> = {}): Promise<Launched> {
+export async function launchContender(
+  o: LaunchOptions,
+  input: string,
+  perf: { count: number; recordSize: number },
+  outputConfigs: Record<string, string> = {},
+): Promise<Launched> {
   const { kafka } = o;
   const output = await kafka.createTopic(`${o.tag}-out`, 6, outputConfigs);
   const dlq = await kafka.createTopic(`${o.tag}-out.dlq`, 1);
   const group = kafka.group(o.tag);
   const log = join(o.logDir, `${o.tag}.log`);
-  const run = start(commandOf(o.contender, { brokers: kafka.brokers.join(","), input, output, dlq, group, ...perf }, o.paths, o.logLevel), log);
+  const run = start(
+    commandOf(o.contender, { brokers: kafka.brokers.join(","), input, output, dlq, group, ...perf }, o.paths, o.logLevel),
+    log,
+  );
   return { output, dlq, group, log, run };
 }

@@ -31,7 +31,9 @@ export async function machineFacts(root: string): Promise<string[]> {
   const nproc = await output(["nproc"], root);
   return [
     `- machine: ${cpus()[0]?.model ?? "?"}, nproc ${nproc} (${cpus().length} online), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}`,
-    `- load average at start: ${loadavg().map((l) => l.toFixed(2)).join(" ")} (the machine is shared with other engineers' Kafka tests: absolute figures are noisy, ratios within one run less so)`,
+    `- load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} (the machine is shared with other engineers' Kafka tests: absolute figures are noisy, ratios within one run less so)`,
     `- versions: Bun ${Bun.version}, @platformatic/kafka ${pkgVersion(root, "@platformatic/kafka")}, Apache Kafka ${kafka} (broker, Streams, perf tools), ${java}, Node ${node}, KafkaJS ${pkgVersion(root, "kafkajs")}, kcat ${kcat?.[1] ?? "?"} (librdkafka ${kcat?.[2] ?? "?"})`,
     `- processor: git ${head}${dirty === "" ? "" : " + uncommitted changes in src/"}`,
   ];

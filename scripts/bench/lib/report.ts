@@ -45,7 +45,11 @@ export function t1Rows(contenders: readonly Contender[], t1: readonly DrainResul
 }
 
 const table = (header: string[], align: string[], rows: string[][]): string =>
-  [`| ${header.join(" | ")} |`, `| ${align.join(" | ")} |`, ...rows.map((r) => `| ${r.map((cell) => cell.replaceAll("|", "\\|")).join(" | ")} |`)].join("\n");
+  [
+    `| ${header.join(" | ")} |`,
+    `| ${align.join(" | ")} |`,
+    ...rows.map((r) => `| ${r.map((cell) => cell.replaceAll("|", "\\|")).join(" | ")} |`),
+  ].join("\n");
 
 export function t1Table(rows: readonly T1Row[]): string {
   const ref = rows.find((r) => r.c.name === "processor");
@@ -54,8 +58,21 @@ export function t1Table(rows: readonly T1Row[]): string {
     ["---", ":-:", "--:", "--:", "--:", "--:", "--:", "--:", "--:"],
     rows.map((r) => {
       const records = r.runs[0]!.records;
-      const check = r.c.family === "perf-consumer" ? "—" : `${fmt(r.outPlusDlq)}${r.outPlusDlq < records ? " (MISSING)" : r.outPlusDlq > records ? " (dups)" : ""}`;
-      return [r.c.label, r.c.transforms ? "yes" : "no", fmt(records), fmt(r.rate), r.runs.map((x) => fmt(x.rate)).join(" / "), ref ? `${(r.rate / ref.rate).toFixed(2)}×` : "—", fixed(r.cpuPerM), fixed(r.peakMb, 0), check];
+      const check =
+        r.c.family === "perf-consumer"
+          ? "—"
+          : `${fmt(r.outPlusDlq)}${r.outPlusDlq < records ? " (MISSING)" : r.outPlusDlq > records ? " (dups)" : ""}`;
+      return [
+        r.c.label,
+        r.c.transforms ? "yes" : "no",
+        fmt(records),
+        fmt(r.rate),
+        r.runs.map((x) => fmt(x.rate)).join(" / "),
+        ref ? `${(r.rate / ref.rate).toFixed(2)}×` : "—",
+        fixed(r.cpuPerM),
+        fixed(r.peakMb, 0),
+        check,
+      ];
     }),
   );
 }
@@ -64,7 +81,13 @@ export function t5Table(rows: readonly T1Row[]): string {
   return table(
     ["contender", "start → first output s (median)", "each run"],
     ["---", "--:", "--:"],
-    rows.filter((r) => Number.isFinite(r.startupS)).map((r) => [r.c.label, fixed(r.startupS, 2), r.runs.map((x) => fixed(x.firstOutputMs === null ? null : x.firstOutputMs / 1000, 2)).join(" / ")]),
+    rows
+      .filter((r) => Number.isFinite(r.startupS))
+      .map((r) => [
+        r.c.label,
+        fixed(r.startupS, 2),
+        r.runs.map((x) => fixed(x.firstOutputMs === null ? null : x.firstOutputMs / 1000, 2)).join(" / "),
+      ]),
   );
 }
 
@@ -73,7 +96,17 @@ export function t2Table(contenders: readonly Contender[], t2: readonly LatencyRe
   return table(
     ["contender", "input rate /s", "achieved /s", "p50 ms", "p99 ms", "max ms", "received / sent"],
     ["---", "--:", "--:", "--:", "--:", "--:", "--:"],
-    t2.flatMap((r) => r.rates.map((x) => [label(r.contender), fmt(x.rate), fmt(x.achieved), fmt(x.p50), fmt(x.p99), fmt(x.max), `${fmt(x.received)} / ${fmt(x.sent)}`])),
+    t2.flatMap((r) =>
+      r.rates.map((x) => [
+        label(r.contender),
+        fmt(x.rate),
+        fmt(x.achieved),
+        fmt(x.p50),
+        fmt(x.p99),
+        fmt(x.max),
+        `${fmt(x.received)} / ${fmt(x.sent)}`,
+      ]),
+    ),
   );
 }
 
@@ -100,7 +133,15 @@ export function t3Table(rows: readonly MemRow[]): string {
   return table(
     ["contender", "records", "records/s", "peak RSS MB", "steady RSS MB", "last ¼ / second ¼", "samples"],
     ["---", "--:", "--:", "--:", "--:", "--:", "--:"],
-    rows.map((m) => [m.c.label, fmt(m.r.records), fmt(m.r.rate), fixed(m.peakMb, 0), fixed(m.steadyMb, 0), fixed(m.growth, 2), String(m.r.rss.length)]),
+    rows.map((m) => [
+      m.c.label,
+      fmt(m.r.records),
+      fmt(m.r.rate),
+      fixed(m.peakMb, 0),
+      fixed(m.steadyMb, 0),
+      fixed(m.growth, 2),
+      String(m.r.rss.length),
+    ]),
   );
 }
 
@@ -110,7 +151,16 @@ export function t4Table(contenders: readonly Contender[], t4: readonly DrainResu
   return table(
     ["contender", "records", "seconds", "records/s", "vs partition-bound", "CPU s", "peak RSS MB", "outputs"],
     ["---", "--:", "--:", "--:", "--:", "--:", "--:", "--:"],
-    t4.map((r) => [label(r.contender), fmt(r.records), fixed(r.records / r.rate, 1), fmt(r.rate), bound ? `${(r.rate / bound.rate).toFixed(1)}×` : "—", fixed(r.cpuSeconds), fixed(r.peakRssBytes / MB, 0), fmt(r.outputs + r.dlq)]),
+    t4.map((r) => [
+      label(r.contender),
+      fmt(r.records),
+      fixed(r.records / r.rate, 1),
+      fmt(r.rate),
+      bound ? `${(r.rate / bound.rate).toFixed(1)}×` : "—",
+      fixed(r.cpuSeconds),
+      fixed(r.peakRssBytes / MB, 0),
+      fmt(r.outputs + r.dlq),
+    ]),
   );
 }
 
@@ -135,38 +185,79 @@ export function goals(contenders: readonly Contender[], res: Results): Verdict[]
   if (procs.length > 0 && others.length > 0) {
     const lowP = procs.reduce((a, b) => (b.cpuPerM < a.cpuPerM ? b : a));
     const lowO = others.reduce((a, b) => (b.cpuPerM < a.cpuPerM ? b : a));
-    out.push({ goal: "T1 CPU s / 1M lowest of the transforming contenders", met: lowP.cpuPerM <= lowO.cpuPerM, figure: `${lowP.c.name} ${fixed(lowP.cpuPerM)} vs ${lowO.c.name} ${fixed(lowO.cpuPerM)} (${(lowP.cpuPerM / lowO.cpuPerM).toFixed(2)}×)` });
+    out.push({
+      goal: "T1 CPU s / 1M lowest of the transforming contenders",
+      met: lowP.cpuPerM <= lowO.cpuPerM,
+      figure: `${lowP.c.name} ${fixed(lowP.cpuPerM)} vs ${lowO.c.name} ${fixed(lowO.cpuPerM)} (${(lowP.cpuPerM / lowO.cpuPerM).toFixed(2)}×)`,
+    });
   } else out.push({ goal: "T1 CPU s / 1M lowest of the transforming contenders", met: null, figure: "not measured in this run" });
   const at5k = (name: string): number | undefined => res.t2.find((r) => r.contender === name)?.rates.find((x) => x.rate === 5000)?.p99;
   const p = at5k("processor");
   const s = at5k("streams");
-  out.push({ goal: "T2 p99 ≤ 20 ms at 5k msg/s", met: p === undefined ? null : p <= 20, figure: p === undefined ? "not measured in this run" : `${fmt(p)} ms` });
-  out.push({ goal: "T2 p99 at 5k below Kafka Streams'", met: p === undefined || s === undefined ? null : p < s, figure: p === undefined || s === undefined ? "not measured in this run" : `${fmt(p)} ms vs ${fmt(s)} ms` });
+  out.push({
+    goal: "T2 p99 ≤ 20 ms at 5k msg/s",
+    met: p === undefined ? null : p <= 20,
+    figure: p === undefined ? "not measured in this run" : `${fmt(p)} ms`,
+  });
+  out.push({
+    goal: "T2 p99 at 5k below Kafka Streams'",
+    met: p === undefined || s === undefined ? null : p < s,
+    figure: p === undefined || s === undefined ? "not measured in this run" : `${fmt(p)} ms vs ${fmt(s)} ms`,
+  });
   const mem = memRows(contenders, res.t3).filter((m) => m.c.family === "processor");
   if (mem.length > 0) {
     const worst = mem.reduce((a, b) => (b.peakMb > a.peakMb ? b : a));
-    out.push({ goal: "T3 ≤ 150 MB RSS (every processor config)", met: worst.peakMb <= 150, figure: `highest peak ${fixed(worst.peakMb, 0)} MB (${worst.c.name})` });
+    out.push({
+      goal: "T3 ≤ 150 MB RSS (every processor config)",
+      met: worst.peakMb <= 150,
+      figure: `highest peak ${fixed(worst.peakMb, 0)} MB (${worst.c.name})`,
+    });
     const steep = mem.reduce((a, b) => (b.growth > a.growth ? b : a));
-    out.push({ goal: "T3 flat over the backlog (last ¼ ≤ 1.1× second ¼)", met: steep.growth <= 1.1, figure: `worst ${fixed(steep.growth, 2)} (${steep.c.name})` });
+    out.push({
+      goal: "T3 flat over the backlog (last ¼ ≤ 1.1× second ¼)",
+      met: steep.growth <= 1.1,
+      figure: `worst ${fixed(steep.growth, 2)} (${steep.c.name})`,
+    });
   } else out.push({ goal: "T3 ≤ 150 MB RSS and flat", met: null, figure: "not measured in this run" });
   const slow = res.t4.find((r) => r.contender === "processor-slow");
   const bound = res.t4.find((r) => r.contender === "kafkajs-slow");
-  out.push({ goal: "T4 ≥ 15,000 msg/s", met: slow ? slow.rate >= 15_000 : null, figure: slow ? `${fmt(slow.rate)} msg/s` : "not measured in this run" });
-  out.push({ goal: "T4 ≥ 50× a partition-bound consumer", met: slow && bound ? slow.rate / bound.rate >= 50 : null, figure: slow && bound ? `${(slow.rate / bound.rate).toFixed(1)}× (${fmt(bound.rate)} msg/s)` : "not measured in this run" });
+  out.push({
+    goal: "T4 ≥ 15,000 msg/s",
+    met: slow ? slow.rate >= 15_000 : null,
+    figure: slow ? `${fmt(slow.rate)} msg/s` : "not measured in this run",
+  });
+  out.push({
+    goal: "T4 ≥ 50× a partition-bound consumer",
+    met: slow && bound ? slow.rate / bound.rate >= 50 : null,
+    figure: slow && bound ? `${(slow.rate / bound.rate).toFixed(1)}× (${fmt(bound.rate)} msg/s)` : "not measured in this run",
+  });
   const startup = rows.find((r) => r.c.name === "processor")?.startupS ?? best?.startupS;
-  out.push({ goal: "T5 ≤ 1.5 s start → first output", met: startup === undefined || !Number.isFinite(startup) ? null : startup <= 1.5, figure: startup === undefined ? "not measured in this run" : `${fixed(startup, 2)} s (processor default config)` });
+  out.push({
+    goal: "T5 ≤ 1.5 s start → first output",
+    met: startup === undefined || !Number.isFinite(startup) ? null : startup <= 1.5,
+    figure: startup === undefined ? "not measured in this run" : `${fixed(startup, 2)} s (processor default config)`,
+  });
   return out;
 }
 
 export function goalsTable(v: readonly Verdict[]): string {
-  return table(["goal", "verdict", "measured"], ["---", ":-:", "---"], v.map((g) => [g.goal, g.met === null ? "—" : g.met ? "met" : "**not met**", g.figure]));
+  return table(
+    ["goal", "verdict", "measured"],
+    ["---", ":-:", "---"],
+    v.map((g) => [g.goal, g.met === null ? "—" : g.met ? "met" : "**not met**", g.figure]),
+  );
 }
 
 export function t1Chart(rows: readonly T1Row[]): string {
   return barChart(
     "T1: draining the preloaded input, records/s (median of runs)",
     "records/s",
-    rows.map((r) => ({ label: r.c.label, value: r.rate, note: `${fmt(r.rate)}/s · ${fixed(r.cpuPerM)} CPU s/1M`, highlight: r.c.family === "processor" })),
+    rows.map((r) => ({
+      label: r.c.label,
+      value: r.rate,
+      note: `${fmt(r.rate)}/s · ${fixed(r.cpuPerM)} CPU s/1M`,
+      highlight: r.c.family === "processor",
+    })),
   );
 }
 

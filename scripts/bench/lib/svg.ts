@@ -1,7 +1,20 @@
 /** Dependency-free SVG charts for BENCHMARKS.md: horizontal bars and a multi-series line chart. */
 
 const FONT = `font-family="system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif" font-size="12"`;
-const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d", "#7c3aed", "#0f766e"];
+const COLORS = [
+  "#2563eb",
+  "#dc2626",
+  "#16a34a",
+  "#9333ea",
+  "#ea580c",
+  "#0891b2",
+  "#ca8a04",
+  "#db2777",
+  "#4b5563",
+  "#65a30d",
+  "#7c3aed",
+  "#0f766e",
+];
 
 const esc = (s: string): string => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 
@@ -38,14 +51,18 @@ export function barChart(title: string, unit: string, bars: readonly Bar[]): str
   for (let t = 0; t <= 4; t++) {
     const x = labelW + (barW * t) / 4;
     out.push(`<line x1="${x}" y1="${top - 6}" x2="${x}" y2="${top + bars.length * rowH}" stroke="#e5e7eb"/>`);
-    out.push(`<text x="${x}" y="${height - 10}" text-anchor="middle" fill="#6b7280">${esc(((max * t) / 4).toLocaleString("en-US"))}</text>`);
+    out.push(
+      `<text x="${x}" y="${height - 10}" text-anchor="middle" fill="#6b7280">${esc(((max * t) / 4).toLocaleString("en-US"))}</text>`,
+    );
   }
   out.push(`<text x="${labelW + barW}" y="${height - 10}" dx="8" fill="#6b7280">${esc(unit)}</text>`);
   bars.forEach((b, i) => {
     const y = top + i * rowH;
     const w = Number.isFinite(b.value) ? Math.max(1, (barW * b.value) / max) : 0;
     out.push(`<text x="${labelW - 8}" y="${y + 15}" text-anchor="end">${esc(b.label)}</text>`);
-    out.push(`<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${b.highlight ? "#2563eb" : "#9ca3af"}"/>`);
+    out.push(
+      `<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${b.highlight ? "#2563eb" : "#9ca3af"}"/>`,
+    );
     out.push(`<text x="${(labelW + w + 6).toFixed(1)}" y="${y + 15}" fill="#111827">${esc(b.note)}</text>`);
   });
   out.push("</svg>");
@@ -80,7 +97,9 @@ export function lineChart(title: string, xUnit: string, yUnit: string, series: r
     const x = X((xMax * t) / 5);
     out.push(`<line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" stroke="#e5e7eb"/>`);
     out.push(`<text x="${left - 6}" y="${y + 4}" text-anchor="end" fill="#6b7280">${esc(((yMax * t) / 5).toLocaleString("en-US"))}</text>`);
-    out.push(`<text x="${x}" y="${top + plotH + 18}" text-anchor="middle" fill="#6b7280">${esc(((xMax * t) / 5).toLocaleString("en-US"))}</text>`);
+    out.push(
+      `<text x="${x}" y="${top + plotH + 18}" text-anchor="middle" fill="#6b7280">${esc(((xMax * t) / 5).toLocaleString("en-US"))}</text>`,
+    );
   }
   out.push(`<text x="${left + plotW / 2}" y="${top + plotH + 38}" text-anchor="middle" fill="#6b7280">${esc(xUnit)}</text>`);
   out.push(`<text x="${left}" y="${top - 8}" fill="#6b7280">${esc(yUnit)}</text>`);

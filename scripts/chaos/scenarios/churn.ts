@@ -58,7 +58,10 @@ class Churn {
 
   /** Lag (input end minus committed, all partitions) at the latest samples. */
   private lag(): number | null {
-    const ends = this.ctx.sampler.endSamples.reduce<{ time: number; ends: number[] } | null>((a, b) => (a === null || b.time > a.time ? b : a), null);
+    const ends = this.ctx.sampler.endSamples.reduce<{ time: number; ends: number[] } | null>(
+      (a, b) => (a === null || b.time > a.time ? b : a),
+      null,
+    );
     const committed = this.ctx.sampler.totals.at(-1);
     if (ends === null || committed === undefined) return null;
     return sum(ends.ends) - committed[1];
@@ -82,7 +85,9 @@ class Churn {
       await sleep(100);
     }
     const ended = run.child.exitCode !== null || run.child.signalCode !== null;
-    this.ctx.notes.push(`process ${run.id}: not every consumer logged a non-empty "partitions assigned" ${ended ? "before the process ended" : `within ${timeoutMs / 1000} s`} (${assignedConsumers(run.logFile).size} of ${this.consumers}); went on without`);
+    this.ctx.notes.push(
+      `process ${run.id}: not every consumer logged a non-empty "partitions assigned" ${ended ? "before the process ended" : `within ${timeoutMs / 1000} s`} (${assignedConsumers(run.logFile).size} of ${this.consumers}); went on without`,
+    );
     return null;
   }
 
@@ -90,7 +95,8 @@ class Churn {
   async startMain(): Promise<void> {
     this.main = this.ctx.fleet.start();
     this.ctx.stallCheckFrom = (await this.waitJoined(this.main)) ?? Date.now();
-    if (!(await waitLandedBeyond(this.ctx, 0, 30_000))) this.ctx.notes.push("nothing landed in output or DLQ within 30 s of the first member's start; the churn went on anyway");
+    if (!(await waitLandedBeyond(this.ctx, 0, 30_000)))
+      this.ctx.notes.push("nothing landed in output or DLQ within 30 s of the first member's start; the churn went on anyway");
   }
 
   /** A new member joins; returns once it has partitions. */
@@ -162,7 +168,9 @@ class Churn {
     const { rate } = this.ctx.config;
     const late = this.events.filter((e) => e.includes("stream done")).length;
     const drained = this.events.filter((e) => / \(lag 0[,)]/.test(e)).length;
-    this.ctx.notes.push(`stream: the first ${burst.toLocaleString("en-US")} records unpaced, the other ${(messages - burst).toLocaleString("en-US")} at ${rate.toLocaleString("en-US")}/s; ${this.events.length - late} of ${this.events.length} events before the stream ended, ${this.events.length - drained} with lag > 0 at the latest sample; slowest SIGTERM to exit: ${(this.slowestLeaveMs / 1000).toFixed(1)} s`);
+    this.ctx.notes.push(
+      `stream: the first ${burst.toLocaleString("en-US")} records unpaced, the other ${(messages - burst).toLocaleString("en-US")} at ${rate.toLocaleString("en-US")}/s; ${this.events.length - late} of ${this.events.length} events before the stream ended, ${this.events.length - drained} with lag > 0 at the latest sample; slowest SIGTERM to exit: ${(this.slowestLeaveMs / 1000).toFixed(1)} s`,
+    );
     this.ctx.notes.push(`events (time since start, lag = input end - committed at the latest sample): ${this.events.join("; ")}`);
   }
 }
@@ -180,7 +188,14 @@ function assignedConsumers(logFile: string): Set<string> {
     if (!line.includes("partitions assigned")) continue;
     try {
       const entry = JSON.parse(line) as { component?: string; partitions?: unknown };
-      if (typeof entry.partitions === "string" ? entry.partitions.length > 0 : Array.isArray(entry.partitions) ? entry.partitions.length > 0 : Number(entry.partitions) > 0) found.add(entry.component ?? "?");
+      if (
+        typeof entry.partitions === "string"
+          ? entry.partitions.length > 0
+          : Array.isArray(entry.partitions)
+            ? entry.partitions.length > 0
+            : Number(entry.partitions) > 0
+      )
+        found.add(entry.component ?? "?");
     } catch {
       // a line cut while being written
     }

@@ -40,7 +40,14 @@ type Own = Partial<Omit<ScenarioSettings, "messages" | "rate" | "drainTimeoutMs"
 export function chaosConfig(quick: boolean, own: Own): ScenarioSettings {
   const pick = (v: QuickOrFull): number => (typeof v === "number" ? v : quick ? v[0] : v[1]);
   const { processorArgs = [], messages, rate, drainTimeoutMs = [120_000, 300_000], ...rest } = own;
-  return { ...DEFAULTS, ...rest, messages: pick(messages), rate: pick(rate), drainTimeoutMs: pick(drainTimeoutMs), processorArgs: [...PROCESSOR_ARGS, ...processorArgs] };
+  return {
+    ...DEFAULTS,
+    ...rest,
+    messages: pick(messages),
+    rate: pick(rate),
+    drainTimeoutMs: pick(drainTimeoutMs),
+    processorArgs: [...PROCESSOR_ARGS, ...processorArgs],
+  };
 }
 
 export const sleep = (ms: number) => Bun.sleep(ms);

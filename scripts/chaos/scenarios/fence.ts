@@ -18,13 +18,16 @@ const ZOMBIE_WINDOW = Math.ceil((6 * 1024 * 1024) / 200);
 export const fenceScenario: Scenario = {
   name: "fence",
   summary: `two processes; one frozen (SIGSTOP) for ${FREEZE_MS / 1000} s (session timeout 6 s, rebalance timeout 10 s), the other takes its partitions, then the frozen one is thawed (SIGCONT)`,
-  config: (quick) => chaosConfig(quick, { messages: [40_000, 150_000], rate: [1_000, 2_000], processorArgs: ["--rebalance-timeout", "10s"] }),
+  config: (quick) =>
+    chaosConfig(quick, { messages: [40_000, 150_000], rate: [1_000, 2_000], processorArgs: ["--rebalance-timeout", "10s"] }),
   async body(ctx, quick) {
     const frozen = ctx.fleet.start();
     ctx.fleet.start();
     await waitLandedBeyond(ctx, 0);
     const rounds = quick ? 1 : 3;
-    ctx.notes.push(`the bound adds ${ZOMBIE_WINDOW.toLocaleString("en-US")} records per thaw: what the frozen member had already fetched (ring + one fetch) and may still produce before it learns it was fenced; a non-transactional producer cannot be fenced`);
+    ctx.notes.push(
+      `the bound adds ${ZOMBIE_WINDOW.toLocaleString("en-US")} records per thaw: what the frozen member had already fetched (ring + one fetch) and may still produce before it learns it was fenced; a non-transactional producer cannot be fenced`,
+    );
     for (let round = 0; round < rounds; round++) {
       await ctx.waitSent((ctx.config.messages * (round + 1)) / (rounds + 2));
       const fault = ctx.fault(`process ${frozen.id} frozen (SIGSTOP) for ${FREEZE_MS / 1000} s, then thawed`, true);

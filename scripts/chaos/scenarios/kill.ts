@@ -4,12 +4,13 @@ import { chaosConfig, waitLandedBeyond, type Scenario } from "./common.ts";
 export const killScenario: Scenario = {
   name: "kill",
   summary: "processor SIGKILLed at random moments mid-stream, restarted each time",
-  config: (quick) => chaosConfig(quick, {
-    messages: [30_000, 1_000_000],
-    // slow enough that the stream outlasts the kills (each costs a restart and a session time-out)
-    rate: [1_500, 4_000],
-    drainTimeoutMs: [120_000, 900_000],
-  }),
+  config: (quick) =>
+    chaosConfig(quick, {
+      messages: [30_000, 1_000_000],
+      // slow enough that the stream outlasts the kills (each costs a restart and a session time-out)
+      rate: [1_500, 4_000],
+      drainTimeoutMs: [120_000, 900_000],
+    }),
   async body(ctx, quick) {
     const kills = quick ? 3 : 20;
     const n = ctx.config.messages;

@@ -13,18 +13,25 @@ const injected: PoisonRecord[] = [];
 
 export const poisonScenario: Scenario = {
   name: "poison",
-  summary: "poison corpus (junk, null/empty values, null/empty keys, 1-2 MB values, bad UTF-8/fields/timestamps, many and large headers, protocol edges: a 70,000-byte header name, 70,000 headers, null header values, non-UTF-8 header names) and misbehaving handlers (throw, throw non-Errors, hang, wrong return types, a missing or illegal output topic), injected into the stream",
-  config: (quick) => chaosConfig(quick, {
-    partitions: 3,
-    messages: [5_000, 50_000],
-    rate: [1_000, 2_500],
-    processorArgs: ["--handler", handler, "--handler-timeout", "1s", "--retries", "1", "--retry-backoff", "10ms"],
-    topicConfigs: { "max.message.bytes": String(8 * 1024 * 1024) },
-  }),
+  summary:
+    "poison corpus (junk, null/empty values, null/empty keys, 1-2 MB values, bad UTF-8/fields/timestamps, many and large headers, protocol edges: a 70,000-byte header name, 70,000 headers, null header values, non-UTF-8 header names) and misbehaving handlers (throw, throw non-Errors, hang, wrong return types, a missing or illegal output topic), injected into the stream",
+  config: (quick) =>
+    chaosConfig(quick, {
+      partitions: 3,
+      messages: [5_000, 50_000],
+      rate: [1_000, 2_500],
+      processorArgs: ["--handler", handler, "--handler-timeout", "1s", "--retries", "1", "--retry-backoff", "10ms"],
+      topicConfigs: { "max.message.bytes": String(8 * 1024 * 1024) },
+    }),
   async body(ctx, quick) {
     injected.length = 0;
     await startWorking(ctx);
-    const producer = new Producer({ clientId: "processor-chaos-poison", bootstrapBrokers: [...ctx.config.brokers], idempotent: true, retries: 5 });
+    const producer = new Producer({
+      clientId: "processor-chaos-poison",
+      bootstrapBrokers: [...ctx.config.brokers],
+      idempotent: true,
+      retries: 5,
+    });
     try {
       const rounds = quick ? 1 : 3;
       for (let round = 0; round < rounds; round++) {
@@ -32,7 +39,16 @@ export const poisonScenario: Scenario = {
         const corpus = poisonCorpus(String(round));
         for (const r of corpus) {
           // a fresh Buffer per name (repeated names stay apart); a null value goes out as null (length -1)
-          await producer.send({ messages: [{ topic: ctx.topics.input, key: r.key ?? undefined, value: r.value ?? undefined, headers: new Map(r.headers.map(([k, v]) => [Buffer.from(k), v as Buffer])) }] });
+          await producer.send({
+            messages: [
+              {
+                topic: ctx.topics.input,
+                key: r.key ?? undefined,
+                value: r.value ?? undefined,
+                headers: new Map(r.headers.map(([k, v]) => [Buffer.from(k), v as Buffer])),
+              },
+            ],
+          });
         }
         injected.push(...corpus);
         ctx.log(`injected poison round ${round} (${corpus.length} records)`);
@@ -54,6 +70,8 @@ export const poisonScenario: Scenario = {
       else if (!dlqError.get(id)) wrong.push(`${r.name}: DLQ copy without x-processor-error`);
     }
     const poison = injected.filter((r) => r.expect === "dlq").length;
-    ctx.notes.push(`${injected.length} corpus records injected (${poison} poison, ${injected.length - poison} controls): ${wrong.length === 0 ? "every poison record is in the DLQ with an x-processor-error header, every control in the output" : `PROBLEMS: ${wrong.join("; ")}`}`);
+    ctx.notes.push(
+      `${injected.length} corpus records injected (${poison} poison, ${injected.length - poison} controls): ${wrong.length === 0 ? "every poison record is in the DLQ with an x-processor-error header, every control in the output" : `PROBLEMS: ${wrong.join("; ")}`}`,
+    );
   },
 };

@@ -14,14 +14,15 @@ const HANDLER_TIMEOUT = "15s";
 export const stallScenario: Scenario = {
   name: "stall",
   summary: `handler stalls ${STALL_MS / 1000} s on some records (session timeout 6 s, rebalance timeout 10 s); --handler-timeout ${HANDLER_TIMEOUT} ends each stall`,
-  config: (quick) => chaosConfig(quick, {
-    messages: [10_000, 100_000],
-    rate: [1_000, 2_500],
-    // the stall outlasts both the session timeout and the rebalance timeout
-    processorArgs: ["--rebalance-timeout", "10s", "--handler", fixture, "--handler-timeout", HANDLER_TIMEOUT],
-    processorEnv: { STALL_EVERY: quick ? "4000" : "25000", STALL_MS: String(STALL_MS) },
-    drainTimeoutMs: [180_000, 300_000],
-  }),
+  config: (quick) =>
+    chaosConfig(quick, {
+      messages: [10_000, 100_000],
+      rate: [1_000, 2_500],
+      // the stall outlasts both the session timeout and the rebalance timeout
+      processorArgs: ["--rebalance-timeout", "10s", "--handler", fixture, "--handler-timeout", HANDLER_TIMEOUT],
+      processorEnv: { STALL_EVERY: quick ? "4000" : "25000", STALL_MS: String(STALL_MS) },
+      drainTimeoutMs: [180_000, 300_000],
+    }),
   async body(ctx) {
     ctx.fleet.start();
     const stallEvery = Number(ctx.config.processorEnv?.STALL_EVERY);

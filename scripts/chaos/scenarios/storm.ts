@@ -7,12 +7,13 @@ const stormMs = (quick: boolean) => (quick ? 15_000 : 60_000);
 export const stormScenario: Scenario = {
   name: "storm",
   summary: "1 -> 3 -> 1 processes, then random start/SIGKILL/SIGTERM of 1-4 processes every 0-2 s, then one process drains",
-  config: (quick) => chaosConfig(quick, {
-    messages: [30_000, 200_000],
-    // the stream lasts through the whole storm
-    rate: Math.ceil((quick ? 30_000 : 200_000) / (stormMs(quick) / 1000 + 25)),
-    drainTimeoutMs: [180_000, 300_000],
-  }),
+  config: (quick) =>
+    chaosConfig(quick, {
+      messages: [30_000, 200_000],
+      // the stream lasts through the whole storm
+      rate: Math.ceil((quick ? 30_000 : 200_000) / (stormMs(quick) / 1000 + 25)),
+      drainTimeoutMs: [180_000, 300_000],
+    }),
   async body(ctx, quick) {
     const active = () => [...ctx.fleet.live].filter((r) => r.signalled === null);
     const stopOne = (run: ProcessorRun, signal: "SIGKILL" | "SIGTERM") => {

@@ -2,33 +2,33 @@
  * The yargs parser for the settings table: flags and aliases, --help text (groups in GROUPS order, fixed width),
  * and the names of every option it knows.
  */
-import yargs, { type Argv, type Options } from 'yargs';
-import { GROUPS, settingKeys, settings, type Setting, type SettingKey } from '../settings.ts';
+import yargs, { type Argv, type Options } from "yargs";
+import { GROUPS, settingKeys, settings, type Setting, type SettingKey } from "../settings.ts";
 
-export const PROGRAM = 'processor';
+export const PROGRAM = "processor";
 
 /** Help is wrapped to a fixed width so the output does not depend on the terminal. */
 const HELP_WIDTH = 100;
 
 const EPILOG = [
-  'Precedence: command-line flag > environment variable > default.',
-  'Empty environment variables count as unset. A flag given twice: the last one wins.',
-  'Lists are comma or space separated. Durations: 500ms, 30s, 2m, 1h, or integer milliseconds.',
-  'Sizes: 512KiB, 8MiB, 1GiB, 1MB, or integer bytes. Booleans: true/false, 1/0, yes/no',
-  '(a bare --flag means true, --no-flag means false).',
-].join('\n');
+  "Precedence: command-line flag > environment variable > default.",
+  "Empty environment variables count as unset. A flag given twice: the last one wins.",
+  "Lists are comma or space separated. Durations: 500ms, 30s, 2m, 1h, or integer milliseconds.",
+  "Sizes: 512KiB, 8MiB, 1GiB, 1MB, or integer bytes. Booleans: true/false, 1/0, yes/no",
+  "(a bare --flag means true, --no-flag means false).",
+].join("\n");
 
 export const settingList: readonly (readonly [SettingKey, Setting])[] = settingKeys.map((key) => [key, settings[key]] as const);
 
 const META_OPTIONS = {
-  help: { alias: 'h', describe: 'Show this help and exit.' },
-  version: { alias: 'V', describe: 'Show the version and exit.' },
+  help: { alias: "h", describe: "Show this help and exit." },
+  version: { alias: "V", describe: "Show the version and exit." },
 } as const;
 
 /** Every name yargs may report for a known option (without dashes). */
 export const KNOWN_NAMES: ReadonlySet<string> = new Set([
-  '_',
-  '$0',
+  "_",
+  "$0",
   ...Object.entries(META_OPTIONS).flatMap(([name, o]) => [name, o.alias]),
   ...settingList.flatMap(([, s]) => [s.flag, ...(s.aliases ?? [])]),
 ]);
@@ -39,21 +39,21 @@ export function dashed(name: string): string {
 
 /** `--workers`, `--no-tls`, `--workers=3`, `-w`, `-h`: an option the parser knows (so not a secret value). */
 export function isKnownOption(arg: string): boolean {
-  const name = (arg.split('=', 1)[0] ?? '').replace(/^--?/, '');
-  return KNOWN_NAMES.has(name) || (name.startsWith('no-') && KNOWN_NAMES.has(name.slice(3)));
+  const name = (arg.split("=", 1)[0] ?? "").replace(/^--?/, "");
+  return KNOWN_NAMES.has(name) || (name.startsWith("no-") && KNOWN_NAMES.has(name.slice(3)));
 }
 
 function helpDescription(s: Setting): string {
   const p = s.presence;
   const tail =
-    p.kind === 'default'
+    p.kind === "default"
       ? ` [default: ${p.raw}]`
-      : p.kind === 'derived'
+      : p.kind === "derived"
         ? ` [default: ${p.describe}]`
-        : p.kind === 'required'
-          ? ' [required]'
-          : '';
-  return `${s.description}\n[env: ${s.env.join(', ')}]${tail}`;
+        : p.kind === "required"
+          ? " [required]"
+          : "";
+  return `${s.description}\n[env: ${s.env.join(", ")}]${tail}`;
 }
 
 export function buildParser(argv: readonly string[], onFail: (message: string) => void): Argv {
@@ -66,25 +66,25 @@ export function buildParser(argv: readonly string[], onFail: (message: string) =
   let parser = yargs([...argv])
     .scriptName(PROGRAM)
     .usage(`${PROGRAM} [options]`)
-    .locale('en')
+    .locale("en")
     .exitProcess(false)
     .help(false)
     .version(false)
     .parserConfiguration({
-      'parse-numbers': false,
-      'parse-positional-numbers': false,
-      'duplicate-arguments-array': false,
-      'camel-case-expansion': false,
-      'dot-notation': false,
-      'strip-aliased': true,
-      'boolean-negation': true,
+      "parse-numbers": false,
+      "parse-positional-numbers": false,
+      "duplicate-arguments-array": false,
+      "camel-case-expansion": false,
+      "dot-notation": false,
+      "strip-aliased": true,
+      "boolean-negation": true,
     })
     .options(options)
     .strict()
     .wrap(HELP_WIDTH)
     .epilog(EPILOG)
     .fail((message: string | undefined, err: Error | undefined) => {
-      onFail(message ?? err?.message ?? 'invalid arguments');
+      onFail(message ?? err?.message ?? "invalid arguments");
     });
   for (const group of GROUPS) {
     parser = parser.group(
@@ -92,5 +92,5 @@ export function buildParser(argv: readonly string[], onFail: (message: string) =
       `${group}:`,
     );
   }
-  return parser.group(Object.keys(META_OPTIONS), 'Other:');
+  return parser.group(Object.keys(META_OPTIONS), "Other:");
 }

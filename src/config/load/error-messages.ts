@@ -1,8 +1,8 @@
 /** Error text for the user: a schema issue worded with the flag, env name and raw value; a near-miss flag's suggestion. */
-import type { z } from 'zod';
-import { settings, type Setting, type SettingKey } from '../settings.ts';
-import { settingList } from './cli-parser.ts';
-import type { Source } from './raw-sources.ts';
+import type { z } from "zod";
+import { settings, type Setting, type SettingKey } from "../settings.ts";
+import { settingList } from "./cli-parser.ts";
+import type { Source } from "./raw-sources.ts";
 
 function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -33,18 +33,19 @@ export function suggestFlag(unknown: string): string | undefined {
 
 export function describeIssue(issue: z.core.$ZodIssue, sources: ReadonlyMap<SettingKey, Source>): string {
   const key = issue.path[0];
-  if (typeof key !== 'string' || !(key in settings)) return `invalid configuration: ${issue.message}`;
+  if (typeof key !== "string" || !(key in settings)) return `invalid configuration: ${issue.message}`;
   const s: Setting = settings[key as SettingKey];
   const source = sources.get(key as SettingKey);
-  const envText = source?.kind === 'env' ? source.name : s.env.join(', ');
+  const envText = source?.kind === "env" ? source.name : s.env.join(", ");
   const where = `--${s.flag} (env ${envText})`;
-  if (source === undefined && s.presence.kind === 'required' && issue.code === 'invalid_type') {
+  if (source === undefined && s.presence.kind === "required" && issue.code === "invalid_type") {
     return `missing required ${where}`;
   }
-  let got = '';
-  if (s.secret === true) got = ''; // a secret is never echoed
+  let got = "";
+  if (s.secret === true)
+    got = ""; // a secret is never echoed
   else if (source !== undefined) got = `, got ${JSON.stringify(source.raw)}`;
-  else if (s.presence.kind === 'default') got = `, got default ${JSON.stringify(s.presence.raw)}`;
-  else if (s.presence.kind === 'derived' && issue.input !== undefined) got = `, got derived ${JSON.stringify(issue.input)}`;
+  else if (s.presence.kind === "default") got = `, got default ${JSON.stringify(s.presence.raw)}`;
+  else if (s.presence.kind === "derived" && issue.input !== undefined) got = `, got derived ${JSON.stringify(issue.input)}`;
   return `invalid ${where}: ${issue.message}${got}`;
 }

@@ -1,15 +1,15 @@
 /** Where a setting's raw string comes from: its flag (as yargs-parser hands it over) or its environment variables. */
-import type { Setting } from '../settings.ts';
+import type { Setting } from "../settings.ts";
 
 /** Where a setting's raw value came from. */
-export type Source = { kind: 'flag'; raw: string } | { kind: 'env'; name: string; raw: string };
+export type Source = { kind: "flag"; raw: string } | { kind: "env"; name: string; raw: string };
 
 /** A flag value as yargs-parser returns it → the raw string, or an error message. */
 export function flagRaw(s: Setting, value: unknown): { raw: string } | { error: string } {
   if (Array.isArray(value)) return flagRaw(s, value.at(-1));
-  if (typeof value === 'string') return { raw: value };
+  if (typeof value === "string") return { raw: value };
   if (value === true) {
-    return s.type.bare !== undefined ? { raw: s.type.bare } : { error: 'missing value' };
+    return s.type.bare !== undefined ? { raw: s.type.bare } : { error: "missing value" };
   }
   if (value === false) {
     return s.type.negated !== undefined ? { raw: s.type.negated } : { error: `--no-${s.flag} is only valid for boolean options` };
@@ -21,13 +21,13 @@ export function flagRaw(s: Setting, value: unknown): { raw: string } | { error: 
 export function envRaw(s: Setting, env: Readonly<Record<string, string | undefined>>, warnings: string[]): Source | undefined {
   const set = s.env.flatMap((name) => {
     const raw = env[name];
-    return raw === undefined || raw.trim() === '' ? [] : [{ kind: 'env' as const, name, raw }];
+    return raw === undefined || raw.trim() === "" ? [] : [{ kind: "env" as const, name, raw }];
   });
   const [first, ...rest] = set;
   if (first === undefined) return undefined;
   for (const other of rest) {
     if (other.raw.trim() !== first.raw.trim()) {
-      const shown = s.secret === true ? '' : ` (${JSON.stringify(first.raw)})`;
+      const shown = s.secret === true ? "" : ` (${JSON.stringify(first.raw)})`;
       warnings.push(`${first.name} and ${other.name} are both set and differ; using ${first.name}${shown}`);
     }
   }

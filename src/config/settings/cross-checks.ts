@@ -2,11 +2,11 @@
  * What involves several settings: defaults computed from other settings (deriveDefaults) and rules between
  * settings (crossChecks). Issues point at the setting to fix (path[0]); messages never include a secret.
  */
-import { createSecureContext } from 'node:tls';
-import type { z } from 'zod';
-import { formatDuration } from '../parse-values.ts';
-import type { SettingFields, SettingKey } from '../settings.ts';
-import { securitySettings } from './security.ts';
+import { createSecureContext } from "node:tls";
+import type { z } from "zod";
+import { formatDuration } from "../parse-values.ts";
+import type { SettingFields, SettingKey } from "../settings.ts";
+import { securitySettings } from "./security.ts";
 
 /** Fill in defaults that depend on other settings. */
 export function deriveDefaults(c: SettingFields) {
@@ -22,60 +22,59 @@ type Resolved = ReturnType<typeof deriveDefaults>;
 
 /** Rules involving several settings. Issues point at the setting to fix (path[0]). */
 export function crossChecks(c: Resolved, ctx: z.RefinementCtx): void {
-  const issue = (key: SettingKey, message: string, input: unknown) =>
-    ctx.addIssue({ code: 'custom', path: [key], message, input });
+  const issue = (key: SettingKey, message: string, input: unknown) => ctx.addIssue({ code: "custom", path: [key], message, input });
   if (c.inputTopics.includes(c.outputTopic)) {
-    issue('outputTopic', 'must not be one of --input-topics', c.outputTopic);
+    issue("outputTopic", "must not be one of --input-topics", c.outputTopic);
   }
   if (c.dlqTopic === c.outputTopic) {
-    issue('dlqTopic', 'must differ from --output-topic', c.dlqTopic);
+    issue("dlqTopic", "must differ from --output-topic", c.dlqTopic);
   } else if (c.inputTopics.includes(c.dlqTopic)) {
-    issue('dlqTopic', 'must not be one of --input-topics', c.dlqTopic);
+    issue("dlqTopic", "must not be one of --input-topics", c.dlqTopic);
   }
   if (c.pickUp > c.workers) {
-    issue('pickUp', `must be <= --workers (${c.workers})`, c.pickUp);
+    issue("pickUp", `must be <= --workers (${c.workers})`, c.pickUp);
   }
   if (c.retryBackoffMaxMs < c.retryBackoffMs) {
-    issue('retryBackoffMaxMs', `must be >= --retry-backoff (${formatDuration(c.retryBackoffMs)})`, c.retryBackoffMaxMs);
+    issue("retryBackoffMaxMs", `must be >= --retry-backoff (${formatDuration(c.retryBackoffMs)})`, c.retryBackoffMaxMs);
   }
   if (c.revokeTimeoutMs >= c.rebalanceTimeoutMs) {
-    issue('revokeTimeoutMs', `must be less than --rebalance-timeout (${formatDuration(c.rebalanceTimeoutMs)})`, c.revokeTimeoutMs);
+    issue("revokeTimeoutMs", `must be less than --rebalance-timeout (${formatDuration(c.rebalanceTimeoutMs)})`, c.revokeTimeoutMs);
   }
   if (c.heartbeatIntervalMs >= c.sessionTimeoutMs) {
-    issue('heartbeatIntervalMs', `must be less than --session-timeout (${formatDuration(c.sessionTimeoutMs)})`, c.heartbeatIntervalMs);
+    issue("heartbeatIntervalMs", `must be less than --session-timeout (${formatDuration(c.sessionTimeoutMs)})`, c.heartbeatIntervalMs);
   }
   securityChecks(c, issue);
 }
 
 /** TLS files that belong together, and SASL settings that need each other. Messages never include a secret. */
 function securityChecks(c: Resolved, issue: (key: SettingKey, message: string, input: unknown) => void): void {
-  const tlsOptions = (['tlsCaFile', 'tlsCertFile', 'tlsKeyFile', 'tlsServerName'] as const).filter((key) => c[key] !== undefined);
+  const tlsOptions = (["tlsCaFile", "tlsCertFile", "tlsKeyFile", "tlsServerName"] as const).filter((key) => c[key] !== undefined);
   const [firstTlsOption] = tlsOptions;
   if (!c.tls && firstTlsOption !== undefined) {
-    issue('tls', `is false, but --${securitySettings[firstTlsOption].flag} needs TLS`, c.tls);
+    issue("tls", `is false, but --${securitySettings[firstTlsOption].flag} needs TLS`, c.tls);
   }
-  if (c.tlsCertFile !== undefined && c.tlsKeyFile === undefined) issue('tlsCertFile', 'needs --tls-key-file too', c.tlsCertFile.path);
-  if (c.tlsKeyFile !== undefined && c.tlsCertFile === undefined) issue('tlsKeyFile', 'needs --tls-cert-file too', c.tlsKeyFile.path);
+  if (c.tlsCertFile !== undefined && c.tlsKeyFile === undefined) issue("tlsCertFile", "needs --tls-key-file too", c.tlsCertFile.path);
+  if (c.tlsKeyFile !== undefined && c.tlsCertFile === undefined) issue("tlsKeyFile", "needs --tls-cert-file too", c.tlsKeyFile.path);
   if (c.tlsCaFile !== undefined) {
     const problem = secureContextProblem({ ca: c.tlsCaFile.contents });
-    if (problem !== null) issue('tlsCaFile', `is not a usable CA file (${problem})`, c.tlsCaFile.path);
+    if (problem !== null) issue("tlsCaFile", `is not a usable CA file (${problem})`, c.tlsCaFile.path);
   }
   if (c.tlsCertFile !== undefined && c.tlsKeyFile !== undefined) {
     const problem = secureContextProblem({ cert: c.tlsCertFile.contents, key: c.tlsKeyFile.contents.reveal() });
-    if (problem !== null) issue('tlsKeyFile', `does not fit --tls-cert-file (${problem})`, c.tlsKeyFile.path);
+    if (problem !== null) issue("tlsKeyFile", `does not fit --tls-cert-file (${problem})`, c.tlsKeyFile.path);
   }
 
   const hasPassword = c.saslPassword !== undefined || c.saslPasswordFile !== undefined;
   if (c.saslPassword !== undefined && c.saslPasswordFile !== undefined) {
-    issue('saslPasswordFile', 'give either --sasl-password or --sasl-password-file, not both', c.saslPasswordFile.path);
+    issue("saslPasswordFile", "give either --sasl-password or --sasl-password-file, not both", c.saslPasswordFile.path);
   }
   if (c.saslMechanism === undefined) {
-    const stray = (['saslUsername', 'saslPassword', 'saslPasswordFile'] as const).find((key) => c[key] !== undefined);
-    if (stray !== undefined) issue(stray, 'needs --sasl-mechanism (plain|scram-sha-256|scram-sha-512)', undefined);
+    const stray = (["saslUsername", "saslPassword", "saslPasswordFile"] as const).find((key) => c[key] !== undefined);
+    if (stray !== undefined) issue(stray, "needs --sasl-mechanism (plain|scram-sha-256|scram-sha-512)", undefined);
   } else if (c.saslUsername === undefined) {
-    issue('saslMechanism', 'needs --sasl-username', c.saslMechanism);
+    issue("saslMechanism", "needs --sasl-username", c.saslMechanism);
   } else if (!hasPassword) {
-    issue('saslMechanism', 'needs a password: --sasl-password or --sasl-password-file', c.saslMechanism);
+    issue("saslMechanism", "needs a password: --sasl-password or --sasl-password-file", c.saslMechanism);
   }
 }
 
@@ -86,6 +85,6 @@ function secureContextProblem(options: { ca?: string; cert?: string; key?: strin
     return null;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? code : 'rejected by TLS';
+    return typeof code === "string" ? code : "rejected by TLS";
   }
 }

@@ -2,11 +2,11 @@
  * The shape of one entry of the settings table, and the four ways to declare one (withDefault, required,
  * optional, derived): each turns a spec into a Setting carrying its zod schema and help metadata.
  */
-import { z } from 'zod';
-import type { ValueType } from '../value-types.ts';
+import { z } from "zod";
+import type { ValueType } from "../value-types.ts";
 
 /** Help groups, in display order. */
-export const GROUPS = ['Kafka', 'Security', 'Processing', 'Reliability', 'Tuning', 'Logging'] as const;
+export const GROUPS = ["Kafka", "Security", "Processing", "Reliability", "Tuning", "Logging"] as const;
 export type SettingGroup = (typeof GROUPS)[number];
 
 export interface SettingSpec<T> {
@@ -27,10 +27,10 @@ export interface SettingSpec<T> {
 
 /** How a setting gets a value when neither flag nor env gives one. */
 export type Presence =
-  | { readonly kind: 'default'; readonly raw: string }
-  | { readonly kind: 'required' }
-  | { readonly kind: 'optional' }
-  | { readonly kind: 'derived'; readonly describe: string };
+  | { readonly kind: "default"; readonly raw: string }
+  | { readonly kind: "required" }
+  | { readonly kind: "optional" }
+  | { readonly kind: "derived"; readonly describe: string };
 
 export interface Setting<Out = unknown> extends SettingSpec<unknown> {
   readonly presence: Presence;
@@ -47,21 +47,21 @@ export function withDefault<T>(spec: SettingSpec<T>, raw: string): Setting<T> {
   const checked = spec.type.schema.safeParse(raw);
   if (!checked.success) throw new Error(`config: default ${JSON.stringify(raw)} of --${spec.flag} is invalid`);
   const schema = z.string().default(raw).pipe(spec.type.schema).meta(meta(spec));
-  return { ...spec, presence: { kind: 'default', raw }, schema };
+  return { ...spec, presence: { kind: "default", raw }, schema };
 }
 
 /** A setting that must be given by flag or env. */
 export function required<T>(spec: SettingSpec<T>): Setting<T> {
   const schema = z.string().pipe(spec.type.schema).meta(meta(spec));
-  return { ...spec, presence: { kind: 'required' }, schema };
+  return { ...spec, presence: { kind: "required" }, schema };
 }
 
 /** A setting that may stay unset (undefined in Config). */
 export function optional<T>(spec: SettingSpec<T>): Setting<T | undefined> {
-  return { ...spec, presence: { kind: 'optional' }, schema: spec.type.schema.optional().meta(meta(spec)) };
+  return { ...spec, presence: { kind: "optional" }, schema: spec.type.schema.optional().meta(meta(spec)) };
 }
 
 /** A setting whose default is computed from other settings in `deriveDefaults`. */
 export function derived<T>(spec: SettingSpec<T>, describe: string): Setting<T | undefined> {
-  return { ...spec, presence: { kind: 'derived', describe }, schema: spec.type.schema.optional().meta(meta(spec)) };
+  return { ...spec, presence: { kind: "derived", describe }, schema: spec.type.schema.optional().meta(meta(spec)) };
 }

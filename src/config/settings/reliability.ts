@@ -1,118 +1,120 @@
 /** Reliability settings: retries, offsets, shutdown and the dead-letter guards. Entries in --help order. */
-import { boolean, duration, integer, ratio } from '../value-types.ts';
-import { optional, type Setting, withDefault } from './define.ts';
+import { boolean, duration, integer, ratio } from "../value-types.ts";
+import { optional, type Setting, withDefault } from "./define.ts";
 
 export const reliabilitySettings = {
   autoOffsetStore: withDefault(
     {
-      flag: 'auto-offset-store',
-      env: ['KAFKA_AUTO_OFFSET_STORE'],
-      group: 'Reliability',
-      description: 'Store offsets as soon as messages are consumed, not after they are produced: faster, but may lose messages on a crash.',
+      flag: "auto-offset-store",
+      env: ["KAFKA_AUTO_OFFSET_STORE"],
+      group: "Reliability",
+      description: "Store offsets as soon as messages are consumed, not after they are produced: faster, but may lose messages on a crash.",
       type: boolean(),
       warn: (on) =>
         on
-          ? '--auto-offset-store is on: offsets are stored as messages are consumed (faster), so messages still in flight may be lost on a crash'
+          ? "--auto-offset-store is on: offsets are stored as messages are consumed (faster), so messages still in flight may be lost on a crash"
           : undefined,
     },
-    'false',
+    "false",
   ),
   retries: withDefault(
     {
-      flag: 'retries',
-      env: ['PROCESSOR_RETRIES'],
-      group: 'Reliability',
-      description: 'Extra handler attempts after the first (0..1000).',
+      flag: "retries",
+      env: ["PROCESSOR_RETRIES"],
+      group: "Reliability",
+      description: "Extra handler attempts after the first (0..1000).",
       type: integer(0, 1000),
     },
-    '3',
+    "3",
   ),
   retryBackoffMs: withDefault(
     {
-      flag: 'retry-backoff',
-      env: ['PROCESSOR_RETRY_BACKOFF'],
-      group: 'Reliability',
-      description: 'Initial retry backoff (exponential, with jitter).',
+      flag: "retry-backoff",
+      env: ["PROCESSOR_RETRY_BACKOFF"],
+      group: "Reliability",
+      description: "Initial retry backoff (exponential, with jitter).",
       type: duration(1),
     },
-    '200ms',
+    "200ms",
   ),
   retryBackoffMaxMs: withDefault(
     {
-      flag: 'retry-backoff-max',
-      env: ['PROCESSOR_RETRY_BACKOFF_MAX'],
-      group: 'Reliability',
-      description: 'Maximum retry backoff (>= --retry-backoff).',
+      flag: "retry-backoff-max",
+      env: ["PROCESSOR_RETRY_BACKOFF_MAX"],
+      group: "Reliability",
+      description: "Maximum retry backoff (>= --retry-backoff).",
       type: duration(1),
     },
-    '30s',
+    "30s",
   ),
   shutdownTimeoutMs: withDefault(
     {
-      flag: 'shutdown-timeout',
-      env: ['PROCESSOR_SHUTDOWN_TIMEOUT'],
-      group: 'Reliability',
-      description: 'Time allowed to drain in-flight work on shutdown.',
+      flag: "shutdown-timeout",
+      env: ["PROCESSOR_SHUTDOWN_TIMEOUT"],
+      group: "Reliability",
+      description: "Time allowed to drain in-flight work on shutdown.",
       type: duration(),
     },
-    '30s',
+    "30s",
   ),
   watchdogMs: withDefault(
     {
-      flag: 'watchdog',
-      env: ['PROCESSOR_WATCHDOG'],
-      group: 'Reliability',
-      description: 'Kill the process when its main thread has not run for this long (a handler blocking synchronously), so the group reassigns its partitions (>= 1s).',
+      flag: "watchdog",
+      env: ["PROCESSOR_WATCHDOG"],
+      group: "Reliability",
+      description:
+        "Kill the process when its main thread has not run for this long (a handler blocking synchronously), so the group reassigns its partitions (>= 1s).",
       type: duration(1000),
     },
-    '60s',
+    "60s",
   ),
   dlqMaxRatio: optional({
-    flag: 'dlq-max-ratio',
-    env: ['PROCESSOR_DLQ_MAX_RATIO'],
-    group: 'Reliability',
-    description: 'Stop (exit 1, nothing further committed) when more than this share of the last --dlq-window records went to the dead-letter topic, e.g. 0.5 or 50%. Off when unset.',
+    flag: "dlq-max-ratio",
+    env: ["PROCESSOR_DLQ_MAX_RATIO"],
+    group: "Reliability",
+    description:
+      "Stop (exit 1, nothing further committed) when more than this share of the last --dlq-window records went to the dead-letter topic, e.g. 0.5 or 50%. Off when unset.",
     type: ratio(),
   }),
   dlqWindow: withDefault(
     {
-      flag: 'dlq-window',
-      env: ['PROCESSOR_DLQ_WINDOW'],
-      group: 'Reliability',
-      description: 'How many of the latest finished records --dlq-max-ratio looks at (10..1000000).',
+      flag: "dlq-window",
+      env: ["PROCESSOR_DLQ_WINDOW"],
+      group: "Reliability",
+      description: "How many of the latest finished records --dlq-max-ratio looks at (10..1000000).",
       type: integer(10, 1_000_000),
     },
-    '1000',
+    "1000",
   ),
   dlqMaxConsecutive: withDefault(
     {
-      flag: 'dlq-max-consecutive',
-      env: ['PROCESSOR_DLQ_MAX_CONSECUTIVE'],
-      group: 'Reliability',
-      description: 'Stop (exit 1, nothing further committed) when this many records in a row went to the dead-letter topic; 0 = off.',
+      flag: "dlq-max-consecutive",
+      env: ["PROCESSOR_DLQ_MAX_CONSECUTIVE"],
+      group: "Reliability",
+      description: "Stop (exit 1, nothing further committed) when this many records in a row went to the dead-letter topic; 0 = off.",
       type: integer(0),
     },
-    '0',
+    "0",
   ),
   maxUncommitted: withDefault(
     {
-      flag: 'max-uncommitted',
-      env: ['PROCESSOR_MAX_UNCOMMITTED'],
-      group: 'Reliability',
+      flag: "max-uncommitted",
+      env: ["PROCESSOR_MAX_UNCOMMITTED"],
+      group: "Reliability",
       description:
-        'Per partition: records received but not yet committable (in flight, or done behind one still in flight) at which that partition stops being fetched until it is down to half; bounds memory and what a crash replays when one record keeps retrying.',
+        "Per partition: records received but not yet committable (in flight, or done behind one still in flight) at which that partition stops being fetched until it is down to half; bounds memory and what a crash replays when one record keeps retrying.",
       type: integer(1),
     },
-    '10000',
+    "10000",
   ),
   commitIntervalMs: withDefault(
     {
-      flag: 'commit-interval',
-      env: ['PROCESSOR_COMMIT_INTERVAL'],
-      group: 'Reliability',
-      description: 'How often stored offsets are committed (>= 10ms).',
+      flag: "commit-interval",
+      env: ["PROCESSOR_COMMIT_INTERVAL"],
+      group: "Reliability",
+      description: "How often stored offsets are committed (>= 10ms).",
       type: duration(10),
     },
-    '1s',
+    "1s",
   ),
 } as const satisfies Record<string, Setting>;

@@ -1,14 +1,14 @@
 /** Value types chosen from words: booleans, one of a fixed set, and any non-empty text. */
-import { parseBoolean } from '../parse-values.ts';
-import { custom, fail, ok, type ValueType } from './define.ts';
+import { parseBoolean } from "../parse-values.ts";
+import { custom, fail, ok, type ValueType } from "./define.ts";
 
 export function boolean(): ValueType<boolean> {
   return {
-    bare: 'true',
-    negated: 'false',
+    bare: "true",
+    negated: "false",
     schema: custom((raw) => {
       const b = parseBoolean(raw);
-      return b === undefined ? fail('expected a boolean (true/false, 1/0, yes/no)') : ok(b);
+      return b === undefined ? fail("expected a boolean (true/false, 1/0, yes/no)") : ok(b);
     }),
   };
 }
@@ -24,7 +24,7 @@ export function oneOf<const V extends readonly [string, ...string[]]>(
   return {
     schema: custom((raw) => {
       const v = lookup.get(raw.trim().toLowerCase());
-      return v === undefined ? fail(`expected one of ${values.join('|')}`) : ok(v);
+      return v === undefined ? fail(`expected one of ${values.join("|")}`) : ok(v);
     }),
   };
 }
@@ -33,7 +33,7 @@ export function nonEmptyString(): ValueType<string> {
   return {
     schema: custom((raw) => {
       const s = raw.trim();
-      return s.length === 0 ? fail('expected a non-empty string') : ok(s);
+      return s.length === 0 ? fail("expected a non-empty string") : ok(s);
     }),
   };
 }

@@ -2,7 +2,7 @@
  * What a value type is, and the helpers every family of value types builds on. A value type's error message
  * describes what was expected; the loader appends `, got "<raw>"`.
  */
-import { z } from 'zod';
+import { z } from "zod";
 
 export interface ValueType<T> {
   /** Validates and converts the raw text. */
@@ -18,7 +18,7 @@ export function custom<T>(convert: (raw: string) => { ok: true; value: T } | { o
   return z.string().transform((raw, ctx): T => {
     const result = convert(raw);
     if (result.ok) return result.value;
-    ctx.addIssue({ code: 'custom', message: result.message, input: raw });
+    ctx.addIssue({ code: "custom", message: result.message, input: raw });
     return z.NEVER;
   });
 }

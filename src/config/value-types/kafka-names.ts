@@ -1,12 +1,12 @@
 /** Kafka names: topics (one or a list), a static group instance id, and the bootstrap broker list. */
-import { isValidTopicName, parseBroker, parseList } from '../parse-values.ts';
-import { custom, fail, ok, type ValueType } from './define.ts';
+import { isValidTopicName, parseBroker, parseList } from "../parse-values.ts";
+import { custom, fail, ok, type ValueType } from "./define.ts";
 
 export function topic(): ValueType<string> {
   return {
     schema: custom((raw) => {
       const s = raw.trim();
-      return isValidTopicName(s) ? ok(s) : fail('expected a Kafka topic name (1-249 chars of A-Z a-z 0-9 . _ -)');
+      return isValidTopicName(s) ? ok(s) : fail("expected a Kafka topic name (1-249 chars of A-Z a-z 0-9 . _ -)");
     }),
   };
 }
@@ -16,7 +16,7 @@ export function groupInstanceId(): ValueType<string> {
   return {
     schema: custom((raw) => {
       const s = raw.trim();
-      return isValidTopicName(s) && s.length <= 240 ? ok(s) : fail('expected a group instance id (1-240 chars of A-Z a-z 0-9 . _ -)');
+      return isValidTopicName(s) && s.length <= 240 ? ok(s) : fail("expected a group instance id (1-240 chars of A-Z a-z 0-9 . _ -)");
     }),
   };
 }
@@ -25,7 +25,7 @@ export function topicList(): ValueType<string[]> {
   return {
     schema: custom((raw) => {
       const topics = [...new Set(parseList(raw))];
-      if (topics.length === 0) return fail('expected a non-empty list of topics (comma or space separated)');
+      if (topics.length === 0) return fail("expected a non-empty list of topics (comma or space separated)");
       const bad = topics.find((t) => !isValidTopicName(t));
       if (bad !== undefined) return fail(`expected Kafka topic names (A-Z a-z 0-9 . _ -), "${bad}" is not one`);
       return ok(topics);
@@ -37,7 +37,7 @@ export function brokerList(): ValueType<string[]> {
   return {
     schema: custom((raw) => {
       const items = parseList(raw);
-      if (items.length === 0) return fail('expected a non-empty list of host:port (comma or space separated)');
+      if (items.length === 0) return fail("expected a non-empty list of host:port (comma or space separated)");
       const brokers: string[] = [];
       for (const item of items) {
         const broker = parseBroker(item);

@@ -1,6 +1,6 @@
 /** Network names: an address to listen on, and a DNS host name. */
-import { isIP } from 'node:net';
-import { custom, fail, ok, type ValueType } from './define.ts';
+import { isIP } from "node:net";
+import { custom, fail, ok, type ValueType } from "./define.ts";
 
 /**
  * An address to listen on: an IPv4 or IPv6 address (`0.0.0.0`, `127.0.0.1`, `::`, `::1`, brackets allowed) or a
@@ -13,10 +13,17 @@ export function listenHost(): ValueType<string> {
       const text = raw.trim();
       const bare = /^\[.*\]$/.test(text) ? text.slice(1, -1) : text;
       if (isIP(bare) !== 0) return ok(bare);
-      const name = bare.replace(/\.$/, '');
-      const labels = name.split('.');
-      const isName = bare === text && name.length > 0 && name.length <= 253 && labels.every((l) => label.test(l)) && !labels.every((l) => /^\d+$/.test(l));
-      return isName ? ok(name) : fail('expected an IP address or host name to listen on, e.g. 0.0.0.0 (all interfaces) or 127.0.0.1 (this host only)');
+      const name = bare.replace(/\.$/, "");
+      const labels = name.split(".");
+      const isName =
+        bare === text &&
+        name.length > 0 &&
+        name.length <= 253 &&
+        labels.every((l) => label.test(l)) &&
+        !labels.every((l) => /^\d+$/.test(l));
+      return isName
+        ? ok(name)
+        : fail("expected an IP address or host name to listen on, e.g. 0.0.0.0 (all interfaces) or 127.0.0.1 (this host only)");
     }),
   };
 }
@@ -26,12 +33,12 @@ export function hostName(): ValueType<string> {
   const label = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
   return {
     schema: custom((raw) => {
-      const name = raw.trim().replace(/\.$/, '');
-      const labels = name.split('.');
+      const name = raw.trim().replace(/\.$/, "");
+      const labels = name.split(".");
       if (name.length === 0 || name.length > 253 || !labels.every((l) => label.test(l))) {
-        return fail('expected a DNS host name (letters, digits, - and .)');
+        return fail("expected a DNS host name (letters, digits, - and .)");
       }
-      if (labels.every((l) => /^\d+$/.test(l))) return fail('expected a DNS host name, not an IP address');
+      if (labels.every((l) => /^\d+$/.test(l))) return fail("expected a DNS host name, not an IP address");
       return ok(name);
     }),
   };

@@ -1,6 +1,6 @@
 /** Numeric value types: integers, shares, durations and byte sizes, each with its range in the error message. */
-import { formatBytes, formatDuration, isPowerOfTwo, parseByteSize, parseDuration, parseInteger } from '../parse-values.ts';
-import { custom, fail, ok, rangeText, type ValueType } from './define.ts';
+import { formatBytes, formatDuration, isPowerOfTwo, parseByteSize, parseDuration, parseInteger } from "../parse-values.ts";
+import { custom, fail, ok, rangeText, type ValueType } from "./define.ts";
 
 export function integer(min: number, max?: number): ValueType<number> {
   const expected = `expected an integer ${rangeText(min, max, String)}`;
@@ -18,9 +18,10 @@ export function ratio(): ValueType<number> {
   return {
     schema: custom((raw) => {
       const text = raw.trim();
-      const percent = text.endsWith('%');
+      const percent = text.endsWith("%");
       const n = Number(percent ? text.slice(0, -1) : text) / (percent ? 100 : 1);
-      if (text === '' || text === '%' || !Number.isFinite(n) || n <= 0 || n > 1) return fail('expected a share above 0 and at most 1, like 0.2 or 20%');
+      if (text === "" || text === "%" || !Number.isFinite(n) || n <= 0 || n > 1)
+        return fail("expected a share above 0 and at most 1, like 0.2 or 20%");
       return ok(n);
     }),
   };

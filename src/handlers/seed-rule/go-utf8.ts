@@ -25,7 +25,16 @@ export function decodeLikeGo(bytes: Uint8Array): string {
       continue;
     }
     const c3 = i + 3 < n ? bytes[i + 3]! : -1;
-    if (c >= 0xf0 && c <= 0xf4 && c1 >= (c === 0xf0 ? 0x90 : 0x80) && c1 <= (c === 0xf4 ? 0x8f : 0xbf) && c2 >= 0x80 && c2 <= 0xbf && c3 >= 0x80 && c3 <= 0xbf) {
+    if (
+      c >= 0xf0 &&
+      c <= 0xf4 &&
+      c1 >= (c === 0xf0 ? 0x90 : 0x80) &&
+      c1 <= (c === 0xf4 ? 0x8f : 0xbf) &&
+      c2 >= 0x80 &&
+      c2 <= 0xbf &&
+      c3 >= 0x80 &&
+      c3 <= 0xbf
+    ) {
       const cp = (((c & 0x07) << 18) | ((c1 & 0x3f) << 12) | ((c2 & 0x3f) << 6) | (c3 & 0x3f)) - 0x10000;
       units[w++] = 0xd800 + (cp >> 10);
       units[w++] = 0xdc00 + (cp & 0x3ff);
@@ -45,7 +54,16 @@ export function startsJsonValue(bytes: Uint8Array): boolean {
   let i = 0;
   while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
   const c = bytes[i];
-  return c === 0x7b || c === 0x5b || c === 0x22 || c === 0x74 || c === 0x66 || c === 0x6e || c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39);
+  return (
+    c === 0x7b ||
+    c === 0x5b ||
+    c === 0x22 ||
+    c === 0x74 ||
+    c === 0x66 ||
+    c === 0x6e ||
+    c === 0x2d ||
+    (c !== undefined && c >= 0x30 && c <= 0x39)
+  );
 }
 
 /** Go's len() of the string's UTF-8 encoding (a lone surrogate counts as the 3 bytes of U+FFFD). */

@@ -11,6 +11,7 @@ const MAX_DEPTH = 10_000;
 
 /** Plain characters a string scan reads one by one before it jumps to the next special one with STRING_STOP. */
 const PLAIN_RUN = 24;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters inside strings
 const STRING_STOP = /[\x00-\x1f"\\]/g;
 
 /** Open containers by depth: 1 = object, 0 = array. Module scratch: the scan is synchronous. */
@@ -43,7 +44,7 @@ export function scanString(s: string, p: number): number {
   p++;
   for (;;) {
     // plain characters one by one for a while, then let the regex engine find the next special one
-    const limit = p + PLAIN_RUN < n ? p + PLAIN_RUN : n;
+    const limit = Math.min(p + PLAIN_RUN, n);
     let c = 0;
     while (p < limit && (c = s.charCodeAt(p)) >= 0x20 && c !== 0x22 && c !== 0x5c) p++;
     if (p === limit) {
@@ -58,7 +59,13 @@ export function scanString(s: string, p: number): number {
     escaped = 1;
     const e = s.charCodeAt(p + 1);
     if (e === 0x75) {
-      if (hexValue(s.charCodeAt(p + 2)) < 0 || hexValue(s.charCodeAt(p + 3)) < 0 || hexValue(s.charCodeAt(p + 4)) < 0 || hexValue(s.charCodeAt(p + 5)) < 0) return -1;
+      if (
+        hexValue(s.charCodeAt(p + 2)) < 0 ||
+        hexValue(s.charCodeAt(p + 3)) < 0 ||
+        hexValue(s.charCodeAt(p + 4)) < 0 ||
+        hexValue(s.charCodeAt(p + 5)) < 0
+      )
+        return -1;
       p += 6;
     } else if (e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
       p += 2;
@@ -69,7 +76,12 @@ export function scanString(s: string, p: number): number {
 }
 
 function hex4(s: string, p: number): number {
-  return (hexValue(s.charCodeAt(p)) << 12) | (hexValue(s.charCodeAt(p + 1)) << 8) | (hexValue(s.charCodeAt(p + 2)) << 4) | hexValue(s.charCodeAt(p + 3));
+  return (
+    (hexValue(s.charCodeAt(p)) << 12) |
+    (hexValue(s.charCodeAt(p + 1)) << 8) |
+    (hexValue(s.charCodeAt(p + 2)) << 4) |
+    hexValue(s.charCodeAt(p + 3))
+  );
 }
 
 /** The content [from, to) of a valid string literal with escapes resolved as Go's unquote does. */

@@ -9,7 +9,8 @@ export interface SeedMessage {
 
 const HTML_UNSAFE = /[<>&\u2028\u2029]/;
 const HTML_UNSAFE_ALL = /[<>&\u2028\u2029]/g;
-const htmlEscape = (c: string): string => (c === "<" ? "\\u003c" : c === ">" ? "\\u003e" : c === "&" ? "\\u0026" : c === "\u2028" ? "\\u2028" : "\\u2029");
+const htmlEscape = (c: string): string =>
+  c === "<" ? "\\u003c" : c === ">" ? "\\u003e" : c === "&" ? "\\u0026" : c === "\u2028" ? "\\u2028" : "\\u2029";
 
 /** json.Marshal of the message: JSON.stringify plus Go's escaping of <, >, &, U+2028 and U+2029. */
 export function serialiseSeedMessage(message: SeedMessage): string {
