@@ -12,11 +12,11 @@ self.onmessage = async (event: MessageEvent<ToConsumer>) => {
   switch (message.type) {
     case "init":
       loop = new ConsumerLoop(
-        message.index,
+        message.owner,
         message.ring,
         message.settings,
         post,
-        createLogger(message.settings.logLevel, { component: `consumer-${message.index}` }),
+        createLogger(message.settings.logLevel, { component: `consumer-${message.owner}` }),
       );
       loop.start();
       break;

@@ -57,7 +57,8 @@ export class ConsumerLoop {
   private readonly stopRequested = new Promise<void>((resolve) => (this.onStop = resolve));
 
   constructor(
-    private readonly index: number,
+    /** This consumer's owner id in the process (a restarted Worker gets a new one). */
+    private readonly owner: number,
     ring: RingBuffers,
     private readonly settings: ConsumerSettings,
     private readonly post: (message: FromConsumer) => void,
@@ -66,7 +67,7 @@ export class ConsumerLoop {
     assertPatched();
     this.output = new RingOutput(ring);
     this.released = new Promise((resolve) => (this.release = resolve));
-    this.consumer = new Consumer(groupMemberOptions(settings, index, (revoked) => this.onRevoke(revoked)));
+    this.consumer = new Consumer(groupMemberOptions(settings, owner, (revoked) => this.onRevoke(revoked)));
     this.committer = new OffsetCommitter(
       this.consumer,
       this.floor,
@@ -99,7 +100,7 @@ export class ConsumerLoop {
           this.log.info("partitions assigned", { epoch: this.epoch, partitions: this.assignment.describe(), afterRevoke: true });
       },
       rebalancing: () => {
-        this.post({ type: "rebalancing", index: this.index });
+        this.post({ type: "rebalancing", owner: this.owner });
         setImmediate(() => this.syncAssignment());
       },
     });
@@ -208,7 +209,7 @@ export class ConsumerLoop {
         this.paused.applyTo(stream);
         if (!this.joined) {
           this.joined = true;
-          this.post({ type: "joined", index: this.index });
+          this.post({ type: "joined", owner: this.owner });
           await Promise.race([this.released, this.stopRequested]);
         }
         if (failures > 0) this.post({ type: "stream", failure: null, failures: 0 });
@@ -227,7 +228,7 @@ export class ConsumerLoop {
           return;
         }
         if (!this.joined) {
-          this.post({ type: "fatal", failure: { ...failure, message: `consumer ${this.index}: cannot join group: ${failure.message}` } });
+          this.post({ type: "fatal", failure: { ...failure, message: `consumer ${this.owner}: cannot join group: ${failure.message}` } });
           return;
         }
         const delay = backoffMs(failures++, 250, 10_000);
@@ -252,7 +253,7 @@ export class ConsumerLoop {
       if (typeof PROCESSOR_FAULT_INJECTION !== "undefined" && PROCESSOR_FAULT_INJECTION && ++this.written === crashAfter) {
         this.output.publish();
         setTimeout(() => {
-          throw new Error(`injected fault: consumer ${this.index} crashes after ${crashAfter} records`);
+          throw new Error(`injected fault: consumer ${this.owner} crashes after ${crashAfter} records`);
         });
       }
       if (++sincePublish >= PUBLISH_EVERY || stream.readableLength === 0) {

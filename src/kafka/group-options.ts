@@ -14,11 +14,11 @@ export type OnPartitionsRevoked = (revoked: Array<{ topic: string; partitions: n
 
 export function groupMemberOptions(
   settings: ConsumerSettings,
-  index: number,
+  owner: number,
   onPartitionsRevoked: OnPartitionsRevoked,
 ): ConsumerOptions<Buffer, Buffer, Buffer, Buffer> {
   return {
-    ...baseClientOptions(settings, `consumer-${index}`),
+    ...baseClientOptions(settings, `consumer-${owner}`),
     groupId: settings.groupId,
     ...(settings.groupInstanceId !== undefined && { groupInstanceId: settings.groupInstanceId }),
     ...(settings.groupProtocol === "classic"

@@ -54,10 +54,10 @@ export class Intake {
     private readonly observer: PipelineObserver,
     private readonly runner: IntakeRunner,
   ) {
-    this.maxBufferedRecords = Math.max(4096, settings.workers * 4);
+    this.maxBufferedRecords = Math.max(4096, settings.concurrency * 4);
     this.maxBufferedBytes = settings.ringBytes * 2;
     this.scheduler = new Scheduler<RecordWork>({
-      workers: settings.workers,
+      concurrency: settings.concurrency,
       pickUp: settings.pickUp,
       execute: (task) => runner.execute(task),
       onExecuteError: (task, error) => runner.onExecuteError(task, error),
@@ -79,7 +79,7 @@ export class Intake {
   detachConsumer(owner: number): number {
     this.detached.add(owner);
     let removed = 0;
-    for (const key of this.tracker.forgetOwner(owner)) removed += this.removeGroup(key);
+    for (const key of this.tracker.forgetOwner(owner)) removed += this.removePartition(key);
     return removed;
   }
 
@@ -96,7 +96,7 @@ export class Intake {
     const finished = await this.untilFinished(keys, this.settings.revokeTimeoutMs);
     await this.commits.revoked(owner, keys, port);
     let removed = 0;
-    for (const key of this.tracker.release(owner, keys)) removed += this.removeGroup(key);
+    for (const key of this.tracker.release(owner, keys)) removed += this.removePartition(key);
     const fields = {
       consumer: owner,
       partitions: keys.length,
@@ -169,7 +169,7 @@ export class Intake {
     this.stats.consumed++;
     const { ticket, rewound } = tracked;
     if (rewound) {
-      const removed = this.removeGroup(ticket.partitionKey);
+      const removed = this.removePartition(ticket.partitionKey);
       this.log.info("partition re-fetched from its committed offset; dropped its older work", {
         topic: record.topic,
         partition: record.partition,
@@ -192,7 +192,7 @@ export class Intake {
     // the frame's timestamp is when the consumer was given these partitions
     const { moved, dropped } = this.tracker.assign(owner, change.partitions, record.timestamp);
     let removed = 0;
-    for (const key of [...moved, ...dropped]) removed += this.removeGroup(key);
+    for (const key of [...moved, ...dropped]) removed += this.removePartition(key);
     this.stats.assignmentChanges++;
     this.log.info("assignment changed", {
       consumer: owner,
@@ -205,8 +205,8 @@ export class Intake {
   }
 
   /** Drops a partition's queued work; returns how many tasks were removed. */
-  private removeGroup(group: string): number {
-    const removed = this.scheduler.removeGroup(group);
+  private removePartition(partitionKey: string): number {
+    const removed = this.scheduler.removePartition(partitionKey);
     for (const task of removed) this.bufferedBytes -= task.payload.bytes;
     this.onSettled();
     return removed.length;

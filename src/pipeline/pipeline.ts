@@ -138,10 +138,10 @@ export class Pipeline {
     let written: void | Promise<void>;
     switch (outcome.kind) {
       case "outputs":
-        written = this.outbox.emit(ticket, input, task.lane ?? task.group, outcome.outputs);
+        written = this.outbox.emit(ticket, input, task.lane ?? task.partitionKey, outcome.outputs);
         break;
       case "dead-letter":
-        written = this.outbox.emit(ticket, input, task.lane ?? task.group, [outcome.copy], {
+        written = this.outbox.emit(ticket, input, task.lane ?? task.partitionKey, [outcome.copy], {
           stub: false,
           reason: outcome.reason,
           kind: outcome.deadLetterKind,

@@ -9,7 +9,8 @@ import type { QueuedInput } from "./input-record.ts";
 export type Ordering = "key" | "partition" | "none";
 
 export interface PipelineSettings extends DeadLetterGuardSettings {
-  readonly workers: number;
+  /** Handler calls at once (--workers). */
+  readonly concurrency: number;
   readonly pickUp: number;
   readonly ordering: Ordering;
   readonly retries: number;

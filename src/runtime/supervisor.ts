@@ -120,7 +120,7 @@ export class Supervisor implements HealthState {
       if (this.committing === null) void this.commitRound();
     }, config.commitIntervalMs);
     this.progressTimer = setInterval(() => this.reportProgress(), PROGRESS_EVERY_MS);
-    const { consumers, producers, workers, ordering, outputTopic: output, dlqTopic: dlq } = config;
+    const { consumers, producers, concurrency: workers, ordering, outputTopic: output, dlqTopic: dlq } = config;
     this.log.info("processor started", { consumers, producers, workers, ordering, input: config.inputTopics.join(","), output, dlq });
   }
 
@@ -169,7 +169,7 @@ export class Supervisor implements HealthState {
       crashed: (failure) => this.restartConsumer(owner, failure),
     });
     this.consumers.set(owner, { worker, ringName, slot });
-    worker.send({ type: "init", index: owner, ring, settings: consumerSettings(config, this.client, owner, slot) });
+    worker.send({ type: "init", owner, ring, settings: consumerSettings(config, this.client, owner, slot) });
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * The task pool: a pending queue (linked list, so a revoked partition's tasks can be removed), at most
- * `workers` tasks running, refilled `pickUp` at a time like the seed's scheduler, and lanes for ordering.
+ * `concurrency` tasks running, refilled `pickUp` at a time like the seed's scheduler, and lanes for ordering.
  *
  * A lane is a chain of tasks that must run one after another in arrival order (same key, or same partition);
  * only a lane's head is ever in the pending queue. A task asking for a retry gives its slot back while it
@@ -16,15 +16,15 @@ export interface Task<T> {
   /** Tasks with the same lane run strictly in order; null = no ordering constraint. */
   readonly lane: string | null;
   /** What the task can be removed by (e.g. "topic/partition"). */
-  readonly group: string;
+  readonly partitionKey: string;
   /** 1 on the first run, incremented on each retry. */
   attempt: number;
-  /** Set when the task's group was removed while it was running or waiting. */
+  /** Set when the task's partition was removed while it was running or waiting. */
   cancelled: boolean;
 }
 
 export interface SchedulerOptions<T> {
-  readonly workers: number;
+  readonly concurrency: number;
   readonly pickUp: number;
   /** May finish synchronously (a plain outcome) or later (a promise). */
   readonly execute: (task: Task<T>) => TaskOutcome | Promise<TaskOutcome>;
@@ -42,7 +42,7 @@ export interface SchedulerStats {
 }
 
 interface LaneState<T> {
-  readonly group: string;
+  readonly partitionKey: string;
   readonly waiting: LinkedList<Task<T>>;
 }
 
@@ -58,8 +58,8 @@ export class Scheduler<T> {
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: SchedulerOptions<T>) {
-    if (options.workers < 1 || options.pickUp < 1 || options.pickUp > options.workers) {
-      throw new RangeError(`invalid pool: workers=${options.workers} pickUp=${options.pickUp}`);
+    if (options.concurrency < 1 || options.pickUp < 1 || options.pickUp > options.concurrency) {
+      throw new RangeError(`invalid pool: concurrency=${options.concurrency} pickUp=${options.pickUp}`);
     }
   }
 
@@ -72,8 +72,8 @@ export class Scheduler<T> {
     return this.pending.size + this.runningTasks.size + this.delayed.size + this.waitingInLanes;
   }
 
-  schedule(payload: T, lane: string | null, group: string): Task<T> {
-    const task: Task<T> = { id: this.nextId++, payload, lane, group, attempt: 1, cancelled: false };
+  schedule(payload: T, lane: string | null, partitionKey: string): Task<T> {
+    const task: Task<T> = { id: this.nextId++, payload, lane, partitionKey, attempt: 1, cancelled: false };
     if (lane === null) {
       this.pending.push(task);
     } else {
@@ -82,7 +82,7 @@ export class Scheduler<T> {
         state.waiting.push(task);
         this.waitingInLanes++;
       } else {
-        this.lanes.set(lane, { group, waiting: new LinkedList() });
+        this.lanes.set(lane, { partitionKey, waiting: new LinkedList() });
         this.pending.push(task);
       }
     }
@@ -100,18 +100,18 @@ export class Scheduler<T> {
     });
   }
 
-  /** Removes every not-yet-running task of `group` (returned) and marks its running ones cancelled. */
-  removeGroup(group: string): Array<Task<T>> {
-    const removed = this.pending.removeWhere((task) => task.group === group);
-    for (const task of this.runningTasks) if (task.group === group) task.cancelled = true;
+  /** Removes every not-yet-running task of a partition (returned) and marks its running ones cancelled. */
+  removePartition(partitionKey: string): Array<Task<T>> {
+    const removed = this.pending.removeWhere((task) => task.partitionKey === partitionKey);
+    for (const task of this.runningTasks) if (task.partitionKey === partitionKey) task.cancelled = true;
     for (const [task, timer] of this.delayed) {
-      if (task.group !== group) continue;
+      if (task.partitionKey !== partitionKey) continue;
       clearTimeout(timer);
       this.delayed.delete(task);
       removed.push(task);
     }
     for (const [lane, state] of this.lanes) {
-      if (state.group !== group) continue;
+      if (state.partitionKey !== partitionKey) continue;
       removed.push(...state.waiting);
       this.waitingInLanes -= state.waiting.size;
       this.lanes.delete(lane);
@@ -133,10 +133,10 @@ export class Scheduler<T> {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      const { workers, pickUp } = this.options;
+      const { concurrency, pickUp } = this.options;
       while (this.pending.size > 0) {
         const running = this.runningTasks.size;
-        const free = workers - running;
+        const free = concurrency - running;
         if (free <= 0 || (running > 0 && free < pickUp)) return;
         const batch = running === 0 ? free : pickUp;
         for (let i = 0; i < batch && this.pending.size > 0; i++) this.start(this.pending.shift()!);

@@ -78,7 +78,7 @@ export interface CommitOffset {
 }
 
 export type ToConsumer =
-  | { readonly type: "init"; readonly index: number; readonly ring: RingBuffers; readonly settings: ConsumerSettings }
+  | { readonly type: "init"; readonly owner: number; readonly ring: RingBuffers; readonly settings: ConsumerSettings }
   | { readonly type: "commit"; readonly requestId: number; readonly offsets: readonly CommitOffset[] }
   /** Start fetching: every consumer of the process has joined the group. */
   | { readonly type: "go" }
@@ -92,9 +92,9 @@ export type ToConsumer =
   | { readonly type: "close" };
 
 export type FromConsumer =
-  | { readonly type: "joined"; readonly index: number }
+  | { readonly type: "joined"; readonly owner: number }
   /** The group is rebalancing: a good moment to commit what is done before partitions move. */
-  | { readonly type: "rebalancing"; readonly index: number }
+  | { readonly type: "rebalancing"; readonly owner: number }
   /**
    * The group is taking these partitions away (commit on revoke): the consumer holds them until the main thread
    * answers `revoke-done`. Records of them still in the ring or read later are stale from now on.

@@ -52,14 +52,14 @@ class TypedWorker<In, Out extends { type: string }> {
 
 /** What a consumer Worker tells the supervisor. */
 export interface ConsumerEvents {
-  joined(index: number): void;
-  rebalancing(index: number): void;
+  joined(owner: number): void;
+  rebalancing(owner: number): void;
   /** The group is taking partitions away: finish and commit them, then call `done` (see ConsumerLoop.onRevoke). */
-  revoking(index: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, at: number, done: () => void): void;
-  lag(index: number, entries: ReadonlyArray<{ topic: string; partition: number; lag: number }>): void;
-  broker(index: number, connected: boolean): void;
+  revoking(owner: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, at: number, done: () => void): void;
+  lag(owner: number, entries: ReadonlyArray<{ topic: string; partition: number; lag: number }>): void;
+  broker(owner: number, connected: boolean): void;
   /** The record stream failed `failures` times in a row (null: it works again). */
-  stream(index: number, failure: Failure | null, failures: number): void;
+  stream(owner: number, failure: Failure | null, failures: number): void;
   /** A condition no retry fixes, reported by the Worker. */
   fatal: Fatal;
   /** The Worker itself died (an uncaught error). */
@@ -70,26 +70,26 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
   private nextRequest = 1;
   private readonly commits = new Map<number, (result: CommitResult) => void>();
 
-  constructor(url: URL, index: number, events: ConsumerEvents) {
+  constructor(url: URL, owner: number, events: ConsumerEvents) {
     super(
       url,
-      `consumer-${index}`,
+      `consumer-${owner}`,
       (message) => {
         switch (message.type) {
           case "joined":
-            return events.joined(message.index);
+            return events.joined(message.owner);
           case "rebalancing":
-            return events.rebalancing(message.index);
+            return events.rebalancing(message.owner);
           case "revoking": {
             const { requestId } = message;
-            return events.revoking(index, message.partitions, message.at, () => this.send({ type: "revoke-done", requestId }));
+            return events.revoking(owner, message.partitions, message.at, () => this.send({ type: "revoke-done", requestId }));
           }
           case "lag":
-            return events.lag(index, message.entries);
+            return events.lag(owner, message.entries);
           case "broker":
-            return events.broker(index, message.connected);
+            return events.broker(owner, message.connected);
           case "stream":
-            return events.stream(index, message.failure, message.failures);
+            return events.stream(owner, message.failure, message.failures);
           case "fatal":
             return events.fatal(message.failure);
           case "commit-result": {

@@ -75,7 +75,7 @@ describe("defaults", () => {
         dlqTopic: "out.dlq",
         offsetReset: "earliest",
         autoOffsetStore: false,
-        workers: 16,
+        concurrency: 16,
         pickUp: 5,
         consumers: 1,
         producers: 1,
@@ -129,7 +129,7 @@ describe("defaults", () => {
       dlqTopic: string;
       offsetReset: "earliest" | "latest";
       autoOffsetStore: boolean;
-      workers: number;
+      concurrency: number;
       pickUp: number;
       consumers: number;
       producers: number;
@@ -203,7 +203,7 @@ describe("precedence: flag > env > default", () => {
   }[] = [
     {
       kind: "int",
-      key: "workers",
+      key: "concurrency",
       flag: "--workers",
       env: "WORKER_POOL",
       flagValue: "7",
@@ -308,20 +308,20 @@ describe("precedence: flag > env > default", () => {
   });
 
   test("empty env values count as unset", () => {
-    expect(cfg([], { ...REQ_ENV, WORKER_POOL: "" }).workers).toBe(16);
-    expect(cfg([], { ...REQ_ENV, WORKER_POOL: "   " }).workers).toBe(16);
-    expect(cfg([], { ...REQ_ENV, WORKER_POOL: "", PROCESSOR_WORKERS: "8" }).workers).toBe(8);
+    expect(cfg([], { ...REQ_ENV, WORKER_POOL: "" }).concurrency).toBe(16);
+    expect(cfg([], { ...REQ_ENV, WORKER_POOL: "   " }).concurrency).toBe(16);
+    expect(cfg([], { ...REQ_ENV, WORKER_POOL: "", PROCESSOR_WORKERS: "8" }).concurrency).toBe(8);
     expect(cfg([], { ...REQ_ENV, KAFKA_SERVERS: "" }).brokers).toEqual(["localhost:9092"]);
     expect(cfg([], { ...REQ_ENV, KAFKA_AUTO_OFFSET_STORE: "" }).autoOffsetStore).toBe(false);
   });
 
   test("a flag beats an invalid env value (env is never looked at)", () => {
-    expect(cfg(["--workers", "3"], { ...REQ_ENV, WORKER_POOL: "abc" }).workers).toBe(3);
+    expect(cfg(["--workers", "3"], { ...REQ_ENV, WORKER_POOL: "abc" }).concurrency).toBe(3);
   });
 
   test("the primary env name wins over the secondary one, with a warning if they differ", () => {
     const both = run([], { ...REQ_ENV, WORKER_POOL: "4", PROCESSOR_WORKERS: "8" });
-    expect(both.config.workers).toBe(4);
+    expect(both.config.concurrency).toBe(4);
     expect(both.warnings.join(" ")).toContain("WORKER_POOL");
     expect(both.warnings.join(" ")).toContain("PROCESSOR_WORKERS");
     expect(run([], { ...REQ_ENV, WORKER_POOL: "4", PROCESSOR_WORKERS: "4" }).warnings).toEqual([]);
@@ -337,15 +337,15 @@ describe("precedence: flag > env > default", () => {
     });
     expect(c.outputTopic).toBe("o2");
     expect(c.brokers).toEqual(["k1:1"]);
-    expect(c.workers).toBe(12);
+    expect(c.concurrency).toBe(12);
     expect(c.logLevel).toBe("debug");
     expect(cfg([], { ...REQ_ENV, PROCESSOR_LOG_LEVEL: "warn", LOG_LEVEL: "debug" }).logLevel).toBe("warn");
   });
 
   test("a flag given twice: the last one wins (also across aliases)", () => {
-    expect(cfg([...REQ, "--workers", "2", "--workers", "3"]).workers).toBe(3);
-    expect(cfg([...REQ, "-w", "2", "--workers", "3"]).workers).toBe(3);
-    expect(cfg([...REQ, "--workers", "3", "-w", "2"]).workers).toBe(2);
+    expect(cfg([...REQ, "--workers", "2", "--workers", "3"]).concurrency).toBe(3);
+    expect(cfg([...REQ, "-w", "2", "--workers", "3"]).concurrency).toBe(3);
+    expect(cfg([...REQ, "--workers", "3", "-w", "2"]).concurrency).toBe(2);
     expect(cfg([...REQ, "--brokers", "a", "-b", "b"]).brokers).toEqual(["b:9092"]);
   });
 });
@@ -385,7 +385,7 @@ describe("seed environment names", () => {
     expect(off.warnings).toEqual([]);
   });
   test("WORKER_POOL", () => {
-    expect(cfg([], { ...REQ_ENV, WORKER_POOL: "64" }).workers).toBe(64);
+    expect(cfg([], { ...REQ_ENV, WORKER_POOL: "64" }).concurrency).toBe(64);
   });
   test("TASKS_PICK_UP", () => {
     expect(cfg([], { ...REQ_ENV, TASKS_PICK_UP: "7" }).pickUp).toBe(7);
@@ -417,7 +417,7 @@ describe("seed environment names", () => {
       dlqTopic: "out.dlq",
       offsetReset: "earliest",
       autoOffsetStore: false,
-      workers: 30,
+      concurrency: 30,
       pickUp: 10,
       consumers: 2,
       producers: 2,
@@ -455,7 +455,7 @@ describe("flag forms", () => {
     const c = cfg(["--topics", "t1,t2", "--output-topic", "o", "-b", "h1", "-w", "9", "-c", "2", "-p", "3"]);
     expect(c.inputTopics).toEqual(["t1", "t2"]);
     expect(c.brokers).toEqual(["h1:9092"]);
-    expect(c.workers).toBe(9);
+    expect(c.concurrency).toBe(9);
     expect(c.consumers).toBe(2);
     expect(c.producers).toBe(3);
   });
@@ -793,7 +793,7 @@ describe("side effects", () => {
     process.argv = [...savedArgv, "--bogus", "--help"];
     process.env.WORKER_POOL = "abc";
     try {
-      expect(cfg(REQ).workers).toBe(16);
+      expect(cfg(REQ).concurrency).toBe(16);
     } finally {
       process.argv = savedArgv;
       delete process.env.WORKER_POOL;

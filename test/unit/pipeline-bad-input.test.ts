@@ -55,7 +55,7 @@ const includes = (value: Uint8Array | null, part: string): boolean => value !== 
 const startsWith = (value: Uint8Array | null, part: string): boolean => value !== null && fromUtf8.decode(value).startsWith(part);
 
 const BASE: PipelineSettings = {
-  workers: 8,
+  concurrency: 8,
   pickUp: 1,
   ordering: "key",
   retries: 0,

@@ -60,7 +60,7 @@ interface CommitCall {
 
 function settingsFor(ordering: Ordering, revokeTimeoutMs: number): PipelineSettings {
   return {
-    workers: 8,
+    concurrency: 8,
     pickUp: 1,
     ordering,
     retries: 0,

@@ -21,7 +21,7 @@ const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
 const SETTINGS: PipelineSettings = {
-  workers: 1,
+  concurrency: 1,
   pickUp: 1,
   ordering: "partition",
   retries: 0,
@@ -141,7 +141,7 @@ class Rig {
 
 describe("intake: records and assignment frames", () => {
   test("records of an assigned partition become tasks in order; others are dropped as stale", async () => {
-    const rig = new Rig({ workers: 4, pickUp: 4 });
+    const rig = new Rig({ concurrency: 4, pickUp: 4 });
     rig.consumer(A);
     rig.assign(A, [0], 1);
     rig.records(A, 0, [0, 1, 2]);
@@ -162,7 +162,7 @@ describe("intake: records and assignment frames", () => {
 
   for (const order of ["older claim read first", "newer claim read first"] as const) {
     test(`a partition claimed by A (t=1) and then B (t=2) ends up with B: ${order}`, async () => {
-      const rig = new Rig({ workers: 4, pickUp: 4 });
+      const rig = new Rig({ concurrency: 4, pickUp: 4 });
       rig.consumer(A);
       rig.consumer(B);
       const a = async (): Promise<void> => {

@@ -44,7 +44,7 @@ function taskOf(offset = 7, attempt = 1): Task<RecordWork> {
     id: offset,
     payload: { input, ticket, bytes: 100, internalFailures: 0, internalReason: null },
     lane: null,
-    group: ticket.partitionKey,
+    partitionKey: ticket.partitionKey,
     attempt,
     cancelled: false,
   };

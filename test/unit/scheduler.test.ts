@@ -41,7 +41,7 @@ describe("linked list", () => {
 describe("scheduler", () => {
   test("fills all slots when idle, then refills pick-up at a time", async () => {
     const gate = new Gate();
-    const scheduler = new Scheduler<string>({ workers: 6, pickUp: 2, execute: gate.execute });
+    const scheduler = new Scheduler<string>({ concurrency: 6, pickUp: 2, execute: gate.execute });
     for (let i = 0; i < 12; i++) scheduler.schedule(`t${i}`, null, "p0");
     await tick();
     expect(gate.running).toHaveLength(6);
@@ -57,7 +57,7 @@ describe("scheduler", () => {
 
   test("removing a group drops its pending, waiting and delayed tasks and cancels its running ones", async () => {
     const gate = new Gate();
-    const scheduler = new Scheduler<string>({ workers: 1, pickUp: 1, execute: gate.execute });
+    const scheduler = new Scheduler<string>({ concurrency: 1, pickUp: 1, execute: gate.execute });
     scheduler.schedule("a1", "a/k", "a");
     scheduler.schedule("a2", "a/k", "a"); // waits behind a1 in its lane
     scheduler.schedule("b1", null, "b");
@@ -65,7 +65,7 @@ describe("scheduler", () => {
     await tick();
     expect(
       scheduler
-        .removeGroup("a")
+        .removePartition("a")
         .map((t) => t.payload)
         .sort(),
     ).toEqual(["a2", "a3"]);
@@ -80,7 +80,7 @@ describe("scheduler", () => {
 
   test("ordering lanes: same lane runs one at a time in order, other lanes in parallel", async () => {
     const gate = new Gate();
-    const scheduler = new Scheduler<string>({ workers: 10, pickUp: 1, execute: gate.execute });
+    const scheduler = new Scheduler<string>({ concurrency: 10, pickUp: 1, execute: gate.execute });
     for (const [payload, lane] of [
       ["x1", "x"],
       ["y1", "y"],
@@ -103,7 +103,7 @@ describe("scheduler", () => {
 
   test("no lane (ordering none) runs everything in parallel up to the pool size", async () => {
     const gate = new Gate();
-    const scheduler = new Scheduler<string>({ workers: 3, pickUp: 1, execute: gate.execute });
+    const scheduler = new Scheduler<string>({ concurrency: 3, pickUp: 1, execute: gate.execute });
     for (let i = 0; i < 5; i++) scheduler.schedule(`n${i}`, null, "p");
     await tick();
     expect(gate.running).toEqual(["n0", "n1", "n2"]);
@@ -111,7 +111,7 @@ describe("scheduler", () => {
 
   test("a retry frees its slot while it waits, but holds its lane", async () => {
     const gate = new Gate();
-    const scheduler = new Scheduler<string>({ workers: 1, pickUp: 1, execute: gate.execute });
+    const scheduler = new Scheduler<string>({ concurrency: 1, pickUp: 1, execute: gate.execute });
     scheduler.schedule("k1", "k", "p");
     scheduler.schedule("k2", "k", "p");
     scheduler.schedule("other", null, "p");
@@ -135,7 +135,7 @@ describe("scheduler", () => {
   test("an execute that throws is retried, not lost", async () => {
     let calls = 0;
     const scheduler = new Scheduler<string>({
-      workers: 1,
+      concurrency: 1,
       pickUp: 1,
       execute: async () => {
         calls++;
@@ -150,7 +150,7 @@ describe("scheduler", () => {
   });
 
   test("rejects a pick-up larger than the pool", () => {
-    expect(() => new Scheduler<string>({ workers: 2, pickUp: 3, execute: async () => ({ kind: "done" }) })).toThrow();
+    expect(() => new Scheduler<string>({ concurrency: 2, pickUp: 3, execute: async () => ({ kind: "done" }) })).toThrow();
   });
 });
 
@@ -158,7 +158,7 @@ describe("scheduler with synchronous tasks", () => {
   test("100,000 tasks finishing synchronously run in order per lane without deep recursion", async () => {
     const seen = new Map<string, number[]>();
     const scheduler = new Scheduler<number>({
-      workers: 8,
+      concurrency: 8,
       pickUp: 2,
       execute: (task) => {
         const list = seen.get(task.lane!) ?? [];

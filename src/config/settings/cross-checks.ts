@@ -13,7 +13,7 @@ export function deriveDefaults(c: SettingFields) {
   return {
     ...c,
     dlqTopic: c.dlqTopic ?? `${c.outputTopic}.dlq`,
-    pickUp: c.pickUp ?? Math.max(1, Math.floor(c.workers / 3)),
+    pickUp: c.pickUp ?? Math.max(1, Math.floor(c.concurrency / 3)),
     tls: c.tls ?? [c.tlsCaFile, c.tlsCertFile, c.tlsKeyFile, c.tlsServerName].some((v) => v !== undefined),
   };
 }
@@ -31,8 +31,8 @@ export function crossChecks(c: Resolved, ctx: z.RefinementCtx): void {
   } else if (c.inputTopics.includes(c.dlqTopic)) {
     issue("dlqTopic", "must not be one of --input-topics", c.dlqTopic);
   }
-  if (c.pickUp > c.workers) {
-    issue("pickUp", `must be <= --workers (${c.workers})`, c.pickUp);
+  if (c.pickUp > c.concurrency) {
+    issue("pickUp", `must be <= --workers (${c.concurrency})`, c.pickUp);
   }
   if (c.retryBackoffMaxMs < c.retryBackoffMs) {
     issue("retryBackoffMaxMs", `must be >= --retry-backoff (${formatDuration(c.retryBackoffMs)})`, c.retryBackoffMaxMs);

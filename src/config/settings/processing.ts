@@ -3,7 +3,7 @@ import { boolean, duration, integer, nonEmptyString, oneOf } from "../value-type
 import { derived, optional, type Setting, withDefault } from "./define.ts";
 
 export const processingSettings = {
-  workers: withDefault(
+  concurrency: withDefault(
     {
       flag: "workers",
       aliases: ["w"],
