@@ -1,3 +1,5 @@
+import { kcatConsume } from "../lib/kcat.ts";
+
 /**
  * Broker append times of a LogAppendTime topic, read with kcat. @platformatic/kafka reports each record's own
  * (producer) timestamp and ignores the batch's LogAppendTime flag, so it cannot tell when a record landed;
@@ -9,31 +11,7 @@ export async function appendTimes(brokers: readonly string[], topic: string, end
     result.set(p, new Float64Array(end).fill(Number.NaN));
   });
   if (ends.every((e) => e === 0)) return result;
-  const kcat = Bun.spawn(
-    [
-      "kcat",
-      "-C",
-      "-b",
-      brokers.join(","),
-      "-t",
-      topic,
-      "-o",
-      "beginning",
-      "-e",
-      "-q",
-      "-X",
-      "fetch.message.max.bytes=16777216",
-      "-f",
-      "%p %o %T\\n",
-    ],
-    {
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
-  const text = await new Response(kcat.stdout).text();
-  const code = await kcat.exited;
-  if (code !== 0) throw new Error(`kcat failed reading ${topic}: ${await new Response(kcat.stderr).text()}`);
+  const text = (await kcatConsume(brokers, topic, ["-f", "%p %o %T\\n"])).toString();
   for (const line of text.split("\n")) {
     if (line === "") continue;
     const [p, o, t] = line.split(" ").map(Number);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { committedOffsets, createTopicSet, deleteTopics, endOffsets, produce, uniqueName } from "../support/kafka.ts";
 import { localBroker } from "../support/local-broker.ts";
-import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
+import { buildBinary, eventually, startProcessor, topicArgs } from "../support/processor.ts";
 import { seedCases } from "../support/seed-data.ts";
 import { verify } from "../support/verify.ts";
 import { sum } from "../../scripts/lib/stats.ts";
@@ -27,7 +27,7 @@ test("the broker restarts under a running processor: it reconnects by itself, re
     before.map((c) => c.record),
   );
   const groupId = uniqueName("g");
-  const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId]);
+  const processor = startProcessor(topicArgs(input, output, groupId));
   expect(await eventually(async () => sum(await endOffsets(output)) + sum(await endOffsets(dlq)) >= before.length, 60_000)).toBe(true);
 
   localBroker("stop");

@@ -13,7 +13,7 @@ import {
   uniqueName,
   createTopicSet,
 } from "../support/kafka.ts";
-import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
+import { buildBinary, eventually, startProcessor, topicArgs } from "../support/processor.ts";
 import { sum } from "../../scripts/lib/stats.ts";
 
 const root = resolve(import.meta.dir, "../..");
@@ -31,7 +31,7 @@ async function runUntilDone(
   extraTopics: string[] = [],
 ) {
   const groupId = uniqueName("g");
-  const processor = startProcessor(["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, ...args], env);
+  const processor = startProcessor([...topicArgs(t.input, t.output, groupId), ...args], env);
   const inputEnds = await endOffsets(t.input);
   const done = await eventually(async () => {
     const produced = sum(await endOffsets(t.output)) + sum(await endOffsets(t.dlq));

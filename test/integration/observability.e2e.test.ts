@@ -6,8 +6,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { createTopicSet, deleteTopics, produce, uniqueName } from "../support/kafka.ts";
 import { localBroker } from "../support/local-broker.ts";
-import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
-import { seedCases } from "../support/seed-data.ts";
+import { buildBinary, eventually, startProcessor, topicArgs } from "../support/processor.ts";
+import { produceSeedCases, seedCases } from "../support/seed-data.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const created: string[] = [];
@@ -37,12 +37,7 @@ test("metrics move as records flow; /healthz and /readyz follow start, a broker 
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const processor = startProcessor(
     [
-      "--input-topics",
-      input,
-      "--output-topic",
-      output,
-      "--group-id",
-      uniqueName("g"),
+      ...topicArgs(input, output, uniqueName("g")),
       "--metrics-port",
       String(port),
       "--metrics-host",
@@ -67,11 +62,7 @@ test("metrics move as records flow; /healthz and /readyz follow start, a broker 
   const idle = (await get(port, "/metrics")).body;
   expect(metric(idle, "processor_records_consumed_total")).toBe(0);
 
-  const cases = seedCases(400, 40, uniqueName("run"));
-  await produce(
-    input,
-    cases.map((c) => c.record),
-  );
+  await produceSeedCases(input, 400, 40);
   expect(await eventually(async () => metric((await get(port, "/metrics")).body, "processor_records_produced_total") === 400, 60_000)).toBe(
     true,
   );

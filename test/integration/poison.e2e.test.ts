@@ -18,7 +18,7 @@ import {
   type ReadRecord,
   createTopicSet,
 } from "../support/kafka.ts";
-import { buildBinary, eventually, startProcessor, waitCommittedToEnd } from "../support/processor.ts";
+import { buildBinary, eventually, startProcessor, topicArgs, waitCommittedToEnd } from "../support/processor.ts";
 import { produceExact, readAllRaw, withAdmin, type ExactRecord } from "../support/kafka.ts";
 import { readExact, readSizes, sameBytes, sameHeaders, type ExactReadRecord } from "../support/kcat.ts";
 import { sum } from "../../scripts/lib/stats.ts";
@@ -125,12 +125,7 @@ test("poison corpus: every bad record and every misbehaving handler call lands i
   );
   const groupId = uniqueName("g");
   const processor = startProcessor([
-    "--input-topics",
-    t.input,
-    "--output-topic",
-    t.output,
-    "--group-id",
-    groupId,
+    ...topicArgs(t.input, t.output, groupId),
     "--handler",
     resolve(root, "test/fixtures/poison-handler.ts"),
     "--handler-timeout",
@@ -140,10 +135,7 @@ test("poison corpus: every bad record and every misbehaving handler call lands i
     "--retry-backoff",
     "10ms",
   ]);
-  const inputEnds = await endOffsets(t.input);
-  const done = await eventually(async () => JSON.stringify(await committedOffsets(groupId, t.input)) === JSON.stringify(inputEnds), 60_000);
-  if (!done) console.error(processor.log().slice(-4000));
-  expect(done).toBe(true);
+  expect(await waitCommittedToEnd(processor, groupId, t.input, 60_000)).toBe(true);
   expect(processor.process.exitCode).toBeNull(); // still running after all of it
 
   const [outputs, deadLetters] = await Promise.all([readAll(t.output), readAll(t.dlq)]);
@@ -197,7 +189,7 @@ test("dead-letter guard: a handler failing every record stops the process (exit 
   const failing = Array.from({ length: 200 }, (_, i) => ({ key: `k${100 + i}`, value: `fail-always-${100 + i}` }));
   await produce(t.input, [...good(0, 100), ...failing, ...good(300, 100)]);
   const groupId = uniqueName("g");
-  const args = ["--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, "--ordering", "partition", "--retries", "0"];
+  const args = [...topicArgs(t.input, t.output, groupId), "--ordering", "partition", "--retries", "0"];
 
   const bad = startProcessor([...args, "--handler", resolve(root, "test/fixtures/flaky-handler.ts"), "--dlq-max-consecutive", "20"]);
   expect(await bad.exited()).toBe(1);
@@ -241,7 +233,7 @@ test("an output too large for its topic: the input goes to the DLQ instead and t
   ]);
 
   const groupId = uniqueName("g");
-  const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId, "--workers", "8"]);
+  const processor = startProcessor([...topicArgs(input, output, groupId), "--workers", "8"]);
   const done = await eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === "[5]", 60_000);
   if (!done) console.error(processor.log().slice(-4000));
   expect(done).toBe(true);
@@ -322,12 +314,7 @@ test("a handler that blocks the main thread: the watchdog kills the process (the
   const groupId = uniqueName("g");
   const started = Date.now();
   const processor = startProcessor([
-    "--input-topics",
-    t.input,
-    "--output-topic",
-    t.output,
-    "--group-id",
-    groupId,
+    ...topicArgs(t.input, t.output, groupId),
     "--ordering",
     "partition",
     "--handler",
@@ -379,12 +366,7 @@ for (const ordering of ["key", "none"] as const) {
     await produceExact(t.input, records, 500);
     const groupId = uniqueName("g");
     const processor = startProcessor([
-      "--input-topics",
-      t.input,
-      "--output-topic",
-      t.output,
-      "--group-id",
-      groupId,
+      ...topicArgs(t.input, t.output, groupId),
       "--ordering",
       ordering,
       "--handler",
@@ -539,12 +521,7 @@ for (const mode of ["pass-through", "seed-rule"] as const) {
     await produceExact(t.input, corpus);
     const groupId = uniqueName("g");
     const processor = startProcessor([
-      "--input-topics",
-      t.input,
-      "--output-topic",
-      t.output,
-      "--group-id",
-      groupId,
+      ...topicArgs(t.input, t.output, groupId),
       "--retries",
       "0",
       ...(mode === "pass-through" ? ["--handler", resolve(root, "test/fixtures/pass-through-handler.ts")] : []),
@@ -622,12 +599,7 @@ test("a handler naming an output topic that does not exist or whose name is not 
   await produceExact(t.input, first, 101);
   const groupId = uniqueName("g");
   const processor = startProcessor([
-    "--input-topics",
-    t.input,
-    "--output-topic",
-    t.output,
-    "--group-id",
-    groupId,
+    ...topicArgs(t.input, t.output, groupId),
     "--handler",
     resolve(root, "test/fixtures/poison-handler.ts"),
     "--retries",
@@ -741,12 +713,7 @@ test("--max-uncommitted N (--ordering none): a record failing at the head of a p
   const groupId = uniqueName("g");
   const processor = startProcessor(
     [
-      "--input-topics",
-      input,
-      "--output-topic",
-      output,
-      "--group-id",
-      groupId,
+      ...topicArgs(input, output, groupId),
       "--ordering",
       "none",
       "--max-uncommitted",

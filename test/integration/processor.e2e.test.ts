@@ -2,9 +2,9 @@
  * The compiled binary against the real broker: the seed rule over 100,000 records, commits, shutdown.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { committedOffsets, createTopics, deleteTopics, endOffsets, produce, uniqueName } from "../support/kafka.ts";
-import { buildBinary, eventually, startProcessor } from "../support/processor.ts";
-import { seedCases } from "../support/seed-data.ts";
+import { committedOffsets, createTopics, deleteTopics, endOffsets, uniqueName } from "../support/kafka.ts";
+import { buildBinary, eventually, startProcessor, topicArgs, waitCommittedToEnd } from "../support/processor.ts";
+import { produceSeedCases } from "../support/seed-data.ts";
 import { verify } from "../support/verify.ts";
 import { sum } from "../../scripts/lib/stats.ts";
 
@@ -24,29 +24,11 @@ describe("compiled binary, default handler", () => {
   test("100,000 records over 6 partitions: each id once in output or DLQ, statuses right, offsets committed to the end", async () => {
     const { input, output, dlq } = topicSet("e2e");
     await createTopics([input, output, dlq], 6);
-    const cases = seedCases(100_000, 1000, uniqueName("run"));
-    await produce(
-      input,
-      cases.map((c) => c.record),
-      5000,
-    );
+    const cases = await produceSeedCases(input, 100_000, 1000, 5000);
 
     const started = Date.now();
     const groupId = uniqueName("g");
-    const processor = startProcessor([
-      "--input-topics",
-      input,
-      "--output-topic",
-      output,
-      "--group-id",
-      groupId,
-      "--workers",
-      "64",
-      "--consumers",
-      "2",
-      "--producers",
-      "2",
-    ]);
+    const processor = startProcessor([...topicArgs(input, output, groupId), "--workers", "64", "--consumers", "2", "--producers", "2"]);
     const drained = await eventually(async () => sum(await endOffsets(output)) + sum(await endOffsets(dlq)) >= cases.length, 120_000);
     const elapsed = Date.now() - started;
     expect(drained).toBe(true);
@@ -82,29 +64,10 @@ describe("compiled binary, default handler", () => {
   test("KIP-848 group protocol with two consumers: every record once, commits to the end", async () => {
     const { input, output, dlq } = topicSet("kip848");
     await createTopics([input, output, dlq], 6);
-    const cases = seedCases(20_000, 200, uniqueName("run"));
-    await produce(
-      input,
-      cases.map((c) => c.record),
-      5000,
-    );
+    const cases = await produceSeedCases(input, 20_000, 200, 5000);
     const groupId = uniqueName("g");
-    const processor = startProcessor([
-      "--input-topics",
-      input,
-      "--output-topic",
-      output,
-      "--group-id",
-      groupId,
-      "--group-protocol",
-      "consumer",
-      "--consumers",
-      "2",
-    ]);
-    const inputEnds = await endOffsets(input);
-    const done = await eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === JSON.stringify(inputEnds), 90_000);
-    if (!done) console.error(processor.log().slice(-3000));
-    expect(done).toBe(true);
+    const processor = startProcessor([...topicArgs(input, output, groupId), "--group-protocol", "consumer", "--consumers", "2"]);
+    expect(await waitCommittedToEnd(processor, groupId, input, 90_000)).toBe(true);
     processor.process.kill("SIGTERM");
     expect(await processor.exited()).toBe(0);
     const verdict = await verify(cases, output, dlq);
@@ -116,19 +79,12 @@ describe("compiled binary, default handler", () => {
   test("KAFKA_AUTO_OFFSET_STORE=true keeps the seed's meaning with a warning, and still processes everything", async () => {
     const { input, output, dlq } = topicSet("autostore");
     await createTopics([input, output, dlq], 2);
-    const cases = seedCases(2_000, 50, uniqueName("run"));
-    await produce(
-      input,
-      cases.map((c) => c.record),
-    );
+    const cases = await produceSeedCases(input, 2_000, 50);
     const groupId = uniqueName("g");
-    const processor = startProcessor(["--input-topics", input, "--output-topic", output, "--group-id", groupId], {
+    const processor = startProcessor(topicArgs(input, output, groupId), {
       KAFKA_AUTO_OFFSET_STORE: "true",
     });
-    const inputEnds = await endOffsets(input);
-    expect(await eventually(async () => JSON.stringify(await committedOffsets(groupId, input)) === JSON.stringify(inputEnds), 60_000)).toBe(
-      true,
-    );
+    expect(await waitCommittedToEnd(processor, groupId, input, 60_000)).toBe(true);
     expect(await eventually(async () => sum(await endOffsets(output)) + sum(await endOffsets(dlq)) >= cases.length, 60_000)).toBe(true);
     processor.process.kill("SIGTERM");
     expect(await processor.exited()).toBe(0);

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { committedOffsets, deleteTopics, endOffsets, produce, readAll, uniqueName, createTopicSet } from "../support/kafka.ts";
-import { buildBinary, eventually, startProcessor, type RunningProcessor } from "../support/processor.ts";
-import { seedCases } from "../support/seed-data.ts";
+import { buildBinary, eventually, startProcessor, topicArgs, type RunningProcessor } from "../support/processor.ts";
+import { produceSeedCases } from "../support/seed-data.ts";
 import { verify } from "../support/verify.ts";
 import { sum } from "../../scripts/lib/stats.ts";
 
@@ -20,12 +20,7 @@ const topics = (prefix: string, partitions: number, configs: Record<string, stri
 /** Topics with 6 partitions, `count` seed cases over `keys` keys produced into the input, and a fresh group id. */
 async function seeded(prefix: string, count: number, keys: number) {
   const t = await topics(prefix, 6);
-  const cases = seedCases(count, keys, uniqueName("run"));
-  await produce(
-    t.input,
-    cases.map((c) => c.record),
-    5000,
-  );
+  const cases = await produceSeedCases(t.input, count, keys, 5000);
   return { t, cases, groupId: uniqueName("g") };
 }
 
@@ -82,12 +77,7 @@ test("key ordering with a slow async handler: per-key order kept, far faster tha
   const groupId = uniqueName("g");
   const processor = startProcessor(
     [
-      "--input-topics",
-      t.input,
-      "--output-topic",
-      t.output,
-      "--group-id",
-      groupId,
+      ...topicArgs(t.input, t.output, groupId),
       "--handler",
       resolve(root, "test/fixtures/slow-handler.ts"),
       "--workers",
@@ -126,12 +116,7 @@ test("partition ordering: each input partition is processed and produced strictl
   );
   const groupId = uniqueName("g");
   const processor = startProcessor([
-    "--input-topics",
-    t.input,
-    "--output-topic",
-    t.output,
-    "--group-id",
-    groupId,
+    ...topicArgs(t.input, t.output, groupId),
     "--handler",
     resolve(root, "test/fixtures/partition-tag-handler.ts"),
     "--ordering",
@@ -159,12 +144,7 @@ test("SIGKILL three times mid-stream, restarting each time: nothing lost, duplic
   // a small ring keeps the read-ahead small, so the kill really lands mid-stream; a short session timeout lets
   // the group notice the dead member quickly
   const args = [
-    "--input-topics",
-    t.input,
-    "--output-topic",
-    t.output,
-    "--group-id",
-    groupId,
+    ...topicArgs(t.input, t.output, groupId),
     "--workers",
     "32",
     "--ring-size",
@@ -204,20 +184,7 @@ test("a crashed consumer Worker is replaced in the same process: nothing lost, t
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   // the dead member stays in the group until its session times out: keep that short
   const processor = startProcessor(
-    [
-      "--input-topics",
-      t.input,
-      "--output-topic",
-      t.output,
-      "--group-id",
-      groupId,
-      "--metrics-port",
-      String(port),
-      "--session-timeout",
-      "6s",
-      "--heartbeat-interval",
-      "1s",
-    ],
+    [...topicArgs(t.input, t.output, groupId), "--metrics-port", String(port), "--session-timeout", "6s", "--heartbeat-interval", "1s"],
     { PROCESSOR_FAULT_CRASH_CONSUMER: "0:3000" },
   );
   expectWithLogs(await waitCommittedToEnd(groupId, t.input), processor);
@@ -239,12 +206,7 @@ for (const consumers of [1, 2]) {
     const { t, cases, groupId } = await seeded("join", 60_000, 500);
     // few workers, so the work lasts through the join and the leave
     const args = [
-      "--input-topics",
-      t.input,
-      "--output-topic",
-      t.output,
-      "--group-id",
-      groupId,
+      ...topicArgs(t.input, t.output, groupId),
       "--workers",
       "4",
       "--pick-up",
@@ -276,12 +238,7 @@ for (const consumers of [1, 2]) {
 test("static membership: a process restarted within the session timeout gets its partitions back without a rebalance", async () => {
   const { t, cases, groupId } = await seeded("static", 40_000, 500);
   const args = [
-    "--input-topics",
-    t.input,
-    "--output-topic",
-    t.output,
-    "--group-id",
-    groupId,
+    ...topicArgs(t.input, t.output, groupId),
     "--workers",
     "2",
     "--pick-up",
@@ -326,20 +283,7 @@ test("static membership: a process restarted within the session timeout gets its
 
 test("SIGTERM mid-stream exits 0 within the timeout; a restart produces no duplicates", async () => {
   const { t, cases, groupId } = await seeded("term", 60_000, 500);
-  const args = [
-    "--input-topics",
-    t.input,
-    "--output-topic",
-    t.output,
-    "--group-id",
-    groupId,
-    "--workers",
-    "32",
-    "--shutdown-timeout",
-    "20s",
-    "--ring-size",
-    "256KiB",
-  ];
+  const args = [...topicArgs(t.input, t.output, groupId), "--workers", "32", "--shutdown-timeout", "20s", "--ring-size", "256KiB"];
   const first = startProcessor(args);
   expect(await eventually(async () => (await producedCount(t)) >= 15_000, 60_000, 50)).toBe(true);
   const signalled = Date.now();
@@ -361,16 +305,7 @@ test("SIGTERM mid-stream exits 0 within the timeout; a restart produces no dupli
 
 test("SIGTERM while consumers are still joining the group exits 0 promptly", async () => {
   const t = await topics("early", 2);
-  const processor = startProcessor([
-    "--input-topics",
-    t.input,
-    "--output-topic",
-    t.output,
-    "--group-id",
-    uniqueName("g"),
-    "--consumers",
-    "2",
-  ]);
+  const processor = startProcessor([...topicArgs(t.input, t.output, uniqueName("g")), "--consumers", "2"]);
   await processor.waitForLog('"msg":"processor started"');
   const signalled = Date.now();
   processor.process.kill("SIGTERM");

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Admin, Producer } from "@platformatic/kafka";
 import { uniqueName } from "../support/kafka.ts";
-import { BINARY, buildBinary, eventually, startProcessor } from "../support/processor.ts";
+import { BINARY, buildBinary, eventually, startProcessor, topicArgs } from "../support/processor.ts";
 import { seedCases } from "../support/seed-data.ts";
 import { sum } from "../../scripts/lib/stats.ts";
 
@@ -133,10 +133,7 @@ async function flowsEndToEnd(name: string, brokers: string, securityArgs: string
   const groupId = uniqueName("g");
   const ends = await offsets(t.input);
   expect(sum(ends)).toBe(t.cases.length);
-  const processor = startProcessor(
-    ["--brokers", brokers, "--input-topics", t.input, "--output-topic", t.output, "--group-id", groupId, ...securityArgs],
-    env,
-  );
+  const processor = startProcessor(["--brokers", brokers, ...topicArgs(t.input, t.output, groupId), ...securityArgs], env);
   let done = false;
   try {
     done = await eventually(async () => JSON.stringify(await committed(groupId, t.input)) === JSON.stringify(ends), 60_000);
@@ -227,6 +224,21 @@ afterAll(async () => {
 }, 60_000);
 
 const caArgs = () => ["--tls-ca-file", need("KAFKA_SECURE_CA_PEM")];
+/** SASL PLAIN as the test user, the password read from a file. */
+const plainSaslArgs = () => [
+  "--sasl-mechanism",
+  "plain",
+  "--sasl-username",
+  need("KAFKA_SECURE_USERNAME"),
+  "--sasl-password-file",
+  join(dir, "password"),
+];
+const clientCertArgs = () => [
+  "--tls-cert-file",
+  need("KAFKA_SECURE_CLIENT_CERT_PEM"),
+  "--tls-key-file",
+  need("KAFKA_SECURE_CLIENT_KEY_PEM"),
+];
 
 test("SASL_SSL, SCRAM-SHA-256, password by flag: records flow end to end", async () => {
   await flowsEndToEnd("scram256", SASL_SSL, [
@@ -250,28 +262,11 @@ test("SASL_SSL, SCRAM-SHA-512, everything by env (password in PROCESSOR_SASL_PAS
 }, 90_000);
 
 test("SASL_SSL, PLAIN, password from --sasl-password-file, explicit --tls and --tls-server-name: records flow", async () => {
-  await flowsEndToEnd("plain", SASL_SSL, [
-    "--tls",
-    ...caArgs(),
-    "--tls-server-name",
-    "localhost",
-    "--sasl-mechanism",
-    "plain",
-    "--sasl-username",
-    need("KAFKA_SECURE_USERNAME"),
-    "--sasl-password-file",
-    join(dir, "password"),
-  ]);
+  await flowsEndToEnd("plain", SASL_SSL, ["--tls", ...caArgs(), "--tls-server-name", "localhost", ...plainSaslArgs()]);
 }, 90_000);
 
 test("mutual TLS with client certificate and key: records flow", async () => {
-  await flowsEndToEnd("mtls", MTLS, [
-    ...caArgs(),
-    "--tls-cert-file",
-    need("KAFKA_SECURE_CLIENT_CERT_PEM"),
-    "--tls-key-file",
-    need("KAFKA_SECURE_CLIENT_KEY_PEM"),
-  ]);
+  await flowsEndToEnd("mtls", MTLS, [...caArgs(), ...clientCertArgs()]);
 }, 90_000);
 
 test("wrong password: quick exit, one clear line", async () => {
@@ -288,18 +283,7 @@ test("wrong password: quick exit, one clear line", async () => {
 }, 60_000);
 
 test("a CA that did not sign the broker certificate: quick exit, one clear line", async () => {
-  const line = await failsWith("unknown CA", [
-    "--brokers",
-    SASL_SSL,
-    "--tls-ca-file",
-    join(dir, "other-ca.pem"),
-    "--sasl-mechanism",
-    "plain",
-    "--sasl-username",
-    need("KAFKA_SECURE_USERNAME"),
-    "--sasl-password-file",
-    join(dir, "password"),
-  ]);
+  const line = await failsWith("unknown CA", ["--brokers", SASL_SSL, "--tls-ca-file", join(dir, "other-ca.pem"), ...plainSaslArgs()]);
   expect(line).toStartWith("processor: TLS: the broker's certificate is not trusted (");
   expect(line).toEndWith("is --tls-ca-file the CA that signed it?");
 }, 60_000);
@@ -311,10 +295,7 @@ test("a server name the broker certificate does not have: quick exit, one clear 
     ...caArgs(),
     "--tls-server-name",
     "kafka.example.com",
-    "--tls-cert-file",
-    need("KAFKA_SECURE_CLIENT_CERT_PEM"),
-    "--tls-key-file",
-    need("KAFKA_SECURE_CLIENT_KEY_PEM"),
+    ...clientCertArgs(),
   ]);
   expect(line).toStartWith("processor: TLS: the broker's certificate does not match the host name (ERR_TLS_CERT_ALTNAME_INVALID");
 }, 60_000);

@@ -4,6 +4,7 @@
  * non-UTF-8 header name survives; null and empty stay apart ("key":null vs "key":""; a null header value is
  * `null` in the headers array). Its output is parsed here byte by byte, strings as Buffers.
  */
+import { kcatConsume } from "../../scripts/lib/kcat.ts";
 import { BROKERS } from "./kafka.ts";
 
 export interface ExactReadRecord {
@@ -26,31 +27,7 @@ export interface SizeRecord {
   readonly key: string;
 }
 
-async function kcat(topic: string, format: readonly string[]): Promise<Buffer> {
-  const child = Bun.spawn(
-    [
-      "kcat",
-      "-C",
-      "-b",
-      BROKERS.join(","),
-      "-t",
-      topic,
-      "-o",
-      "beginning",
-      "-e",
-      "-q",
-      "-X",
-      "fetch.message.max.bytes=16777216",
-      "-X",
-      "receive.message.max.bytes=200000000",
-      ...format,
-    ],
-    { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
-  );
-  const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).arrayBuffer(), new Response(child.stderr).text()]);
-  if (code !== 0) throw new Error(`kcat -t ${topic} exited ${code}: ${err.slice(-2000)}`);
-  return Buffer.from(out);
-}
+const kcat = (topic: string, format: readonly string[]): Promise<Buffer> => kcatConsume(BROKERS, topic, format);
 
 /** Every record of `topic` (all partitions, beginning to the end at the time of the read), byte-exact. */
 export async function readExact(topic: string): Promise<ExactReadRecord[]> {

@@ -87,3 +87,8 @@ export async function waitCommittedToEnd(processor: RunningProcessor, groupId: s
     );
   return done;
 }
+
+/** The arguments every processor run starts with: its input and output topics and its consumer group. */
+export function topicArgs(input: string, output: string, groupId: string): string[] {
+  return ["--input-topics", input, "--output-topic", output, "--group-id", groupId];
+}

@@ -97,38 +97,22 @@ describe("assignment tracker", () => {
 
 describe("paused partitions (--max-uncommitted)", () => {
   const owned = (topic: string, partition: number) => topic === "t" && partition < 2;
+  /** Partition `partition` of topic "t". */
+  const t = (partition: number) => ({ topic: "t", partition });
 
   test("pauses only owned partitions, once; resumes only paused ones", () => {
     const paused = new PausedPartitions();
     const { stream, calls } = fakeStream();
-    expect(
-      paused.set(
-        [
-          { topic: "t", partition: 0 },
-          { topic: "t", partition: 5 },
-        ],
-        true,
-        owned,
-        stream,
-      ),
-    ).toEqual([{ topic: "t", partition: 0 }]);
-    expect(paused.set([{ topic: "t", partition: 0 }], true, owned, stream)).toEqual([]);
-    expect(paused.set([{ topic: "t", partition: 1 }], false, owned, stream)).toEqual([]);
-    expect(paused.set([{ topic: "t", partition: 0 }], false, owned, stream)).toEqual([{ topic: "t", partition: 0 }]);
+    expect(paused.set([t(0), t(5)], true, owned, stream)).toEqual([t(0)]);
+    expect(paused.set([t(0)], true, owned, stream)).toEqual([]);
+    expect(paused.set([t(1)], false, owned, stream)).toEqual([]);
+    expect(paused.set([t(0)], false, owned, stream)).toEqual([t(0)]);
     expect(calls).toEqual(["pause t/0", "resume t/0"]);
   });
 
   test("a new stream starts with the paused partitions paused; partitions no longer owned are resumed and forgotten", () => {
     const paused = new PausedPartitions();
-    paused.set(
-      [
-        { topic: "t", partition: 0 },
-        { topic: "t", partition: 1 },
-      ],
-      true,
-      owned,
-      null,
-    );
+    paused.set([t(0), t(1)], true, owned, null);
     const { stream, calls } = fakeStream();
     paused.applyTo(stream);
     expect(calls).toEqual(["pause t/0", "pause t/1"]);

@@ -162,36 +162,18 @@ describe("handler runner", () => {
   });
 
   test("thrown errors, non-Error throws, permanent marks and timeouts become failures", async () => {
-    expect(
-      await runHandler(
+    const throwing = (thrown: unknown) =>
+      runHandler(
         () => {
-          throw new Error("boom");
+          throw thrown;
         },
         record("v"),
         "out",
         1000,
-      ),
-    ).toEqual({ kind: "failed", reason: "Error: boom", permanent: false });
-    expect(
-      await runHandler(
-        () => {
-          throw "a string";
-        },
-        record("v"),
-        "out",
-        1000,
-      ),
-    ).toEqual({ kind: "failed", reason: "thrown string: a string", permanent: false });
-    expect(
-      await runHandler(
-        () => {
-          throw { permanent: true };
-        },
-        record("v"),
-        "out",
-        1000,
-      ),
-    ).toMatchObject({ kind: "failed", permanent: true });
+      );
+    expect(await throwing(new Error("boom"))).toEqual({ kind: "failed", reason: "Error: boom", permanent: false });
+    expect(await throwing("a string")).toEqual({ kind: "failed", reason: "thrown string: a string", permanent: false });
+    expect(await throwing({ permanent: true })).toMatchObject({ kind: "failed", permanent: true });
     expect(await runHandler(() => new Promise(() => undefined), record("v"), "out", 20)).toEqual({
       kind: "failed",
       reason: "Error: handler timed out after 20 ms",

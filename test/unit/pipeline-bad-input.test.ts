@@ -12,9 +12,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { Pipeline, type PipelineObserver, type PipelineSettings } from "../../src/pipeline/pipeline.ts";
 import { createRing, RingReader, RingWriter, type RingBuffers } from "../../src/threads/byte-ring.ts";
 import { decodeRecordAt, RecordEncoder, type DecodedRecord, type WireRecord } from "../../src/threads/record-codec.ts";
-import type { AssignmentChange } from "../../src/threads/messages.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { PermanentError, type Handler, type InputRecord } from "../../src/handlers/types.ts";
+import { assignmentFrame } from "../support/frames.ts";
 import { tick, within } from "../support/async.ts";
 
 const IN = "in";
@@ -123,20 +123,7 @@ class Rig {
 
   /** An assignment frame: from `ts` on, `owner` owns exactly `partitions` of the input topic. */
   claim(owner: number, partitions: readonly number[], ts: number): Promise<void> {
-    const change: AssignmentChange = { partitions: partitions.map((partition) => ({ topic: IN, partition })) };
-    return this.write(owner, [
-      {
-        ref: ++this.epoch,
-        topic: "",
-        kind: "assignment",
-        partition: -1,
-        offset: 0,
-        timestamp: ts,
-        key: null,
-        value: bytes(JSON.stringify(change)),
-        headers: [],
-      },
-    ]);
+    return this.write(owner, [assignmentFrame(++this.epoch, IN, partitions, ts)]);
   }
 
   /** Records, all published at once (the pipeline reads them in one batch when they fit the ring). */
@@ -300,6 +287,27 @@ const passThrough: Handler = (record) => ({ value: record.value });
 // 1. Internal errors
 // ---------------------------------------------------------------------------------------------------------------
 
+/** Framing a record's 2nd output (`b:...`) fails, the first `times` times. */
+function failSecondOutput(times: number): void {
+  let injected = 0;
+  failEncoding((r) => r.topic === OUT && startsWith(r.value, "b:") && injected++ < times);
+}
+
+/** A rig with its consumer attached whose handler returns two outputs per record: `a:<value>`, then `b:<value>`. */
+function twoOutputRig(): Rig {
+  const rig = new Rig((record) => [{ value: `a:${text(record.value)}` }, { value: `b:${text(record.value)}` }]);
+  rig.consumer();
+  return rig;
+}
+
+/** Sends record 0 and waits for its first attempt to fail on the 2nd output; returns that attempt's 1st output, already in the producer ring. */
+async function firstOutputOfFailedAttempt(rig: Rig) {
+  await rig.claim(0, [0], 10);
+  await rig.send(0, [{ offset: 0 }]);
+  await rig.until(() => rig.pipeline.stats.internalErrors === 1 && rig.outputs.length >= 1, "first output of the failed attempt");
+  return rig.outputs[0]!;
+}
+
 describe("internal errors (processor failing on a record)", () => {
   test("framing a record's output always fails: counted, tried 3 times, then dead-lettered with kind internal; its offset commits and the pipeline drains", async () => {
     fastInternalRetries();
@@ -403,15 +411,10 @@ describe("internal errors (processor failing on a record)", () => {
 
   test("two outputs, framing the 2nd fails once: the 1st is already in the producer ring, its acknowledgement does not complete the record; it runs again and drains", async () => {
     fastInternalRetries();
-    let injected = 0;
-    failEncoding((r) => r.topic === OUT && startsWith(r.value, "b:") && injected++ < 1);
-    const rig = new Rig((record) => [{ value: `a:${text(record.value)}` }, { value: `b:${text(record.value)}` }]);
-    rig.consumer();
+    failSecondOutput(1);
+    const rig = twoOutputRig();
     try {
-      await rig.claim(0, [0], 10);
-      await rig.send(0, [{ offset: 0 }]);
-      await rig.until(() => rig.pipeline.stats.internalErrors === 1 && rig.outputs.length >= 1, "first output of the failed attempt");
-      const abandoned = rig.outputs[0]!;
+      const abandoned = await firstOutputOfFailedAttempt(rig);
       expect(text(abandoned.frame.value)).toBe("a:v0");
       rig.deliver((o) => o === abandoned);
       await rig.commit();
@@ -434,15 +437,10 @@ describe("internal errors (processor failing on a record)", () => {
 
   test("two outputs, framing the 2nd fails once, and Kafka refuses the abandoned 1st output: no dead-letter copy for it (the record runs again anyway), and the record completes", async () => {
     fastInternalRetries();
-    let injected = 0;
-    failEncoding((r) => r.topic === OUT && startsWith(r.value, "b:") && injected++ < 1);
-    const rig = new Rig((record) => [{ value: `a:${text(record.value)}` }, { value: `b:${text(record.value)}` }]);
-    rig.consumer();
+    failSecondOutput(1);
+    const rig = twoOutputRig();
     try {
-      await rig.claim(0, [0], 10);
-      await rig.send(0, [{ offset: 0 }]);
-      await rig.until(() => rig.pipeline.stats.internalErrors === 1 && rig.outputs.length >= 1, "first output of the failed attempt");
-      const abandoned = rig.outputs[0]!;
+      const abandoned = await firstOutputOfFailedAttempt(rig);
       rig.reject((o) => o === abandoned, "MESSAGE_TOO_LARGE");
       await rig.until(() => rig.to(OUT).length === 3, "the record's second run");
       await rig.idle();
@@ -459,9 +457,8 @@ describe("internal errors (processor failing on a record)", () => {
 
   test("two outputs, framing the 2nd always fails: each attempt's 1st output is abandoned, then the record is dead-lettered (kind internal) and commits", async () => {
     fastInternalRetries();
-    failEncoding((r) => r.topic === OUT && startsWith(r.value, "b:"));
-    const rig = new Rig((record) => [{ value: `a:${text(record.value)}` }, { value: `b:${text(record.value)}` }]);
-    rig.consumer();
+    failSecondOutput(Number.POSITIVE_INFINITY);
+    const rig = twoOutputRig();
     try {
       await rig.claim(0, [0], 10);
       await rig.send(0, [{ offset: 0 }]);
@@ -1118,7 +1115,7 @@ describe("cancelled tasks release their buffered bytes", () => {
 
 describe("cancelled while its outputs wait for room in the producer ring", () => {
   test("the record's partition is dropped while its 1st output (larger than the ring) streams, then framing its 2nd output fails: no retry, no dead-letter copy, bytes released", async () => {
-    failEncoding((r) => r.topic === OUT && startsWith(r.value, "b:"));
+    failSecondOutput(Number.POSITIVE_INFINITY);
     const big = new Uint8Array(100_000).fill(0x61);
     let calls = 0;
     const rig = new Rig(() => {

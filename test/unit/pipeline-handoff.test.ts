@@ -10,10 +10,11 @@ import { describe, expect, test } from "bun:test";
 import { Pipeline, type CommitPort, type Ordering, type PipelineSettings } from "../../src/pipeline/pipeline.ts";
 import { createRing, RingReader, RingWriter, ringUsage, type RingBuffers } from "../../src/threads/byte-ring.ts";
 import { decodeRecordAt, RecordEncoder } from "../../src/threads/record-codec.ts";
-import type { AssignmentChange, CommitOffset } from "../../src/threads/messages.ts";
+import type { CommitOffset } from "../../src/threads/messages.ts";
 import type { Failure } from "../../src/kafka/errors.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import type { Handler, OutputRecord } from "../../src/handlers/types.ts";
+import { assignmentFrame } from "../support/frames.ts";
 import { tick, within } from "../support/async.ts";
 import { prng } from "../support/random.ts";
 
@@ -139,18 +140,7 @@ class Rig {
 
   /** An assignment frame: from `ts` on, `owner` owns exactly `partitions`. */
   writeClaim(owner: number, partitions: readonly number[], ts: number): void {
-    const change: AssignmentChange = { partitions: partitions.map((partition) => ({ topic: TOPIC, partition })) };
-    this.write(owner, {
-      ref: ++this.epoch,
-      topic: "",
-      kind: "assignment",
-      partition: -1,
-      offset: 0,
-      timestamp: ts,
-      key: null,
-      value: utf8.encode(JSON.stringify(change)),
-      headers: [],
-    });
+    this.write(owner, assignmentFrame(++this.epoch, TOPIC, partitions, ts));
   }
 
   writeRecords(owner: number, partition: number, offsets: readonly number[], s: number): void {

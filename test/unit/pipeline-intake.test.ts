@@ -139,6 +139,16 @@ class Rig {
   }
 }
 
+/** A rig whose consumer A owns partition 0 and has sent records 0, 1 and 2, once the first of them is running. */
+async function firstOfThreeRunning(settings?: Partial<PipelineSettings>): Promise<Rig> {
+  const rig = new Rig(settings);
+  rig.consumer(A);
+  rig.assign(A, [0], 1);
+  rig.records(A, 0, [0, 1, 2]);
+  await rig.until(() => rig.running.length === 1 && rig.stats.consumed === 3, "first running");
+  return rig;
+}
+
 describe("intake: records and assignment frames", () => {
   test("records of an assigned partition become tasks in order; others are dropped as stale", async () => {
     const rig = new Rig({ concurrency: 4, pickUp: 4 });
@@ -206,11 +216,7 @@ describe("intake: records and assignment frames", () => {
   }
 
   test("a dropping frame removes the partition's queued work and its running task is cancelled", async () => {
-    const rig = new Rig();
-    rig.consumer(A);
-    rig.assign(A, [0], 1);
-    rig.records(A, 0, [0, 1, 2]);
-    await rig.until(() => rig.running.length === 1 && rig.stats.consumed === 3, "first running");
+    const rig = await firstOfThreeRunning();
     rig.assign(A, [], 2);
     await rig.until(() => rig.stats.assignmentChanges === 2, "dropping frame");
     expect(rig.intake.scheduler.size).toBe(1); // only the running one
@@ -312,11 +318,7 @@ describe("intake: rewinds, back-pressure, flow control", () => {
 
 describe("intake: revocation and detach", () => {
   test("commit on revoke: finished records are committed through the revoked consumer, the rest dropped", async () => {
-    const rig = new Rig({ revokeTimeoutMs: 30 });
-    rig.consumer(A);
-    rig.assign(A, [0], 1);
-    rig.records(A, 0, [0, 1, 2]);
-    await rig.until(() => rig.running.length === 1 && rig.stats.consumed === 3, "first running");
+    const rig = await firstOfThreeRunning({ revokeTimeoutMs: 30 });
     rig.finish();
     await rig.until(() => rig.running.length === 1 && rig.started.length === 2, "second running");
     const second = rig.running[0]!.task;
@@ -344,11 +346,7 @@ describe("intake: revocation and detach", () => {
   });
 
   test("detach: a gone consumer's queued work is dropped and its ring no longer read", async () => {
-    const rig = new Rig();
-    rig.consumer(A);
-    rig.assign(A, [0], 1);
-    rig.records(A, 0, [0, 1, 2]);
-    await rig.until(() => rig.running.length === 1 && rig.stats.consumed === 3, "first running");
+    const rig = await firstOfThreeRunning();
     expect(rig.intake.detachConsumer(A)).toBe(2);
     rig.records(A, 0, [3]);
     await within(rig.intake.consumersClosed(), 2000, "drain loop ends");

@@ -34,6 +34,15 @@ export interface Bar {
   highlight?: boolean;
 }
 
+/** The opening lines of a chart: the svg element on a white background, and the title. */
+function svgStart(width: number, height: number, title: string): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT}>`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="10" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`,
+  ];
+}
+
 export function barChart(title: string, unit: string, bars: readonly Bar[]): string {
   const labelW = 330;
   const barW = 380;
@@ -43,11 +52,7 @@ export function barChart(title: string, unit: string, bars: readonly Bar[]): str
   const width = labelW + barW + noteW;
   const height = top + bars.length * rowH + 30;
   const max = niceMax(Math.max(...bars.map((b) => b.value)));
-  const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT}>`,
-    `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="10" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`,
-  ];
+  const out = svgStart(width, height, title);
   for (let t = 0; t <= 4; t++) {
     const x = labelW + (barW * t) / 4;
     out.push(`<line x1="${x}" y1="${top - 6}" x2="${x}" y2="${top + bars.length * rowH}" stroke="#e5e7eb"/>`);
@@ -87,11 +92,7 @@ export function lineChart(title: string, xUnit: string, yUnit: string, series: r
   const yMax = niceMax(Math.max(1, ...series.flatMap((s) => s.points.map((p) => p[1]))));
   const X = (x: number): number => left + (plotW * x) / xMax;
   const Y = (y: number): number => top + plotH - (plotH * y) / yMax;
-  const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT}>`,
-    `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="10" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`,
-  ];
+  const out = svgStart(width, height, title);
   for (let t = 0; t <= 5; t++) {
     const y = Y((yMax * t) / 5);
     const x = X((xMax * t) / 5);
