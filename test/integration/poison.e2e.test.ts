@@ -18,7 +18,7 @@ import {
   type ReadRecord,
   createTopicSet,
 } from "../support/kafka.ts";
-import { buildBinary, eventually, startProcessor, topicArgs, waitCommittedToEnd } from "../support/processor.ts";
+import { buildBinary, eventually, startProcessor, topicArgs, waitCommittedToEnd, type RunningProcessor } from "../support/processor.ts";
 import { produceExact, readAllRaw, withAdmin, type ExactRecord } from "../support/kafka.ts";
 import { readExact, readSizes, sameBytes, sameHeaders, type ExactReadRecord } from "../support/kcat.ts";
 import { sum } from "../../scripts/lib/stats.ts";
@@ -514,6 +514,24 @@ function byCase(
   return found;
 }
 
+/** Waits (up to `timeoutMs`) for the commits to reach the end of the input, then reads the output and dead-letter topics with `read`, grouped by case. */
+async function drainAndRead(
+  processor: RunningProcessor,
+  groupId: string,
+  t: { readonly input: string; readonly output: string; readonly dlq: string },
+  timeoutMs: number,
+  read: (topic: string) => Promise<ExactReadRecord[]>,
+) {
+  const done = await waitCommittedToEnd(processor, groupId, t.input, timeoutMs);
+  const running = processor.process.exitCode === null;
+  const [outputs, deadLetters] = await Promise.all([read(t.output), read(t.dlq)]);
+  const found = byCase([
+    ["output", outputs],
+    ["dlq", deadLetters],
+  ]);
+  return { done, running, outputs, deadLetters, found };
+}
+
 for (const mode of ["pass-through", "seed-rule"] as const) {
   test(`protocol edges (${mode} handler): a 70,000-byte header name, 70,000 and 100,001 headers, null/empty header values, non-UTF-8 header names, null/empty key, empty/null value: each lands once, byte-exact, and the normal record behind each gets through`, async () => {
     const corpus = edgeCorpus();
@@ -526,14 +544,7 @@ for (const mode of ["pass-through", "seed-rule"] as const) {
       "0",
       ...(mode === "pass-through" ? ["--handler", resolve(root, "test/fixtures/pass-through-handler.ts")] : []),
     ]);
-    const done = await waitCommittedToEnd(processor, groupId, t.input, 60_000);
-    const running = processor.process.exitCode === null;
-
-    const [outputs, deadLetters] = await Promise.all([readTopicExact(t.output), readTopicExact(t.dlq)]);
-    const found = byCase([
-      ["output", outputs],
-      ["dlq", deadLetters],
-    ]);
+    const { done, running, outputs, deadLetters, found } = await drainAndRead(processor, groupId, t, 60_000, readTopicExact);
     const problems: string[] = [];
     for (const c of corpus.cases) {
       const landed = found.get(c.name) ?? [];
@@ -621,14 +632,7 @@ test("a handler naming an output topic that does not exist or whose name is not 
   ];
   await produceExact(t.input, middle.slice(0, 60));
   await produceExact(t.input, middle.slice(60), 500);
-  const done = await waitCommittedToEnd(processor, groupId, t.input, 45_000);
-  const running = processor.process.exitCode === null;
-
-  const [outputs, deadLetters] = await Promise.all([readExact(t.output), readExact(t.dlq)]);
-  const found = byCase([
-    ["output", outputs],
-    ["dlq", deadLetters],
-  ]);
+  const { done, running, outputs, deadLetters, found } = await drainAndRead(processor, groupId, t, 45_000, readExact);
   const problems: string[] = [];
   for (let i = 0; i < 300; i++) {
     const landed = found.get(`good-${i}`) ?? [];

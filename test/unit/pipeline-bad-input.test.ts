@@ -293,11 +293,24 @@ function failSecondOutput(times: number): void {
   failEncoding((r) => r.topic === OUT && startsWith(r.value, "b:") && injected++ < times);
 }
 
-/** A rig with its consumer attached whose handler returns two outputs per record: `a:<value>`, then `b:<value>`. */
-function twoOutputRig(): Rig {
-  const rig = new Rig((record) => [{ value: `a:${text(record.value)}` }, { value: `b:${text(record.value)}` }]);
+/** A handler that rejects every record with a PermanentError. */
+const failsPermanently =
+  (reason: string): Handler =>
+  () => {
+    throw new PermanentError(reason);
+  };
+
+/** A handler that returns two outputs per record: `a:<value>`, then `b:<value>`. */
+const twoOutputs: Handler = (record) => [{ value: `a:${text(record.value)}` }, { value: `b:${text(record.value)}` }];
+
+/** Attaches the rig's consumer, runs `body` on the rig, and closes it whatever happens. */
+async function withRig(rig: Rig, body: (rig: Rig) => Promise<void>): Promise<void> {
   rig.consumer();
-  return rig;
+  try {
+    await body(rig);
+  } finally {
+    await rig.close();
+  }
 }
 
 /** Sends record 0 and waits for its first attempt to fail on the 2nd output; returns that attempt's 1st output, already in the producer ring. */
@@ -313,41 +326,40 @@ describe("internal errors (processor failing on a record)", () => {
     fastInternalRetries();
     failEncoding((r) => r.topic === OUT && includes(r.value, "boom"));
     const calls: number[] = [];
-    const rig = new Rig((record) => {
-      calls.push(record.offset);
-      return { value: record.value };
-    });
-    rig.consumer();
-    try {
-      await rig.claim(0, [0], 10);
-      await rig.send(0, [
-        { offset: 0, value: bytes("ok-0") },
-        { offset: 1, value: bytes("boom-1"), headers: [[bytes("h"), bytes("x")]] },
-        { offset: 2, value: bytes("ok-2") },
-      ]);
-      await rig.until(() => rig.to(DLQ).length === 1 && rig.to(OUT).length === 2, "dead-letter copy of the failing record");
-      const copy = rig.to(DLQ)[0]!.frame;
-      expect(text(copy.key)).toBe("k1");
-      expect(text(copy.value)).toBe("boom-1");
-      expect(header(copy, "h")).toBe("x");
-      expect(header(copy, "x-processor-error-kind")).toBe("internal");
-      expect(header(copy, "x-processor-error")).toStartWith("internal error in processor:");
-      expect(header(copy, "x-processor-error")).toContain("injected encoding failure");
-      expect(header(copy, "x-processor-source-offset")).toBe("1");
-      expect(rig.pipeline.stats.internalErrors).toBe(3);
-      expect(calls.filter((o) => o === 1).length).toBe(3);
-      expect(rig.fatal).toEqual([]);
-      await rig.commit();
-      expect(rig.committed(0)).toBeUndefined(); // nothing acknowledged yet
-      rig.deliver();
-      await rig.commit();
-      expect(rig.committed(0)).toBe(3);
-      await rig.close();
-      expect(rig.pipeline.inFlight).toBe(0);
-      expect(rig.pipeline.flow.bufferedBytes).toBe(0);
-    } finally {
-      await rig.close();
-    }
+    await withRig(
+      new Rig((record) => {
+        calls.push(record.offset);
+        return { value: record.value };
+      }),
+      async (rig) => {
+        await rig.claim(0, [0], 10);
+        await rig.send(0, [
+          { offset: 0, value: bytes("ok-0") },
+          { offset: 1, value: bytes("boom-1"), headers: [[bytes("h"), bytes("x")]] },
+          { offset: 2, value: bytes("ok-2") },
+        ]);
+        await rig.until(() => rig.to(DLQ).length === 1 && rig.to(OUT).length === 2, "dead-letter copy of the failing record");
+        const copy = rig.to(DLQ)[0]!.frame;
+        expect(text(copy.key)).toBe("k1");
+        expect(text(copy.value)).toBe("boom-1");
+        expect(header(copy, "h")).toBe("x");
+        expect(header(copy, "x-processor-error-kind")).toBe("internal");
+        expect(header(copy, "x-processor-error")).toStartWith("internal error in processor:");
+        expect(header(copy, "x-processor-error")).toContain("injected encoding failure");
+        expect(header(copy, "x-processor-source-offset")).toBe("1");
+        expect(rig.pipeline.stats.internalErrors).toBe(3);
+        expect(calls.filter((o) => o === 1).length).toBe(3);
+        expect(rig.fatal).toEqual([]);
+        await rig.commit();
+        expect(rig.committed(0)).toBeUndefined(); // nothing acknowledged yet
+        rig.deliver();
+        await rig.commit();
+        expect(rig.committed(0)).toBe(3);
+        await rig.close();
+        expect(rig.pipeline.inFlight).toBe(0);
+        expect(rig.pipeline.flow.bufferedBytes).toBe(0);
+      },
+    );
   });
 
   for (const failures of [1, 2]) {
@@ -356,37 +368,34 @@ describe("internal errors (processor failing on a record)", () => {
       let injected = 0;
       failEncoding((r) => r.topic === OUT && includes(r.value, "boom") && injected++ < failures);
       const attempts: number[] = [];
-      const rig = new Rig((record) => {
-        if (includes(record.value, "boom")) attempts.push(record.attempt);
-        return { value: record.value };
-      });
-      rig.consumer();
-      try {
-        await rig.claim(0, [0], 10);
-        await rig.send(0, [{ offset: 0 }, { offset: 1, value: bytes("boom") }, { offset: 2 }]);
-        await rig.until(() => rig.to(OUT).length === 3, "all three outputs");
-        expect(rig.to(OUT).map((o) => text(o.frame.value))).toContain("boom");
-        expect(rig.to(DLQ)).toEqual([]);
-        expect(rig.pipeline.stats.internalErrors).toBe(failures);
-        // processor's own failures do not count as handler attempts (nor use up --retries)
-        expect(attempts).toEqual(Array.from({ length: failures + 1 }, () => 1));
-        rig.deliver();
-        await rig.commit();
-        expect(rig.committed(0)).toBe(3);
-        await rig.close();
-        expect(rig.pipeline.flow.bufferedBytes).toBe(0);
-      } finally {
-        await rig.close();
-      }
+      await withRig(
+        new Rig((record) => {
+          if (includes(record.value, "boom")) attempts.push(record.attempt);
+          return { value: record.value };
+        }),
+        async (rig) => {
+          await rig.claim(0, [0], 10);
+          await rig.send(0, [{ offset: 0 }, { offset: 1, value: bytes("boom") }, { offset: 2 }]);
+          await rig.until(() => rig.to(OUT).length === 3, "all three outputs");
+          expect(rig.to(OUT).map((o) => text(o.frame.value))).toContain("boom");
+          expect(rig.to(DLQ)).toEqual([]);
+          expect(rig.pipeline.stats.internalErrors).toBe(failures);
+          // processor's own failures do not count as handler attempts (nor use up --retries)
+          expect(attempts).toEqual(Array.from({ length: failures + 1 }, () => 1));
+          rig.deliver();
+          await rig.commit();
+          expect(rig.committed(0)).toBe(3);
+          await rig.close();
+          expect(rig.pipeline.flow.bufferedBytes).toBe(0);
+        },
+      );
     });
   }
 
   test("the dead-letter copy cannot be framed either (a 4th failure): observer.fatal, and the offset is never committed", async () => {
     fastInternalRetries();
     failEncoding((r) => includes(r.value, "boom"));
-    const rig = new Rig(passThrough);
-    rig.consumer();
-    try {
+    await withRig(new Rig(passThrough), async (rig) => {
       await rig.claim(0, [0], 10);
       await rig.send(0, [{ offset: 0, value: bytes("boom") }, { offset: 1 }]);
       await rig.until(() => rig.fatal.length > 0 && rig.to(OUT).length === 1, "fatal");
@@ -404,16 +413,13 @@ describe("internal errors (processor failing on a record)", () => {
       expect(rig.pipeline.inFlight).toBe(0);
       expect(rig.pipeline.flow.bufferedBytes).toBe(0);
       expect(rig.fatal.length).toBe(1);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 
   test("two outputs, framing the 2nd fails once: the 1st is already in the producer ring, its acknowledgement does not complete the record; it runs again and drains", async () => {
     fastInternalRetries();
     failSecondOutput(1);
-    const rig = twoOutputRig();
-    try {
+    await withRig(new Rig(twoOutputs), async (rig) => {
       const abandoned = await firstOutputOfFailedAttempt(rig);
       expect(text(abandoned.frame.value)).toBe("a:v0");
       rig.deliver((o) => o === abandoned);
@@ -430,16 +436,13 @@ describe("internal errors (processor failing on a record)", () => {
       await rig.close();
       expect(rig.pipeline.inFlight).toBe(0);
       expect(rig.pipeline.flow.bufferedBytes).toBe(0);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 
   test("two outputs, framing the 2nd fails once, and Kafka refuses the abandoned 1st output: no dead-letter copy for it (the record runs again anyway), and the record completes", async () => {
     fastInternalRetries();
     failSecondOutput(1);
-    const rig = twoOutputRig();
-    try {
+    await withRig(new Rig(twoOutputs), async (rig) => {
       const abandoned = await firstOutputOfFailedAttempt(rig);
       rig.reject((o) => o === abandoned, "MESSAGE_TOO_LARGE");
       await rig.until(() => rig.to(OUT).length === 3, "the record's second run");
@@ -450,16 +453,13 @@ describe("internal errors (processor failing on a record)", () => {
       expect(rig.committed(0)).toBe(1);
       await rig.close();
       expect(rig.pipeline.inFlight).toBe(0);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 
   test("two outputs, framing the 2nd always fails: each attempt's 1st output is abandoned, then the record is dead-lettered (kind internal) and commits", async () => {
     fastInternalRetries();
     failSecondOutput(Number.POSITIVE_INFINITY);
-    const rig = twoOutputRig();
-    try {
+    await withRig(new Rig(twoOutputs), async (rig) => {
       await rig.claim(0, [0], 10);
       await rig.send(0, [{ offset: 0 }]);
       await rig.until(() => rig.to(DLQ).length === 1, "dead-letter copy");
@@ -473,9 +473,7 @@ describe("internal errors (processor failing on a record)", () => {
       expect(rig.committed(0)).toBe(1);
       await rig.close();
       expect(rig.pipeline.inFlight).toBe(0);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 });
 
@@ -490,9 +488,7 @@ describe("outputs refused by Kafka (pipeline.rejected)", () => {
   ];
 
   test("a refused output: the record's input goes to the dead-letter topic (kind output-refused, byte-exact); the record completes when that copy is acknowledged", async () => {
-    const rig = new Rig(passThrough);
-    rig.consumer();
-    try {
+    await withRig(new Rig(passThrough), async (rig) => {
       await rig.claim(0, [0], 10);
       await rig.send(0, [{ offset: 0, headers: odd }, { offset: 1 }]);
       await rig.until(() => rig.to(OUT).length === 2, "outputs");
@@ -511,17 +507,13 @@ describe("outputs refused by Kafka (pipeline.rejected)", () => {
       rig.deliver();
       await rig.commit();
       expect(rig.committed(0)).toBe(2);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 
   for (const keyBytes of [2, 70_000]) {
     test(`the dead-letter copy refused too: a stub goes instead (key ${keyBytes <= 65_536 ? "kept" : "over 64 KiB, dropped"}, value null, no original headers, x-processor-truncated); acknowledged, the record completes`, async () => {
       const key = new Uint8Array(keyBytes).fill(0x6b);
-      const rig = new Rig(passThrough);
-      rig.consumer();
-      try {
+      await withRig(new Rig(passThrough), async (rig) => {
         await rig.claim(0, [0], 10);
         await rig.send(0, [{ offset: 0, key, headers: odd }]);
         await rig.until(() => rig.to(OUT).length === 1, "output");
@@ -543,16 +535,12 @@ describe("outputs refused by Kafka (pipeline.rejected)", () => {
         rig.deliver();
         await rig.commit();
         expect(rig.committed(0)).toBe(1);
-      } finally {
-        await rig.close();
-      }
+      });
     });
   }
 
   test("the stub refused as well: observer.fatal, and the offset is never committed", async () => {
-    const rig = new Rig(passThrough);
-    rig.consumer();
-    try {
+    await withRig(new Rig(passThrough), async (rig) => {
       await rig.claim(0, [0], 10);
       await rig.send(0, [{ offset: 0 }, { offset: 1 }]);
       await rig.until(() => rig.to(OUT).length === 2, "outputs");
@@ -567,17 +555,11 @@ describe("outputs refused by Kafka (pipeline.rejected)", () => {
       await rig.commit();
       expect(rig.commits).toEqual([]);
       expect(rig.to(DLQ).length).toBe(2);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 
   test("a permanent failure's dead-letter copy refused: the stub keeps kind permanent", async () => {
-    const rig = new Rig(() => {
-      throw new PermanentError("bad input");
-    });
-    rig.consumer();
-    try {
+    await withRig(new Rig(failsPermanently("bad input")), async (rig) => {
       await rig.claim(0, [0], 10);
       await rig.send(0, [{ offset: 0 }]);
       await rig.until(() => rig.to(DLQ).length === 1, "dead-letter copy");
@@ -589,16 +571,12 @@ describe("outputs refused by Kafka (pipeline.rejected)", () => {
       rig.deliver();
       await rig.commit();
       expect(rig.committed(0)).toBe(1);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 
   for (const order of ["both refused, then the copy acknowledged", "one refused, the copy acknowledged, then the other refused"] as const) {
     test(`a record with 2 outputs, ${order}: ONE dead-letter copy, and the record completes`, async () => {
-      const rig = new Rig((record) => [{ value: `a:${text(record.value)}` }, { value: `b:${text(record.value)}` }]);
-      rig.consumer();
-      try {
+      await withRig(new Rig(twoOutputs), async (rig) => {
         await rig.claim(0, [0], 10);
         await rig.send(0, [{ offset: 0 }]);
         await rig.until(() => rig.to(OUT).length === 2, "outputs");
@@ -620,9 +598,7 @@ describe("outputs refused by Kafka (pipeline.rejected)", () => {
         await rig.commit();
         expect(rig.committed(0)).toBe(1);
         expect(rig.pipeline.inFlight).toBe(0);
-      } finally {
-        await rig.close();
-      }
+      });
     });
   }
 });
@@ -667,34 +643,33 @@ describe("byte-exact pass-through", () => {
 
   test("non-UTF-8, empty and 70,000-byte header names, null and empty header values, null and empty keys and values: outputs carry exactly the input's key, value and headers; the handler sees names as text and rawHeaders as bytes", async () => {
     const seen = new Map<number, { headers: InputRecord["headers"]; raw: InputRecord["rawHeaders"] }>();
-    const rig = new Rig(
-      (record) => {
-        seen.set(record.offset, { headers: record.headers, raw: record.rawHeaders });
-        return { value: record.value };
+    await withRig(
+      new Rig(
+        (record) => {
+          seen.set(record.offset, { headers: record.headers, raw: record.rawHeaders });
+          return { value: record.value };
+        },
+        { ordering: "partition" },
+      ),
+      async (rig) => {
+        await rig.claim(0, [0], 10);
+        await rig.send(0, weird);
+        await rig.until(() => rig.to(OUT).length === 3, "three outputs");
+        for (const [i, r] of weird.entries()) {
+          expect(`${i}: ${frameDiff(rig.to(OUT)[i]!.frame, full(r))}`).toBe(`${i}: null`);
+          const handlerSaw = seen.get(r.offset)!;
+          expect(`${i}: ${headerDiff(handlerSaw.raw, full(r).headers)}`).toBe(`${i}: null`);
+          expect(handlerSaw.headers.map(([n]) => n)).toEqual(full(r).headers.map(([n]) => fromUtf8.decode(n)));
+          expect(handlerSaw.headers.map(([, v]) => (v === null ? null : [...v]))).toEqual(
+            full(r).headers.map(([, v]) => (v === null ? null : [...v])),
+          );
+        }
+        expect(seen.get(2)!.headers[0]![0]).toBe("\uFFFD\uFFFD\u0000");
+        rig.deliver();
+        await rig.commit();
+        expect(rig.committed(0)).toBe(3);
       },
-      { ordering: "partition" },
     );
-    rig.consumer();
-    try {
-      await rig.claim(0, [0], 10);
-      await rig.send(0, weird);
-      await rig.until(() => rig.to(OUT).length === 3, "three outputs");
-      for (const [i, r] of weird.entries()) {
-        expect(`${i}: ${frameDiff(rig.to(OUT)[i]!.frame, full(r))}`).toBe(`${i}: null`);
-        const handlerSaw = seen.get(r.offset)!;
-        expect(`${i}: ${headerDiff(handlerSaw.raw, full(r).headers)}`).toBe(`${i}: null`);
-        expect(handlerSaw.headers.map(([n]) => n)).toEqual(full(r).headers.map(([n]) => fromUtf8.decode(n)));
-        expect(handlerSaw.headers.map(([, v]) => (v === null ? null : [...v]))).toEqual(
-          full(r).headers.map(([, v]) => (v === null ? null : [...v])),
-        );
-      }
-      expect(seen.get(2)!.headers[0]![0]).toBe("\uFFFD\uFFFD\u0000");
-      rig.deliver();
-      await rig.commit();
-      expect(rig.committed(0)).toBe(3);
-    } finally {
-      await rig.close();
-    }
   });
 
   test("100,000 headers (some null, some empty values) pass through byte-exact", async () => {
@@ -702,9 +677,7 @@ describe("byte-exact pass-through", () => {
       { length: 100_000 },
       (_, i) => [bytes(`h${i}`), i % 3 === 0 ? null : i % 3 === 1 ? new Uint8Array(0) : Uint8Array.of(i & 0xff)] as const,
     );
-    const rig = new Rig(passThrough);
-    rig.consumer();
-    try {
+    await withRig(new Rig(passThrough), async (rig) => {
       await rig.claim(0, [0], 10);
       await rig.send(0, [{ offset: 0, headers }]);
       await rig.until(() => rig.to(OUT).length === 1, "output", 1500);
@@ -712,17 +685,11 @@ describe("byte-exact pass-through", () => {
       rig.deliver();
       await rig.commit();
       expect(rig.committed(0)).toBe(1);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 
   test("a dead-letter copy (PermanentError) keeps the raw headers byte-exact, followed by the x-processor-* headers", async () => {
-    const rig = new Rig(() => {
-      throw new PermanentError("no");
-    });
-    rig.consumer();
-    try {
+    await withRig(new Rig(failsPermanently("no")), async (rig) => {
       await rig.claim(0, [0], 10);
       await rig.send(0, weird);
       await rig.until(() => rig.to(DLQ).length === 3, "dead-letter copies");
@@ -738,43 +705,38 @@ describe("byte-exact pass-through", () => {
       rig.deliver();
       await rig.commit();
       expect(rig.committed(0)).toBe(3);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 
   test("headers a handler returns with Uint8Array names and null values pass through", async () => {
-    const rig = new Rig(() => ({
-      value: "x",
-      headers: [
-        [Uint8Array.of(0xff), null],
-        ["text", null],
-        [new Uint8Array(0), "e"],
-        [Uint8Array.of(0xc3, 0x28), Uint8Array.of(1, 2)],
-      ],
-    }));
-    rig.consumer();
-    try {
-      await rig.claim(0, [0], 10);
-      await rig.send(0, [{ offset: 0 }]);
-      await rig.until(() => rig.to(OUT).length === 1, "output");
-      const expected: Array<readonly [Uint8Array, Uint8Array | null]> = [
-        [Uint8Array.of(0xff), null],
-        [bytes("text"), null],
-        [new Uint8Array(0), bytes("e")],
-        [Uint8Array.of(0xc3, 0x28), Uint8Array.of(1, 2)],
-      ];
-      expect(headerDiff(rig.to(OUT)[0]!.frame.headers, expected)).toBeNull();
-    } finally {
-      await rig.close();
-    }
+    await withRig(
+      new Rig(() => ({
+        value: "x",
+        headers: [
+          [Uint8Array.of(0xff), null],
+          ["text", null],
+          [new Uint8Array(0), "e"],
+          [Uint8Array.of(0xc3, 0x28), Uint8Array.of(1, 2)],
+        ],
+      })),
+      async (rig) => {
+        await rig.claim(0, [0], 10);
+        await rig.send(0, [{ offset: 0 }]);
+        await rig.until(() => rig.to(OUT).length === 1, "output");
+        const expected: Array<readonly [Uint8Array, Uint8Array | null]> = [
+          [Uint8Array.of(0xff), null],
+          [bytes("text"), null],
+          [new Uint8Array(0), bytes("e")],
+          [Uint8Array.of(0xc3, 0x28), Uint8Array.of(1, 2)],
+        ];
+        expect(headerDiff(rig.to(OUT)[0]!.frame.headers, expected)).toBeNull();
+      },
+    );
   });
 
   for (const topic of ["bad topic!", "x".repeat(250), "..", "ünï"]) {
     test(`an output to the illegal topic ${JSON.stringify(topic.length > 20 ? `${topic.slice(0, 10)}…(${topic.length})` : topic)} goes to the dead-letter topic with kind permanent`, async () => {
-      const rig = new Rig((record) => [{ value: record.value }, { value: record.value, topic }]);
-      rig.consumer();
-      try {
+      await withRig(new Rig((record) => [{ value: record.value }, { value: record.value, topic }]), async (rig) => {
         await rig.claim(0, [0], 10);
         await rig.send(0, [{ offset: 0 }]);
         await rig.until(() => rig.to(DLQ).length === 1, "dead-letter copy");
@@ -786,9 +748,7 @@ describe("byte-exact pass-through", () => {
         rig.deliver();
         await rig.commit();
         expect(rig.committed(0)).toBe(1);
-      } finally {
-        await rig.close();
-      }
+      });
     });
   }
 });
@@ -862,9 +822,7 @@ describe("--max-uncommitted flow control", () => {
   });
 
   test("resumes once the partition is down to half the limit, not before", async () => {
-    const rig = new Rig(passThrough, { ordering: "none", maxUncommitted: 10 });
-    rig.consumer();
-    try {
+    await withRig(new Rig(passThrough, { ordering: "none", maxUncommitted: 10 }), async (rig) => {
       await rig.claim(0, [P], 10);
       await rig.send(
         0,
@@ -880,9 +838,7 @@ describe("--max-uncommitted flow control", () => {
       expect(rig.pipeline.flow.uncommitted).toBe(5);
       expect(rig.flows.map((f) => f.paused)).toEqual([true, false]);
       expect(rig.pipeline.flow.pausedPartitions).toBe(0);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 
   for (const how of ["detachConsumer", "an assignment frame without it"] as const) {
@@ -921,37 +877,34 @@ describe("--max-uncommitted flow control", () => {
   }
 
   test("a paused partition whose last uncommittable record completes through pipeline.rejected() (its 2nd output refused after the dead-letter copy was acknowledged) is resumed", async () => {
-    const rig = new Rig((record) => [{ value: `a:${text(record.value)}` }, { value: `b:${text(record.value)}` }], {
-      ordering: "none",
-      maxUncommitted: 2,
-    });
-    rig.consumer();
-    try {
-      await rig.claim(0, [P], 10);
-      await rig.send(0, [{ offset: 0 }, { offset: 1 }]);
-      await rig.until(() => rig.to(OUT).length === 4, "outputs");
-      expect(rig.flows.map((f) => f.paused)).toEqual([true]);
-      rig.reject((o) => text(o.frame.value) === "a:v0", "MESSAGE_TOO_LARGE");
-      await rig.until(() => rig.to(DLQ).length === 1, "dead-letter copy");
-      rig.deliver((o) => o.frame.topic === DLQ || includes(o.frame.value, "v1"));
-      expect(rig.pipeline.flow.uncommitted).toBe(2); // offset 0 still waits for its 2nd output
-      rig.reject((o) => text(o.frame.value) === "b:v0", "MESSAGE_TOO_LARGE");
-      await rig.commit();
-      expect(rig.committed(P)).toBe(2); // the record did complete
-      expect(rig.pipeline.flow.uncommitted).toBe(0);
-      await rig.idle();
-      // nothing else will ever happen on this partition (its fetching is paused): the resume must come now
-      expect(rig.flows.map((f) => f.paused)).toEqual([true, false]);
-      expect(rig.pipeline.flow.pausedPartitions).toBe(0);
-    } finally {
-      await rig.close();
-    }
+    await withRig(
+      new Rig(twoOutputs, {
+        ordering: "none",
+        maxUncommitted: 2,
+      }),
+      async (rig) => {
+        await rig.claim(0, [P], 10);
+        await rig.send(0, [{ offset: 0 }, { offset: 1 }]);
+        await rig.until(() => rig.to(OUT).length === 4, "outputs");
+        expect(rig.flows.map((f) => f.paused)).toEqual([true]);
+        rig.reject((o) => text(o.frame.value) === "a:v0", "MESSAGE_TOO_LARGE");
+        await rig.until(() => rig.to(DLQ).length === 1, "dead-letter copy");
+        rig.deliver((o) => o.frame.topic === DLQ || includes(o.frame.value, "v1"));
+        expect(rig.pipeline.flow.uncommitted).toBe(2); // offset 0 still waits for its 2nd output
+        rig.reject((o) => text(o.frame.value) === "b:v0", "MESSAGE_TOO_LARGE");
+        await rig.commit();
+        expect(rig.committed(P)).toBe(2); // the record did complete
+        expect(rig.pipeline.flow.uncommitted).toBe(0);
+        await rig.idle();
+        // nothing else will ever happen on this partition (its fetching is paused): the resume must come now
+        expect(rig.flows.map((f) => f.paused)).toEqual([true, false]);
+        expect(rig.pipeline.flow.pausedPartitions).toBe(0);
+      },
+    );
   });
 
   test("a revoke waiting for a record that completes through pipeline.rejected() resolves at once, not at --revoke-timeout", async () => {
-    const rig = new Rig((record) => [{ value: `a:${text(record.value)}` }, { value: `b:${text(record.value)}` }], { revokeTimeoutMs: 300 });
-    rig.consumer();
-    try {
+    await withRig(new Rig(twoOutputs, { revokeTimeoutMs: 300 }), async (rig) => {
       await rig.claim(0, [P], 10);
       await rig.send(0, [{ offset: 0 }]);
       await rig.until(() => rig.to(OUT).length === 2, "outputs");
@@ -972,9 +925,7 @@ describe("--max-uncommitted flow control", () => {
       await within(revoking, 1000, "revoke");
       expect(rig.committed(P)).toBe(1);
       expect(performance.now() - started).toBeLessThan(150);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 });
 
@@ -995,39 +946,38 @@ describe("a record waiting for a retry holds only its own bytes", () => {
       nameBuffer: number;
       headerBuffer: number;
     }> = [];
-    const rig = new Rig(
-      (record) => {
-        if (record.offset === 0) {
-          views.push({
-            attempt: record.attempt,
-            value: record.value!.byteLength,
-            valueBuffer: record.value!.buffer.byteLength,
-            keyBuffer: record.key!.buffer.byteLength,
-            nameBuffer: record.rawHeaders[0]![0].buffer.byteLength,
-            headerBuffer: record.rawHeaders[0]![1]!.buffer.byteLength,
-          });
-          seenText.push(`${text(record.value)}/${record.headers[0]![0]}`);
-          if (record.attempt === 1) throw new Error("transient");
-        }
-        return { value: record.value };
+    await withRig(
+      new Rig(
+        (record) => {
+          if (record.offset === 0) {
+            views.push({
+              attempt: record.attempt,
+              value: record.value!.byteLength,
+              valueBuffer: record.value!.buffer.byteLength,
+              keyBuffer: record.key!.buffer.byteLength,
+              nameBuffer: record.rawHeaders[0]![0].buffer.byteLength,
+              headerBuffer: record.rawHeaders[0]![1]!.buffer.byteLength,
+            });
+            seenText.push(`${text(record.value)}/${record.headers[0]![0]}`);
+            if (record.attempt === 1) throw new Error("transient");
+          }
+          return { value: record.value };
+        },
+        { ordering: "none", retries: 3 },
+      ),
+      async (rig) => {
+        await rig.claim(0, [0], 10);
+        await rig.send(0, [{ offset: 0, value: bytes("retry-me"), headers: [[bytes("hh"), bytes("hv")]] }, ...others]);
+        await rig.until(() => rig.to(OUT).length === 21, "outputs");
+        expect(seenText).toEqual(["retry-me/hh", "retry-me/hh"]);
+        expect(views.length).toBe(2);
+        expect(views[0]!.valueBuffer).toBeGreaterThan(10_000); // the batch it was read with
+        expect(views[1]).toEqual({ attempt: 2, value: 8, valueBuffer: 8, keyBuffer: 2, nameBuffer: 2, headerBuffer: 2 });
+        rig.deliver();
+        await rig.commit();
+        expect(rig.committed(0)).toBe(21);
       },
-      { ordering: "none", retries: 3 },
     );
-    rig.consumer();
-    try {
-      await rig.claim(0, [0], 10);
-      await rig.send(0, [{ offset: 0, value: bytes("retry-me"), headers: [[bytes("hh"), bytes("hv")]] }, ...others]);
-      await rig.until(() => rig.to(OUT).length === 21, "outputs");
-      expect(seenText).toEqual(["retry-me/hh", "retry-me/hh"]);
-      expect(views.length).toBe(2);
-      expect(views[0]!.valueBuffer).toBeGreaterThan(10_000); // the batch it was read with
-      expect(views[1]).toEqual({ attempt: 2, value: 8, valueBuffer: 8, keyBuffer: 2, nameBuffer: 2, headerBuffer: 2 });
-      rig.deliver();
-      await rig.commit();
-      expect(rig.committed(0)).toBe(21);
-    } finally {
-      await rig.close();
-    }
   });
 
   test("after an internal error: on the second call the value no longer views the shared batch", async () => {
@@ -1035,24 +985,23 @@ describe("a record waiting for a retry holds only its own bytes", () => {
     let injected = 0;
     failEncoding((r) => r.topic === OUT && includes(r.value, "retry-me") && injected++ < 1);
     const buffers: number[] = [];
-    const rig = new Rig(
-      (record) => {
-        if (record.offset === 0) buffers.push(record.value!.buffer.byteLength);
-        return { value: record.value };
+    await withRig(
+      new Rig(
+        (record) => {
+          if (record.offset === 0) buffers.push(record.value!.buffer.byteLength);
+          return { value: record.value };
+        },
+        { ordering: "none" },
+      ),
+      async (rig) => {
+        await rig.claim(0, [0], 10);
+        await rig.send(0, [{ offset: 0, value: bytes("retry-me") }, ...others]);
+        await rig.until(() => rig.to(OUT).length === 21, "outputs");
+        expect(buffers.length).toBe(2);
+        expect(buffers[0]).toBeGreaterThan(10_000);
+        expect(buffers[1]).toBe(8);
       },
-      { ordering: "none" },
     );
-    rig.consumer();
-    try {
-      await rig.claim(0, [0], 10);
-      await rig.send(0, [{ offset: 0, value: bytes("retry-me") }, ...others]);
-      await rig.until(() => rig.to(OUT).length === 21, "outputs");
-      expect(buffers.length).toBe(2);
-      expect(buffers[0]).toBeGreaterThan(10_000);
-      expect(buffers[1]).toBe(8);
-    } finally {
-      await rig.close();
-    }
   });
 });
 
@@ -1118,31 +1067,33 @@ describe("cancelled while its outputs wait for room in the producer ring", () =>
     failSecondOutput(Number.POSITIVE_INFINITY);
     const big = new Uint8Array(100_000).fill(0x61);
     let calls = 0;
-    const rig = new Rig(() => {
-      calls++;
-      return [{ value: big }, { value: "b:second" }];
-    });
-    rig.consumer();
-    try {
-      await rig.claim(0, [0], 10);
-      await rig.send(0, [{ offset: 0 }]);
-      // the producer ring is not read: the 1st output waits for room
-      for (let i = 0; i < 200 && calls === 0; i++) await tick();
-      for (let i = 0; i < 5; i++) await tick();
-      expect(calls).toBe(1);
-      expect(rig.pipeline.stats.internalErrors).toBe(0);
-      expect(rig.pipeline.flow.bufferedBytes).toBeGreaterThan(0);
-      rig.pipeline.detachConsumer(0);
-      await rig.until(() => rig.pipeline.stats.internalErrors === 1 && rig.outputs.length === 1, "the 1st output streamed, the 2nd failed");
-      expect(rig.pipeline.flow.bufferedBytes).toBe(0);
-      rig.deliver();
-      await rig.until(() => rig.pipeline.inFlight === 0, "nothing in flight");
-      await rig.idle();
-      expect(calls).toBe(1);
-      expect(rig.to(DLQ)).toEqual([]);
-      expect(rig.fatal).toEqual([]);
-    } finally {
-      await rig.close();
-    }
+    await withRig(
+      new Rig(() => {
+        calls++;
+        return [{ value: big }, { value: "b:second" }];
+      }),
+      async (rig) => {
+        await rig.claim(0, [0], 10);
+        await rig.send(0, [{ offset: 0 }]);
+        // the producer ring is not read: the 1st output waits for room
+        for (let i = 0; i < 200 && calls === 0; i++) await tick();
+        for (let i = 0; i < 5; i++) await tick();
+        expect(calls).toBe(1);
+        expect(rig.pipeline.stats.internalErrors).toBe(0);
+        expect(rig.pipeline.flow.bufferedBytes).toBeGreaterThan(0);
+        rig.pipeline.detachConsumer(0);
+        await rig.until(
+          () => rig.pipeline.stats.internalErrors === 1 && rig.outputs.length === 1,
+          "the 1st output streamed, the 2nd failed",
+        );
+        expect(rig.pipeline.flow.bufferedBytes).toBe(0);
+        rig.deliver();
+        await rig.until(() => rig.pipeline.inFlight === 0, "nothing in flight");
+        await rig.idle();
+        expect(calls).toBe(1);
+        expect(rig.to(DLQ)).toEqual([]);
+        expect(rig.fatal).toEqual([]);
+      },
+    );
   });
 });

@@ -287,6 +287,21 @@ class Rig {
   }
 }
 
+/** Builds a rig with a consumer for each of `owners`, runs `body` on it, and closes it whatever happens. */
+async function withRig(
+  opts: ConstructorParameters<typeof Rig>[0],
+  owners: readonly number[],
+  body: (rig: Rig) => Promise<void>,
+): Promise<void> {
+  const rig = new Rig(opts);
+  for (const owner of owners) rig.consumer(owner);
+  try {
+    await body(rig);
+  } finally {
+    await rig.close();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Ownership model for the handoff scenarios
 // ---------------------------------------------------------------------------------------------------------------
@@ -573,10 +588,7 @@ describe("handoff of a partition between two consumers of one process", () => {
 
 describe("claims read late", () => {
   test("B claimed p at t=20 and gave it up at t=30: A's claim from t=10, read only now, is stale — its records are dropped and nothing is committed through A", async () => {
-    const rig = new Rig({ ordering: "partition", handler: "sync" });
-    rig.consumer(A);
-    rig.consumer(B);
-    try {
+    await withRig({ ordering: "partition", handler: "sync" }, [A, B], async (rig) => {
       rig.writeClaim(B, [P], 20);
       rig.writeRecords(B, P, range(0, 4), 0);
       await rig.settle();
@@ -596,15 +608,11 @@ describe("claims read late", () => {
       expect(rig.pipeline.stats.staleDropped).toBe(3);
       expect(rig.commitsOf(A, P, false)).toEqual([]); // would move the group's offset back from 4 to 3
       expect(rig.commitsOf(A, Q)).toEqual([2]);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 
   test("a revoke that reaches the pipeline before the consumer's claim frame makes that older claim stale", async () => {
-    const rig = new Rig({ ordering: "key", handler: "sync" });
-    rig.consumer(A);
-    try {
+    await withRig({ ordering: "key", handler: "sync" }, [A], async (rig) => {
       let commitNowCalls = 0;
       await within(
         rig.pipeline.revoke(
@@ -627,9 +635,7 @@ describe("claims read late", () => {
       expect(rig.handledOf(P)).toEqual([]);
       expect(rig.commitsOf(A, P, false)).toEqual([]);
       expect(rig.commitsOf(A, Q)).toEqual([1]);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 });
 
@@ -640,9 +646,7 @@ describe("claims read late", () => {
 describe("commit on revoke", () => {
   for (const ordering of ["partition", "key", "none"] as const) {
     test(`in-flight records finish and are committed by commitNow before revoke() resolves; later records of the partition are dropped; the kept partition keeps flowing (ordering ${ordering})`, async () => {
-      const rig = new Rig({ ordering, handler: "gated", revokeTimeoutMs: 1500 });
-      rig.consumer(A);
-      try {
+      await withRig({ ordering, handler: "gated", revokeTimeoutMs: 1500 }, [A], async (rig) => {
         rig.writeClaim(A, [P, Q], 10);
         rig.writeRecords(A, P, range(0, 5), 0);
         rig.writeRecords(A, Q, range(0, 2), 0);
@@ -709,16 +713,12 @@ describe("commit on revoke", () => {
         expect(rig.pipeline.stats.staleDropped).toBe(3);
         expect(rig.commits.filter((c) => c.partition === P).length).toBe(pCommits.length);
         expect(rig.handledOf(P).some((o) => o >= 5)).toBe(false);
-      } finally {
-        await rig.close();
-      }
+      });
     });
   }
 
   test("deliveries held back past revokeTimeoutMs: revoke() resolves anyway and the commit stops before the undelivered record", async () => {
-    const rig = new Rig({ ordering: "key", handler: "sync", revokeTimeoutMs: 40 });
-    rig.consumer(A);
-    try {
+    await withRig({ ordering: "key", handler: "sync", revokeTimeoutMs: 40 }, [A], async (rig) => {
       rig.writeClaim(A, [P, Q], 10);
       rig.writeRecords(A, P, range(0, 5), 0);
       rig.writeRecords(A, Q, range(0, 2), 0);
@@ -751,15 +751,11 @@ describe("commit on revoke", () => {
       await rig.commit();
       expect(rig.commitsOf(A, P, false)).toEqual(pCommits);
       expect(rig.pipeline.stats.staleDropped).toBe(1);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 
   test("a commit refused during the revoke (group rebalancing) is asked for again before revoke() resolves", async () => {
-    const rig = new Rig({ ordering: "partition", handler: "sync", revokeTimeoutMs: 500 });
-    rig.consumer(A);
-    try {
+    await withRig({ ordering: "partition", handler: "sync", revokeTimeoutMs: 500 }, [A], async (rig) => {
       rig.writeClaim(A, [P], 10);
       rig.writeRecords(A, P, range(0, 4), 0);
       await rig.settle();
@@ -782,9 +778,7 @@ describe("commit on revoke", () => {
         { owner: A, partition: P, offset: 4, ok: false, phase: "revoke" },
         { owner: A, partition: P, offset: 4, ok: true, phase: "revoke" },
       ]);
-    } finally {
-      await rig.close();
-    }
+    });
   });
 });
 
@@ -796,9 +790,7 @@ describe("a consumer rewinding a partition it still owns", () => {
   for (const handler of ["sync", "gated"] as const) {
     for (const ordering of ["partition", "key"] as const) {
       test(`re-fetching from the committed offset drops the older work; the commit restarts from the new sequence and never passes an unproduced record (${handler} handler, ordering ${ordering})`, async () => {
-        const rig = new Rig({ ordering, handler });
-        rig.consumer(A);
-        try {
+        await withRig({ ordering, handler }, [A], async (rig) => {
           rig.writeClaim(A, [P], 10);
           rig.writeRecords(A, P, range(0, 6), 0);
           await rig.openAll((t) => t.o <= 1);
@@ -838,9 +830,7 @@ describe("a consumer rewinding a partition it still owns", () => {
           // the older work ran at most once per record (nothing of it re-ran after the rewind)
           const oldRuns = rig.handledOf(P, 0);
           expect(new Set(oldRuns).size).toBe(oldRuns.length);
-        } finally {
-          await rig.close();
-        }
+        });
       });
     }
   }
