@@ -44,14 +44,7 @@ const MS_PER: Readonly<Record<string, number>> = {
  * to the nearest millisecond.
  */
 export function parseDuration(raw: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]+)?$/i.exec(raw.trim());
-  if (!match) return undefined;
-  const [, digits = "", unitText] = match;
-  if (unitText === undefined) return parseInteger(digits);
-  const factor = MS_PER[unitText.toLowerCase()];
-  if (factor === undefined) return undefined;
-  const ms = Math.round(Number(digits) * factor);
-  return Number.isSafeInteger(ms) ? ms : undefined;
+  return parseWithUnit(raw, MS_PER);
 }
 
 export const KiB = 1024;
@@ -76,14 +69,19 @@ const BYTES_PER: Readonly<Record<string, number>> = {
  * fractions (`1.5MiB`) are rounded to the nearest byte.
  */
 export function parseByteSize(raw: string): number | undefined {
+  return parseWithUnit(raw, BYTES_PER);
+}
+
+/** `<number><unit>` → number × the unit's factor, rounded; a bare integer is taken as is. */
+function parseWithUnit(raw: string, factors: Readonly<Record<string, number>>): number | undefined {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]+)?$/i.exec(raw.trim());
   if (!match) return undefined;
   const [, digits = "", unitText] = match;
   if (unitText === undefined) return parseInteger(digits);
-  const factor = BYTES_PER[unitText.toLowerCase()];
+  const factor = factors[unitText.toLowerCase()];
   if (factor === undefined) return undefined;
-  const bytes = Math.round(Number(digits) * factor);
-  return Number.isSafeInteger(bytes) ? bytes : undefined;
+  const value = Math.round(Number(digits) * factor);
+  return Number.isSafeInteger(value) ? value : undefined;
 }
 
 export const DEFAULT_KAFKA_PORT = 9092;

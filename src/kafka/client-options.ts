@@ -18,9 +18,8 @@ export function baseClientOptions(settings: ClientSettings, role: string) {
 
 const MECHANISMS = { plain: "PLAIN", "scram-sha-256": "SCRAM-SHA-256", "scram-sha-512": "SCRAM-SHA-512" } as const;
 
-type SecurityConfig = Pick<
-  Config,
-  | "tls"
+/** The security settings, which stay undefined unless given (`tls` itself always resolves to a boolean). */
+export type SecuritySettingKey =
   | "tlsCaFile"
   | "tlsCertFile"
   | "tlsKeyFile"
@@ -28,8 +27,9 @@ type SecurityConfig = Pick<
   | "saslMechanism"
   | "saslUsername"
   | "saslPassword"
-  | "saslPasswordFile"
->;
+  | "saslPasswordFile";
+
+type SecurityConfig = Pick<Config, "tls" | SecuritySettingKey>;
 
 /**
  * The security settings as plain data for ClientSettings. The PEM files and the password file were read (and

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, spyOn, test } from "bun:test";
+import type { SecuritySettingKey } from "../../src/kafka/client-options.ts";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -855,16 +856,7 @@ describe("value parsers", () => {
 
 // ── Security settings (TLS, SASL) ──────────────────────────────────────────────────────────────────
 
-/** The security settings that stay undefined unless given (tls itself always resolves to a boolean). */
-type SecurityKeys =
-  | "tlsCaFile"
-  | "tlsCertFile"
-  | "tlsKeyFile"
-  | "tlsServerName"
-  | "saslMechanism"
-  | "saslUsername"
-  | "saslPassword"
-  | "saslPasswordFile";
+type SecurityKeys = SecuritySettingKey;
 
 describe("security settings", () => {
   const PASSWORD = "hunter2-Pw-9f1c";
