@@ -17,8 +17,6 @@ export function preciseNow(): number {
 export class RingOutput {
   private readonly writer: RingWriter;
   private readonly encoder = new RecordEncoder();
-  /** Ring writes that had to wait, in order: nothing else writes until they are done. */
-  private chain: Promise<void> | null = null;
 
   constructor(ring: RingBuffers) {
     this.writer = new RingWriter(ring);
@@ -51,27 +49,18 @@ export class RingOutput {
     this.writer.publish();
   }
 
-  /** Waits for the queued writes, then closes the ring. */
-  async close(): Promise<void> {
-    await this.chain;
-    this.writer.close();
+  /** Closes the ring once the writes still queued are in it. */
+  close(): Promise<void> {
+    return this.writer.close();
   }
 
   /**
-   * Writes a frame now if nothing is waiting and it fits; otherwise queues a copy behind the waiting writes
-   * (the encoder's buffer is reused) and returns the promise of its write. One writer at a time, in order.
+   * Writes a frame now if it fits and nothing is waiting; otherwise the ring queues a copy behind the waiting
+   * writes (the encoder's buffer is reused; the ring keeps frames whole and in order) and the promise says when
+   * it is in (and published).
    */
   private write(frame: Uint8Array): Promise<void> | undefined {
-    if (this.chain === null && this.writer.tryWrite(frame)) return undefined;
-    const copy = frame.slice();
-    const next = (this.chain ?? Promise.resolve()).then(async () => {
-      await this.writer.write(copy);
-      this.writer.publish();
-    });
-    this.chain = next;
-    void next.finally(() => {
-      if (this.chain === next) this.chain = null;
-    });
-    return next;
+    if (this.writer.tryWrite(frame)) return undefined;
+    return this.writer.write(frame.slice());
   }
 }
