@@ -119,7 +119,7 @@ export class Outbox {
   }
 
   /**
-   * Kafka refused one output for good (its size): the record's input goes to the dead-letter topic in its
+   * Kafka refused one output for good (its size, or its topic): the record's input goes to the dead-letter topic in its
    * place, and the record completes when that copy is in. A refused stub is fatal: nothing of the record could
    * be stored, so its offset must never be committed.
    */
@@ -187,7 +187,7 @@ export class Outbox {
 
   /** Lets the producer Workers finish: they exit after delivering what is in their rings. */
   close(): void {
-    for (const writer of this.writers) writer.close();
+    for (const writer of this.writers) void writer.close();
   }
 
   /** `encodeOutput`, giving up the record's pending delivery if it throws. */
