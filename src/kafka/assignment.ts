@@ -46,6 +46,14 @@ export class AssignmentTracker {
     return this.assigned.has(key) || this.revoking.has(key);
   }
 
+  /** The owned partitions. */
+  owned(): PartitionRef[] {
+    return [...this.assigned].map((key) => {
+      const at = key.indexOf("\u0000");
+      return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+    });
+  }
+
   /** The owned partitions, sorted, for logs. */
   describe(): string {
     return [...this.assigned]

@@ -23,6 +23,9 @@ export function consumerCommands(): (message: ToConsumer, post: Post<FromConsume
       case "flow":
         loop?.setPaused(message.partitions, message.paused);
         break;
+      case "refetch":
+        loop?.refetch();
+        break;
       case "go":
         loop?.go();
         break;

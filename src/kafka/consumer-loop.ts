@@ -23,7 +23,7 @@ import { groupMemberOptions } from "./group-options.ts";
 import { LagReporter } from "./lag-reporter.ts";
 import { OffsetCommitter } from "./offset-committer.ts";
 import { assertPatched, type PartitionRef, type SerialMessage, type Stream } from "./patched-stream.ts";
-import type { CommitOffset, ConsumerSettings, FromConsumer } from "../threads/messages.ts";
+import type { CommitOffset, ConsumerSettings, FromConsumer, GroupMember } from "../threads/messages.ts";
 import { preciseNow, RingOutput } from "./ring-output.ts";
 
 const PUBLISH_EVERY = 256;
@@ -45,6 +45,10 @@ export class ConsumerLoop {
   /** A stream whose buffered records are stale (fetched before an expulsion): read no more of it. */
   private discarded: Stream | null = null;
   private epoch = 0;
+  /** Exactly-once mode: the main thread aborted a transaction; the next stream's first frame says `refetched`. */
+  private refetchPending = false;
+  /** The group metadata last posted (exactly-once mode sends offsets with it). */
+  private postedMember = "";
   private joined = false;
   private stopping = false;
   private readonly quietDisconnects: () => void;
@@ -88,18 +92,23 @@ export class ConsumerLoop {
     // without one, so the assignment is also compared after heartbeats, rebalances and revocations.
     watchGroupEvents(this.consumer, log, {
       joined: (memberId) => {
+        this.postMember();
         if (this.memberId !== null && memberId !== this.memberId) this.restartAfterExpulsion();
         this.memberId = memberId;
         // a new assignment reads the group's offsets itself; an unchanged one after a rejoin must too
         if (!this.syncAssignment()) this.loadFloor();
       },
-      heartbeat: () => this.syncAssignment(),
+      heartbeat: () => {
+        this.postMember();
+        this.syncAssignment();
+      },
       // usually no change to pass on (the main thread already let the revoked partitions go): say what is left
       revoked: () => {
         if (!this.syncAssignment())
           this.log.info("partitions assigned", { epoch: this.epoch, partitions: this.assignment.describe(), afterRevoke: true });
       },
       rebalancing: () => {
+        this.postMember();
         this.post({ type: "rebalancing", owner: this.owner });
         setImmediate(() => this.syncAssignment());
       },
@@ -139,7 +148,7 @@ export class ConsumerLoop {
     const requestId = ++this.revokeRequests;
     const started = Date.now();
     const answered = new Promise<boolean>((resolve) => this.revokeWaiters.set(requestId, () => resolve(true)));
-    this.post({ type: "revoking", requestId, at, partitions });
+    this.post({ type: "revoking", requestId, at, partitions, member: this.member() });
     const done = await Promise.race([answered, sleep(this.settings.revokeTimeoutMs + REVOKE_COMMIT_GRACE_MS).then(() => false)]);
     this.revokeWaiters.delete(requestId);
     this.assignment.endRevoke(partitions);
@@ -149,6 +158,35 @@ export class ConsumerLoop {
       this.log.warn("partitions revoked without an answer from the main thread; their unfinished records go to the next owner", {
         partitions: names,
       });
+  }
+
+  /**
+   * Exactly-once mode: the main thread aborted a transaction, so every owned partition is read again from the
+   * group's committed offsets: the current stream is dropped and the next one starts with a `refetched` frame.
+   */
+  refetch(): void {
+    this.refetchPending = true;
+    this.log.info("reading the assigned partitions again from their committed offsets (a transaction was aborted)");
+    if (this.stream !== null) {
+      this.discarded = this.stream;
+      void this.stream.close().catch(() => undefined);
+    }
+  }
+
+  /** Where this member stands in its group, or null before it joined. */
+  private member(): GroupMember | null {
+    const { memberId, generationId, coordinatorId, groupInstanceId } = this.consumer;
+    if (!memberId || coordinatorId === undefined || coordinatorId === null) return null;
+    return { groupId: this.settings.groupId, generationId, memberId, groupInstanceId: groupInstanceId ?? null, coordinatorId };
+  }
+
+  private postMember(): void {
+    const member = this.member();
+    if (member === null) return;
+    const text = JSON.stringify(member);
+    if (text === this.postedMember) return;
+    this.postedMember = text;
+    this.post({ type: "member", member });
   }
 
   /** Commits offsets of partitions this member owns or is handing over (see OffsetCommitter). */
@@ -207,6 +245,11 @@ export class ConsumerLoop {
         })) as Stream;
         this.stream = stream;
         this.paused.applyTo(stream);
+        this.postMember();
+        if (this.refetchPending) {
+          this.refetchPending = false;
+          this.writeAssignment(this.assignment.owned(), true);
+        }
         if (!this.joined) {
           this.joined = true;
           this.post({ type: "joined", owner: this.owner });
@@ -262,7 +305,8 @@ export class ConsumerLoop {
       }
     }
     this.output.publish();
-    if (!this.stopping) throw new Error("message stream ended unexpectedly");
+    // a stream dropped on purpose (expelled, or refetch): the next one starts from the committed offsets
+    if (!this.stopping && stream !== this.discarded) throw new Error("message stream ended unexpectedly");
   }
 
   /**
@@ -291,9 +335,12 @@ export class ConsumerLoop {
   private onAssignment(current: Assignments): void {
     this.loadFloor();
     this.paused.keepOnly((topic, partition) => this.assignment.owns(topic, partition), this.stream);
+    this.writeAssignment(partitionsOf(current), false);
+  }
+
+  private writeAssignment(partitions: PartitionRef[], refetched: boolean): void {
     this.epoch++;
-    const partitions = partitionsOf(current);
-    this.log.info("partitions assigned", { epoch: this.epoch, partitions: describePartitions(partitions) });
-    this.output.writeAssignment(this.epoch, { partitions });
+    this.log.info("partitions assigned", { epoch: this.epoch, partitions: describePartitions(partitions), ...(refetched && { refetched }) });
+    this.output.writeAssignment(this.epoch, refetched ? { partitions, refetched } : { partitions });
   }
 }

@@ -129,6 +129,8 @@ export type FailureKind =
   | "internal"
   /** The dead-letter guard stopped the processor. */
   | "halted"
+  /** Exactly-once mode: a transaction was aborted (its records are processed again). */
+  | "transaction"
   | "unknown";
 
 /** Refusals that concern a topic rather than the request: the records for other topics may be fine. */

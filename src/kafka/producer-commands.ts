@@ -29,7 +29,7 @@ export function producerCommands(): (message: ToProducer, post: Post<FromProduce
           });
         }
         loop = new ProducerLoop(message.index, message.ring, message.settings, post, log);
-        loop.start();
+        await loop.start();
         post({ type: "ready", index: message.index });
         break;
       }

@@ -4,15 +4,20 @@
  * error is one no retry fixes; it is never dropped. A record Kafka refuses for itself (its size, a topic that
  * does not exist or cannot be written) is reported as rejected, so its input goes to the dead-letter topic, and
  * the rest of the batch still goes out.
+ *
+ * Exactly-once mode: everything goes through a TransactionalSender, and a `control` frame in the ring ends the
+ * transaction at that point (every frame before it was sent first). A refused output then dooms the transaction
+ * (see TransactionalSender): the main thread remembers the refusal, and the replay dead-letters that record.
  */
 import { compatibilityPartitioner, Producer, type MessageToProduce } from "@platformatic/kafka";
 import { RingReader, type RingBuffers } from "../threads/byte-ring.ts";
 import { decodeRecord } from "../threads/record-codec.ts";
+import { TransactionalSender, transactionEndedBy } from "./transactional-sender.ts";
 import type { Logger } from "../observability/logger.ts";
 import { baseClientOptions } from "./client-options.ts";
 import { reportBrokerConnections } from "./connection-events.ts";
 import { backoffMs, classify, describeError, isTopicRefusal, sleep, topicRefusalReason, type Failure } from "./errors.ts";
-import type { FromProducer, ProducerSettings } from "../threads/messages.ts";
+import type { FromProducer, ProducerSettings, TransactionControl } from "../threads/messages.ts";
 
 type OutMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
@@ -21,6 +26,8 @@ const MAX_BATCH_BYTES = 8 << 20;
 
 /** Delivery ids start at 1: 0 marks a rejected record in a batch's id list. */
 const REJECTED = 0;
+
+const textDecoder = new TextDecoder();
 
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
@@ -38,6 +45,8 @@ function recordBytes(
 export class ProducerLoop {
   private readonly reader: RingReader;
   private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  /** Exactly-once mode only. */
+  private readonly transactions: TransactionalSender | null;
   private finished: Promise<void> = Promise.resolve();
   private failedFatally = false;
   private readonly quietDisconnects: () => void;
@@ -56,15 +65,23 @@ export class ProducerLoop {
     this.maxMessageBytes = settings.maxMessageBytes;
     this.reader = new RingReader(ring);
     this.configuredTopics = new Set(settings.configuredTopics);
-    this.producer = new Producer({
-      ...baseClientOptions(settings, `producer-${index}`),
-      idempotent: true,
-      partitioner: compatibilityPartitioner,
-    });
+    const { transactionalId, transactionTimeoutMs } = settings;
+    const createProducer = (): Producer<Buffer, Buffer, Buffer, Buffer> =>
+      new Producer({
+        ...baseClientOptions(settings, `producer-${index}`),
+        idempotent: true,
+        partitioner: compatibilityPartitioner,
+        // the client sends its request timeout as the transaction timeout
+        ...(transactionalId !== undefined && { transactionalId, timeout: transactionTimeoutMs }),
+      });
+    this.transactions = transactionalId === undefined ? null : new TransactionalSender(createProducer, log);
+    this.producer = this.transactions?.client ?? createProducer();
     this.quietDisconnects = reportBrokerConnections(this.producer, this.log);
   }
 
-  start(): void {
+  /** Exactly-once mode: the transactional id is registered (fencing a predecessor) before anything is read. */
+  async start(): Promise<void> {
+    await this.transactions?.start();
     this.finished = this.run();
   }
 
@@ -72,17 +89,28 @@ export class ProducerLoop {
   async close(): Promise<void> {
     await this.finished;
     this.quietDisconnects();
+    if (this.transactions !== null) {
+      await this.transactions.close();
+      return;
+    }
     await this.producer.close().catch((error: unknown) => this.log.warn("producer close failed", { error: describeError(error) }));
   }
 
   private async run(): Promise<void> {
     while (!this.reader.finished && !this.failedFatally) {
       await this.reader.waitForData(1000);
-      const { messages, ids } = this.takeBatch();
-      if (messages.length === 0) continue;
-      const started = performance.now();
-      if (!(await this.deliver(messages, ids))) return;
-      this.post({ type: "delivered", ids: ids.filter((id) => id !== REJECTED), sendMs: performance.now() - started });
+      const { messages, ids, control } = this.takeBatch();
+      if (messages.length > 0) {
+        const started = performance.now();
+        if (!(await this.deliver(messages, ids))) return;
+        // a doomed transaction's outputs will not count: the main thread aborts and replays them
+        if (!this.transactions?.doomed)
+          this.post({ type: "delivered", ids: ids.filter((id) => id !== REJECTED), sendMs: performance.now() - started });
+      }
+      if (control !== null && this.transactions !== null) {
+        const outcome = await this.transactions.end(control.request);
+        this.post({ type: "transaction", ref: control.ref, ...outcome });
+      }
     }
   }
 
@@ -100,6 +128,7 @@ export class ProducerLoop {
       const named = outcome.topic !== undefined && topics.includes(outcome.topic) ? outcome.topic : topics.length === 1 ? topics[0]! : null;
       if (named === null) return this.deliverByTopic(messages, ids, topics);
       const reason = topicRefusalReason(outcome);
+      this.transactions?.doom(`an output to ${named} was refused: ${reason}`);
       this.log.warn("Kafka refused an output topic; the inputs of its records go to the dead-letter topic", {
         topic: named,
         error: reason,
@@ -131,6 +160,7 @@ export class ProducerLoop {
     }
     if (messages.length === 1) {
       const { topic } = messages[0]!;
+      this.transactions?.doom(`an output to ${topic} was refused for its size`);
       this.log.warn("Kafka refused an output record for its size; its input goes to the dead-letter topic", {
         topic,
         error: outcome.message,
@@ -166,15 +196,22 @@ export class ProducerLoop {
     return true;
   }
 
-  private takeBatch(): { messages: OutMessage[]; ids: Uint32Array } {
+  /** Output frames up to the next control frame (which ends the batch, and is returned with it). */
+  private takeBatch(): { messages: OutMessage[]; ids: Uint32Array; control: { ref: number; request: TransactionControl } | null } {
     const messages: OutMessage[] = [];
     const ids: number[] = [];
     let bytes = 0;
+    let control: { ref: number; request: TransactionControl } | null = null;
     for (let frame = this.reader.poll(); frame; frame = this.reader.poll()) {
       const record = decodeRecord(frame);
+      if (record.kind === "control") {
+        control = { ref: record.ref, request: JSON.parse(textDecoder.decode(record.value ?? new Uint8Array(0))) as TransactionControl };
+        break;
+      }
       const size = recordBytes(record.key, record.value, record.headers);
       if (size > this.maxMessageBytes) {
         const message = `${record.topic}: the output record (${size} bytes) is larger than --max-message-bytes (${this.maxMessageBytes})`;
+        this.transactions?.doom(message);
         this.post({ type: "rejected", id: record.ref, failure: { kind: "too-large", message, retriable: false, topic: record.topic } });
         continue;
       }
@@ -197,7 +234,7 @@ export class ProducerLoop {
       if (messages.length >= MAX_BATCH_RECORDS || bytes >= MAX_BATCH_BYTES) break;
     }
     this.reader.release();
-    return { messages, ids: Uint32Array.from(ids) };
+    return { messages, ids: Uint32Array.from(ids), control };
   }
 
   /**
@@ -207,11 +244,18 @@ export class ProducerLoop {
   private async send(messages: OutMessage[]): Promise<"sent" | "fatal" | Failure> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.producer.send({ messages });
+        if (this.transactions !== null) await this.transactions.send(messages);
+        else await this.producer.send({ messages });
         if (attempt > 0) this.log.info("produce recovered", { attempts: attempt + 1 });
         this.delivered = true;
         return "sent";
       } catch (error) {
+        const ended = this.transactions === null ? null : transactionEndedBy(error);
+        if (ended !== null) {
+          // nothing more goes into this transaction: the commit that ends it aborts, and the main thread replays
+          this.transactions?.doom(ended);
+          return "sent";
+        }
         const failure = classify(error);
         if (failure.kind === "too-large") return failure;
         const refused = isTopicRefusal(failure);

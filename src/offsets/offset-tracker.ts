@@ -31,6 +31,11 @@ interface PartitionEntry {
   readonly owner: number;
   /** Being taken away: no new records, the in-flight ones finish and are committed. */
   revoking: boolean;
+  /**
+   * Exactly-once mode, after an aborted transaction: the owner reads the partition again from its committed
+   * offset; every record until its `refetched` assignment frame is stale.
+   */
+  refetching: boolean;
   offsets: PartitionOffsets;
   /** Highest commit point handed out by takeCommits (confirmed or not). */
   requested: number | null;
@@ -69,7 +74,7 @@ export class OffsetTracker {
    * An assignment frame: `owner` owns exactly `partitions` from `claimedAt` on. A partition another consumer
    * claimed later stays with that consumer; one claimed earlier by another consumer moves to this one.
    */
-  assign(owner: number, partitions: readonly PartitionRef[], claimedAt: number): AssignResult {
+  assign(owner: number, partitions: readonly PartitionRef[], claimedAt: number, refetched = false): AssignResult {
     const moved: string[] = [];
     const keep = new Set<string>();
     for (const { topic, partition } of partitions) {
@@ -80,7 +85,7 @@ export class OffsetTracker {
       if (last !== undefined && last.owner !== owner && last.at > claimedAt) continue;
       this.lastChange.set(key, { owner, at: claimedAt });
       const entry = this.partitions.get(key);
-      if (entry !== undefined && entry.owner === owner && !entry.revoking) {
+      if (entry !== undefined && entry.owner === owner && !entry.revoking && !(refetched && entry.refetching)) {
         keep.add(key);
         continue;
       }
@@ -112,7 +117,7 @@ export class OffsetTracker {
   track(topic: string, partition: number, offset: number, owner: number): TrackResult {
     const key = partitionKey(topic, partition);
     const entry = this.partitions.get(key);
-    if (entry === undefined || entry.owner !== owner || entry.revoking) return null;
+    if (entry === undefined || entry.owner !== owner || entry.revoking || entry.refetching) return null;
     let rewound = false;
     if (offset <= entry.offsets.lastSeen) {
       rewound = true;
@@ -138,6 +143,20 @@ export class OffsetTracker {
       keys.push(key);
     }
     return keys;
+  }
+
+  /**
+   * Exactly-once mode, a transaction was aborted: every partition is read again from its committed offset. Until
+   * its owner's `refetched` frame, its records are stale, and nothing of it is in flight or committable (results
+   * still on their way carry an old generation). Returns the keys.
+   */
+  beginRefetch(): string[] {
+    for (const entry of this.partitions.values()) {
+      entry.refetching = true;
+      entry.offsets = new PartitionOffsets(++this.generations);
+      entry.requested = null;
+    }
+    return [...this.partitions.keys()];
   }
 
   /** Records of these partitions still in flight (tracked, not completed). */
@@ -258,6 +277,14 @@ export class OffsetTracker {
   }
 
   private newEntry(topic: string, partition: number, owner: number): PartitionEntry {
-    return { topic, partition, owner, revoking: false, offsets: new PartitionOffsets(++this.generations), requested: null };
+    return {
+      topic,
+      partition,
+      owner,
+      revoking: false,
+      refetching: false,
+      offsets: new PartitionOffsets(++this.generations),
+      requested: null,
+    };
   }
 }

@@ -10,8 +10,13 @@ import { partitionKey, type OffsetTracker } from "../offsets/offset-tracker.ts";
 import type { AssignmentChange } from "../threads/messages.ts";
 import type { Logger } from "../observability/logger.ts";
 import { QueuedInput } from "./input-record.ts";
-import type { Commits } from "./commits.ts";
+import type { ReleaseGate } from "./release-gate.ts";
 import type { CommitPort, PipelineObserver, PipelineSettings, PipelineStats, RecordWork } from "./types.ts";
+
+/** Commit on revoke: commits what is finished of these partitions of `owner` before they go. */
+export interface RevokeCommits {
+  revoked(owner: number, keys: readonly string[], port: CommitPort | undefined): Promise<void>;
+}
 
 /** What runs the scheduled records (the rest of the pipeline). */
 export interface IntakeRunner {
@@ -40,6 +45,7 @@ export class Intake {
   private lastView: DataView | null = null;
   private readonly drains: Array<Promise<void>> = [];
   private readonly detached = new Set<number>();
+  private readonly attached = new Set<number>();
   /** Revocations waiting for their partitions' in-flight records to finish. */
   private revokeWaiters: Array<{ readonly keys: readonly string[]; readonly resolve: () => void }> = [];
   /** Partitions whose fetching is paused (--max-uncommitted), with the consumer that was asked. */
@@ -48,11 +54,13 @@ export class Intake {
   constructor(
     private readonly settings: PipelineSettings,
     readonly tracker: OffsetTracker,
-    private readonly commits: Commits,
+    private readonly commits: RevokeCommits,
     private readonly stats: PipelineStats,
     private readonly log: Logger,
     private readonly observer: PipelineObserver,
     private readonly runner: IntakeRunner,
+    /** Exactly-once mode: records are released in partition order (see ReleaseGate). */
+    private readonly gate: ReleaseGate | null = null,
   ) {
     this.maxBufferedRecords = Math.max(4096, settings.concurrency * 4);
     this.maxBufferedBytes = settings.ringBytes * 2;
@@ -67,12 +75,25 @@ export class Intake {
 
   /** Reads a consumer Worker's ring until it closes (or the consumer is detached). */
   attachConsumer(owner: number, ring: RingBuffers): void {
+    this.attached.add(owner);
     this.drains.push(this.drain(owner, new RingReader(ring)));
   }
 
   /** Resolves when every attached ring closed (or its consumer was detached) and was read to its end. */
   async consumersClosed(): Promise<void> {
     await Promise.all(this.drains);
+  }
+
+  /** Consumers whose rings are read. */
+  get owners(): number[] {
+    return [...this.attached].filter((owner) => !this.detached.has(owner));
+  }
+
+  /** Exactly-once mode, after an abort: drops the queued work of these partitions; returns how many tasks. */
+  dropWork(keys: readonly string[]): number {
+    let removed = 0;
+    for (const key of keys) removed += this.removePartition(key);
+    return removed;
   }
 
   /** Forgets a consumer that is gone; returns the number of its queued tasks dropped. */
@@ -178,6 +199,7 @@ export class Intake {
       });
     }
     if (this.settings.autoOffsetStore) this.tracker.complete(ticket);
+    this.gate?.expect(ticket);
     this.bufferedBytes += bytes;
     this.scheduler.schedule(
       { input: new QueuedInput(record), ticket, bytes, internalFailures: 0, internalReason: null },
@@ -190,9 +212,11 @@ export class Intake {
   private onAssignment(owner: number, record: DecodedRecord): void {
     const change = JSON.parse(utf8.decode(record.value ?? new Uint8Array(0))) as AssignmentChange;
     // the frame's timestamp is when the consumer was given these partitions
-    const { moved, dropped } = this.tracker.assign(owner, change.partitions, record.timestamp);
+    const refetched = change.refetched === true;
+    const { moved, dropped } = this.tracker.assign(owner, change.partitions, record.timestamp, refetched);
     let removed = 0;
     for (const key of [...moved, ...dropped]) removed += this.removePartition(key);
+    if (refetched) for (const { topic, partition } of change.partitions) this.gate?.forget(partitionKey(topic, partition));
     this.stats.assignmentChanges++;
     this.log.info("assignment changed", {
       consumer: owner,
@@ -201,11 +225,13 @@ export class Intake {
       movedHere: moved.length,
       revoked: dropped.length,
       removedTasks: removed,
+      ...(refetched && { refetched }),
     });
   }
 
   /** Drops a partition's queued work; returns how many tasks were removed. */
   private removePartition(partitionKey: string): number {
+    this.gate?.forget(partitionKey);
     const removed = this.scheduler.removePartition(partitionKey);
     for (const task of removed) this.bufferedBytes -= task.payload.bytes;
     this.onSettled();

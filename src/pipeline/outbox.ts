@@ -2,8 +2,14 @@
  * Records out: outputs are framed under delivery ids into the producer rings, and a record is complete once
  * every one of its ids is acknowledged. An output Kafka refuses is replaced by a dead-letter copy of the input;
  * a refused copy by a stub without the input's value and headers; a refused stub is fatal.
+ *
+ * Exactly-once mode: a record's outputs all go to the producer of its input partition (one transaction holds
+ * them and the partition's offsets), written in one go; `endTransaction` puts a control frame behind them. A
+ * refusal cannot be mended inside the transaction (it is aborted): it is remembered, and when the record comes
+ * round again its dead-letter copy (or stub) goes in place of what was refused.
  */
 import { createRing, RingWriter, type RingBuffers } from "../threads/byte-ring.ts";
+import type { Failure, TransactionControl } from "../threads/messages.ts";
 import { RecordEncoder } from "../threads/record-codec.ts";
 import type { Ticket } from "../offsets/offset-tracker.ts";
 import { errorText, type ResolvedOutput } from "../handlers/run-handler.ts";
@@ -17,6 +23,14 @@ export interface DeadLetterCopy {
   readonly stub: boolean;
   readonly reason: string;
   readonly kind: DeadLetterKind;
+}
+
+/** Exactly-once mode: a finished record's frames, waiting for its turn in its partition. */
+export interface PreparedRecord {
+  readonly pending: PendingDelivery;
+  readonly ids: readonly number[];
+  readonly frames: readonly Uint8Array[];
+  readonly deadLetterCopy: DeadLetterCopy | undefined;
 }
 
 /** What the outbox tells the rest of the pipeline. */
@@ -38,7 +52,17 @@ interface PendingDelivery {
   abandoned: boolean;
 }
 
-export type OutboxSettings = Pick<PipelineSettings, "producers" | "ringBytes" | "dlqTopic">;
+export type OutboxSettings = Pick<PipelineSettings, "producers" | "ringBytes" | "dlqTopic" | "guarantee">;
+
+/** How a transaction a control frame ended came out. */
+export type TransactionOutcome = { readonly committed: true } | { readonly committed: false; readonly failure: Failure };
+
+/** Refusals remembered for the replay after the abort, at most this many (the oldest go first). */
+const MAX_REMEMBERED_REFUSALS = 100_000;
+
+const positionOf = (input: InputRecord): string => `${input.topic}\u0000${input.partition}\u0000${input.offset}`;
+
+const textEncoder = new TextEncoder();
 
 function hashString(text: string): number {
   let hash = 0x811c9dc5;
@@ -55,6 +79,11 @@ export class Outbox {
   private readonly deadLetterIds = new Map<number, DeadLetterCopy>();
   private nextDeliveryId = 1;
   private publishQueued = false;
+  private readonly exactlyOnce: boolean;
+  /** Exactly-once mode: inputs whose outputs (or dead-letter copy: `stub`) Kafka refused, by position. */
+  private readonly refusals = new Map<string, DeadLetterCopy>();
+  private readonly transactionEnds = new Map<number, (outcome: TransactionOutcome) => void>();
+  private nextControlRef = 1;
 
   constructor(
     private readonly settings: OutboxSettings,
@@ -65,6 +94,55 @@ export class Outbox {
   ) {
     this.producerRings = Array.from({ length: settings.producers }, () => createRing(settings.ringBytes));
     this.writers = this.producerRings.map((ring) => new RingWriter(ring));
+    this.exactlyOnce = settings.guarantee === "exactly-once";
+  }
+
+  /** Exactly-once mode: the producer holding the transaction of this input partition. */
+  producerOfPartition(partitionKey: string): number {
+    return this.producerFor(partitionKey);
+  }
+
+  /**
+   * Exactly-once mode: ends producer `index`'s transaction at this point of its ring (everything written before
+   * is in it, nothing after) and resolves with how it came out.
+   */
+  endTransaction(index: number, control: TransactionControl): Promise<TransactionOutcome> {
+    const ref = this.nextControlRef++;
+    const frame = this.encoder
+      .encode({
+        kind: "control",
+        ref,
+        topic: "",
+        partition: -1,
+        offset: 0,
+        timestamp: 0,
+        key: null,
+        value: textEncoder.encode(JSON.stringify(control)),
+        headers: [],
+      })
+      .slice();
+    const ended = new Promise<TransactionOutcome>((resolve) => this.transactionEnds.set(ref, resolve));
+    const writer = this.writers[index]!;
+    writer.write(frame).then(
+      () => writer.publish(),
+      (error: unknown) => this.transactionEnded(ref, { committed: false, failure: { kind: "internal", message: errorText(error), retriable: false } }),
+    );
+    writer.publish();
+    return ended;
+  }
+
+  /** A producer reported the end of a transaction. */
+  transactionEnded(ref: number, outcome: TransactionOutcome): void {
+    const resolve = this.transactionEnds.get(ref);
+    this.transactionEnds.delete(ref);
+    resolve?.(outcome);
+  }
+
+  /** Exactly-once mode, after an abort: outputs not yet acknowledged will never count. */
+  forgetDeliveries(): void {
+    this.deliveries.clear();
+    this.deadLetterIds.clear();
+    this.events.progressed();
   }
 
   /** Outputs written and not yet acknowledged. */
@@ -105,6 +183,50 @@ export class Outbox {
     }
   }
 
+  /**
+   * Exactly-once mode, step one (when the record finishes): its outputs framed, or its dead-letter copy if its
+   * outputs were refused before. Throws (an internal error) before anything is written. Null: nothing to write.
+   */
+  prepare(ticket: Ticket, input: InputRecord, outputs: readonly ResolvedOutput[], deadLetterCopy?: DeadLetterCopy): PreparedRecord | null {
+    const refusal = this.refusals.get(positionOf(input));
+    if (refusal !== undefined) {
+      deadLetterCopy = refusal;
+      outputs = [
+        refusal.stub
+          ? deadLetterStub(input, this.settings.dlqTopic, refusal.reason, input.attempt, refusal.kind)
+          : deadLetter(input, this.settings.dlqTopic, refusal.reason, input.attempt, refusal.kind),
+      ];
+      this.stats.deadLettered++;
+    }
+    if (outputs.length === 0) return null;
+    const pending: PendingDelivery = { ticket, remaining: outputs.length, input, deadLettered: deadLetterCopy !== undefined, abandoned: false };
+    const ids: number[] = [];
+    const frames = outputs.map((output) => {
+      const frame = this.encodeFrame(output).slice();
+      ids.push(frame.id);
+      return frame.bytes;
+    });
+    return { pending, ids, frames, deadLetterCopy };
+  }
+
+  /**
+   * Exactly-once mode, step two (when its turn in the partition comes, see ReleaseGate): every frame is queued on
+   * the producer of the record's partition before this returns, so a control frame written later lands behind
+   * them all. A promise when the ring was full.
+   */
+  write(prepared: PreparedRecord): void | Promise<void> {
+    const { pending, ids, frames, deadLetterCopy } = prepared;
+    for (const id of ids) {
+      this.deliveries.set(id, pending);
+      if (deadLetterCopy !== undefined) this.deadLetterIds.set(id, deadLetterCopy);
+    }
+    const writer = this.writers[this.producerFor(pending.ticket.partitionKey)]!;
+    let queued: Promise<void> | undefined;
+    for (const frame of frames) if (!writer.tryWrite(frame)) queued = writer.write(frame);
+    this.queuePublish();
+    return queued;
+  }
+
   /** Producer acknowledgements: each id is one output now safely in Kafka. */
   delivered(ids: Uint32Array): void {
     for (const id of ids) {
@@ -131,6 +253,10 @@ export class Outbox {
     this.deadLetterIds.delete(id);
     const { input } = pending;
     const { topic, partition, offset } = input;
+    if (this.exactlyOnce && copyOf?.stub !== true) {
+      this.rememberRefusal(input, reason, copyOf);
+      return;
+    }
     if (copyOf?.stub === true) {
       this.observer.fatal(
         `the dead-letter copy of ${topic}/${partition}@${offset} was refused even without its value and headers (${reason}); check the dead-letter topic ${this.settings.dlqTopic}`,
@@ -185,6 +311,23 @@ export class Outbox {
     );
   }
 
+  /** Exactly-once mode: the transaction is aborted; the replay of this record sends its dead-letter copy (or stub). */
+  private rememberRefusal(input: InputRecord, reason: string, copyOf: DeadLetterCopy | undefined): void {
+    const key = positionOf(input);
+    const refusal: DeadLetterCopy =
+      copyOf === undefined
+        ? { stub: false, reason: `output refused by Kafka: ${reason}`, kind: "output-refused" }
+        : { stub: true, reason: `${copyOf.reason}; the full dead-letter copy was refused too (${reason})`, kind: copyOf.kind };
+    this.log.warn("Kafka refused an output: the transaction is aborted, and the record goes to the dead-letter topic when it comes round again", {
+      topic: input.topic,
+      partition: input.partition,
+      offset: input.offset,
+      error: logSafe(refusal.reason),
+    });
+    if (this.refusals.size >= MAX_REMEMBERED_REFUSALS) this.refusals.delete(this.refusals.keys().next().value!);
+    this.refusals.set(key, refusal);
+  }
+
   /** Lets the producer Workers finish: they exit after delivering what is in their rings. */
   close(): void {
     for (const writer of this.writers) void writer.close();
@@ -215,6 +358,14 @@ export class Outbox {
    * is registered only once the frame exists: an output that cannot be framed leaves nothing waiting.
    */
   private encodeOutput(output: ResolvedOutput, pending: PendingDelivery, deadLetterCopy?: DeadLetterCopy): Uint8Array {
+    const { id, bytes } = this.encodeFrame(output);
+    this.deliveries.set(id, pending);
+    if (deadLetterCopy !== undefined) this.deadLetterIds.set(id, deadLetterCopy);
+    return bytes;
+  }
+
+  /** Frames an output under the next delivery id (nothing registered); valid until the next call. */
+  private encodeFrame(output: ResolvedOutput): { id: number; bytes: Uint8Array; slice(): { id: number; bytes: Uint8Array } } {
     const id = this.nextDeliveryId;
     const frame = this.encoder.encode({
       kind: "output",
@@ -228,9 +379,7 @@ export class Outbox {
       headers: output.headers,
     });
     this.nextDeliveryId = id >= 0xffffffff ? 1 : id + 1;
-    this.deliveries.set(id, pending);
-    if (deadLetterCopy !== undefined) this.deadLetterIds.set(id, deadLetterCopy);
-    return frame;
+    return { id, bytes: frame, slice: () => ({ id, bytes: frame.slice() }) };
   }
 
   private async emitSlowly(

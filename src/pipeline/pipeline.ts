@@ -3,18 +3,26 @@
  * handler (process-record decides what becomes of each) and go out through the producer rings (outbox);
  * acknowledgements flow back and move the commit points. An offset is committed only when every output of its
  * record (or its dead-letter copy) is in Kafka.
+ *
+ * Exactly-once mode: finished records are released in partition order (ReleaseGate), each partition's outputs go
+ * to one producer, and commits end that producer's transaction with the offsets (Transactions). A transaction
+ * that does not commit aborts everything open and replays it from the committed offsets (abortAndReplay).
  */
 import type { RingBuffers } from "../threads/byte-ring.ts";
 import type { Task, TaskOutcome } from "../scheduler/scheduler.ts";
 import { OffsetTracker } from "../offsets/offset-tracker.ts";
 import type { Handler } from "../handlers/types.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { GroupMember } from "../threads/messages.ts";
 import { Commits } from "./commits.ts";
-import { Intake } from "./intake.ts";
-import { Outbox } from "./outbox.ts";
+import { Intake, type RevokeCommits } from "./intake.ts";
+import { Outbox, type TransactionOutcome } from "./outbox.ts";
+import { ReleaseGate } from "./release-gate.ts";
+import { Transactions } from "./transactions.ts";
 import { RecordProcessor, type RecordOutcome } from "./process-record.ts";
 import {
   NO_OBSERVER,
+  logSafe,
   newStats,
   type CommitPort,
   type PipelineObserver,
@@ -31,6 +39,10 @@ export class Pipeline {
   private readonly intake: Intake;
   private readonly processor: RecordProcessor;
   private readonly outbox: Outbox;
+  private readonly tracker: OffsetTracker;
+  /** Exactly-once mode only (null otherwise). */
+  private readonly gate: ReleaseGate | null;
+  private readonly transactions: Transactions | null;
   private readonly idleWaiters: Array<() => void> = [];
   /** Bound once: handed to the processor for every record. */
   private readonly act = (task: Task<RecordWork>, outcome: RecordOutcome): TaskOutcome | Promise<TaskOutcome> => this.actOn(task, outcome);
@@ -38,19 +50,41 @@ export class Pipeline {
   constructor(
     settings: PipelineSettings,
     handler: Handler,
-    log: Logger,
+    private readonly log: Logger,
     private readonly observer: PipelineObserver = NO_OBSERVER,
   ) {
     const tracker = new OffsetTracker();
+    this.tracker = tracker;
+    const exactlyOnce = settings.guarantee === "exactly-once";
+    this.gate = exactlyOnce ? new ReleaseGate() : null;
     this.commits = new Commits(tracker, this.stats, observer, log);
-    this.intake = new Intake(settings, tracker, this.commits, this.stats, log, observer, {
-      execute: (task) => this.processor.process(task, this.act),
-      onExecuteError: (task, error) => this.onInternalError(task, error),
-      settled: () => this.notifyIdle(),
-    });
+    this.transactions = exactlyOnce
+      ? new Transactions(tracker, this.stats, observer, log, {
+          producerOfPartition: (key) => this.outbox.producerOfPartition(key),
+          endTransaction: (index, control) => this.outbox.endTransaction(index, control),
+          abortAndReplay: (reason) => this.abortAndReplay(reason),
+        })
+      : null;
+    const transactions = this.transactions;
+    const revokeCommits: RevokeCommits = transactions === null ? this.commits : { revoked: () => transactions.round() };
+    this.intake = new Intake(
+      settings,
+      tracker,
+      revokeCommits,
+      this.stats,
+      log,
+      observer,
+      {
+        execute: (task) => this.processor.process(task, this.act),
+        onExecuteError: (task, error) => this.onInternalError(task, error),
+        settled: () => this.notifyIdle(),
+      },
+      this.gate,
+    );
     this.processor = new RecordProcessor(settings, handler, this.stats, log, observer, (ticket) => tracker.isCurrent(ticket));
     this.outbox = new Outbox(settings, this.stats, log, observer, {
-      complete: (ticket) => tracker.complete(ticket),
+      // exactly-once mode: a record completes when it is released into its transaction (see release)
+      complete: (ticket) => (exactlyOnce ? undefined : tracker.complete(ticket)),
       progressed: () => {
         this.intake.progressed();
         this.notifyIdle();
@@ -73,7 +107,18 @@ export class Pipeline {
    * whoever gets those partitions next starts from a safe place. Returns the number of tasks dropped.
    */
   detachConsumer(owner: number): number {
+    this.transactions?.forgetOwner(owner);
     return this.intake.detachConsumer(owner);
+  }
+
+  /** Exactly-once mode: consumer `owner`'s group metadata, which its partitions' offsets are committed with. */
+  setMember(owner: number, member: GroupMember): void {
+    this.transactions?.setMember(owner, member);
+  }
+
+  /** Exactly-once mode: a producer reported how the transaction a control frame ended came out. */
+  transactionEnded(ref: number, outcome: TransactionOutcome): void {
+    this.outbox.transactionEnded(ref, outcome);
   }
 
   /** Commit on revoke: consumer `owner` holds these partitions until this resolves (see Intake.revoke). */
@@ -98,7 +143,7 @@ export class Pipeline {
 
   /** One commit round: every partition whose contiguous completed prefix moved, batched per consumer. */
   commit(portOf: (owner: number) => CommitPort | undefined): Promise<void> {
-    return this.commits.round(portOf);
+    return this.transactions?.round() ?? this.commits.round(portOf);
   }
 
   /** Resolves when every consumer ring closed and all its records are processed and delivered. */
@@ -134,6 +179,7 @@ export class Pipeline {
 
   /** Carries out the processor's decision; synchronous unless the producer ring is full. */
   private actOn(task: Task<RecordWork>, outcome: RecordOutcome): TaskOutcome | Promise<TaskOutcome> {
+    if (this.gate !== null) return this.actInOrder(task, outcome, this.gate);
     const { input, ticket } = task.payload;
     let written: void | Promise<void>;
     switch (outcome.kind) {
@@ -156,6 +202,63 @@ export class Pipeline {
         return this.intake.done(task);
     }
     return written instanceof Promise ? written.then(() => this.intake.done(task)) : this.intake.done(task);
+  }
+
+  /**
+   * Exactly-once mode: the record's frames are made now (an error is this record's internal error) and written
+   * when every earlier record of its partition has been (ReleaseGate); it completes as they are written.
+   */
+  private actInOrder(task: Task<RecordWork>, outcome: RecordOutcome, gate: ReleaseGate): TaskOutcome | Promise<TaskOutcome> {
+    const { input, ticket } = task.payload;
+    let prepared: ReturnType<Outbox["prepare"]> = null;
+    switch (outcome.kind) {
+      case "outputs":
+        prepared = this.outbox.prepare(ticket, input, outcome.outputs);
+        break;
+      case "dead-letter":
+        prepared = this.outbox.prepare(ticket, input, [outcome.copy], { stub: false, reason: outcome.reason, kind: outcome.deadLetterKind });
+        break;
+      case "retry":
+        return this.waitForRetry(task, outcome);
+      case "halt":
+        this.observer.halted(outcome.reason);
+        return this.intake.done(task);
+      case "drop":
+        break;
+    }
+    const release: { written?: Promise<void> } = {};
+    gate.finish(ticket, () => {
+      const written = prepared === null ? undefined : this.outbox.write(prepared);
+      if (written !== undefined) release.written = written;
+      this.tracker.complete(ticket);
+      this.intake.progressed();
+    });
+    // only a record released at once waits for ring space; one released later has its frames queued in order
+    return release.written !== undefined ? release.written.then(() => this.intake.done(task)) : this.intake.done(task);
+  }
+
+  /**
+   * Exactly-once mode: a transaction did not commit, so what was released since the last commit is gone. Every
+   * partition is read again from its committed offset: work in flight is dropped, every producer aborts what
+   * it has open (a control frame behind anything already in its ring), then every consumer re-reads.
+   */
+  private async abortAndReplay(reason: string): Promise<void> {
+    this.stats.transactionsAborted++;
+    const keys = this.tracker.beginRefetch();
+    const dropped = this.intake.dropWork(keys);
+    this.gate?.clear();
+    this.outbox.forgetDeliveries();
+    this.log.warn("transaction not committed: aborting, and processing everything since the last commit again", {
+      error: logSafe(reason),
+      partitions: keys.length,
+      droppedTasks: dropped,
+    });
+    const aborts = await Promise.all(
+      this.producerRings.map((_, index) => this.outbox.endTransaction(index, { type: "abort" })),
+    );
+    const failed = aborts.find((outcome) => !outcome.committed && outcome.failure.kind !== "transaction");
+    if (failed !== undefined && !failed.committed) this.observer.fatal(`could not abort a transaction: ${failed.failure.message}`);
+    for (const owner of this.intake.owners) this.observer.refetch(owner);
   }
 
   private onInternalError(task: Task<RecordWork>, error: unknown): TaskOutcome {

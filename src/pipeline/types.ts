@@ -7,12 +7,14 @@ import type { DeadLetterGuardSettings } from "./dead-letter-guard.ts";
 import type { QueuedInput } from "./input-record.ts";
 
 export type Ordering = "key" | "partition" | "none";
+export type Guarantee = "at-least-once" | "exactly-once";
 
 export interface PipelineSettings extends DeadLetterGuardSettings {
   /** Handler calls at once (--workers). */
   readonly concurrency: number;
   readonly pickUp: number;
   readonly ordering: Ordering;
+  readonly guarantee: Guarantee;
   readonly retries: number;
   readonly retryBackoffMs: number;
   readonly retryBackoffMaxMs: number;
@@ -38,6 +40,8 @@ export interface PipelineObserver {
   fatal(reason: string): void;
   /** Flow control: stop (or start again) fetching these partitions of consumer `owner`. */
   partitionFlow(owner: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, paused: boolean): void;
+  /** Exactly-once mode, after an abort: consumer `owner` reads its partitions again from the committed offsets. */
+  refetch(owner: number): void;
 }
 
 export const NO_OBSERVER: PipelineObserver = {
@@ -46,6 +50,7 @@ export const NO_OBSERVER: PipelineObserver = {
   halted: () => undefined,
   fatal: () => undefined,
   partitionFlow: () => undefined,
+  refetch: () => undefined,
 };
 
 /** How the pipeline asks a consumer Worker to commit. */
@@ -67,6 +72,9 @@ export interface PipelineStats {
   staleDropped: number;
   /** Times processor itself failed on a record (a bug): each is logged, retried, then dead-lettered. */
   internalErrors: number;
+  /** Exactly-once mode: transactions committed, and aborts (each replays what was not committed). */
+  transactionsCommitted: number;
+  transactionsAborted: number;
 }
 
 export function newStats(): PipelineStats {
@@ -81,6 +89,8 @@ export function newStats(): PipelineStats {
     assignmentChanges: 0,
     staleDropped: 0,
     internalErrors: 0,
+    transactionsCommitted: 0,
+    transactionsAborted: 0,
   };
 }
 

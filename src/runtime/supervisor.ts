@@ -2,6 +2,7 @@
  * Starts the Workers around the pipeline, commits on a timer, and runs the shutdown:
  * stop fetching → finish and deliver in-flight work → commit → leave the group → stop the Workers.
  */
+import { randomUUID } from "node:crypto";
 import type { Config } from "../config/index.ts";
 import type { Handler } from "../handlers/types.ts";
 import type { ClientSettings, Failure } from "../threads/messages.ts";
@@ -21,6 +22,16 @@ import { EventBudget, within } from "./timing.ts";
 const PROGRESS_EVERY_MS = 5_000;
 const RESTART_WINDOW_MS = 60_000;
 const MAX_RESTARTS_PER_WINDOW = 5;
+
+/**
+ * Stable across restarts when it can be (a restart then aborts what its crashed predecessor left open at once);
+ * otherwise unique to this process, and what a crash leaves open waits for --transaction-timeout.
+ */
+function transactionalIdPrefix(config: Config): string {
+  if (config.transactionalId !== undefined) return config.transactionalId;
+  if (config.groupInstanceId !== undefined) return `${config.groupId}-${config.groupInstanceId}`;
+  return `${config.groupId}-${randomUUID()}`;
+}
 
 export const EXIT_OK = 0;
 export const EXIT_FATAL = 1;
@@ -45,6 +56,8 @@ export class Supervisor implements HealthState {
   private consumerFatalBeforeCheck: Failure | null = null;
   private readonly restarts = new EventBudget(MAX_RESTARTS_PER_WINDOW, RESTART_WINDOW_MS);
   private producers: ProducerWorker[] = [];
+  /** Exactly-once mode: producer n's transactional id is `<prefix>-<n>`; null in at-least-once mode. */
+  private readonly transactionalIdPrefix: string | null;
   private commitTimer: ReturnType<typeof setInterval> | undefined;
   private progressTimer: ReturnType<typeof setInterval> | undefined;
   private committing: Promise<void> | null = null;
@@ -67,6 +80,7 @@ export class Supervisor implements HealthState {
       halted: (reason) => this.halt(reason),
       fatal: (reason) => this.fatal({ kind: "internal", message: reason, retriable: false }),
       partitionFlow: (owner, partitions, paused) => this.consumers.get(owner)?.worker.flow(partitions, paused),
+      refetch: (owner) => this.consumers.get(owner)?.worker.refetch(),
     });
     metrics = new Metrics({
       stats: () => this.pipeline.stats,
@@ -76,6 +90,7 @@ export class Supervisor implements HealthState {
       rings: () => this.rings,
     });
     this.metrics = metrics;
+    this.transactionalIdPrefix = config.guarantee === "exactly-once" ? transactionalIdPrefix(config) : null;
     const security = clientSecurity(config);
     this.client = { brokers: config.brokers, clientId: config.clientId, logLevel: config.logLevel, ...(security && { security }) };
   }
@@ -134,11 +149,20 @@ export class Supervisor implements HealthState {
         this.metrics.produceLatency.observe(sendMs / 1000);
       },
       onRejected: (id, failure) => this.pipeline.rejected(id, failure.message),
+      onTransaction: (ref, outcome) => this.pipeline.transactionEnded(ref, outcome),
       onReady,
       onFatal: (failure) => this.fatal(failure),
     });
     const first = index === 0;
-    const settings = { ...this.client, maxMessageBytes: config.maxMessageBytes, configuredTopics: [config.outputTopic, config.dlqTopic] };
+    const settings = {
+      ...this.client,
+      maxMessageBytes: config.maxMessageBytes,
+      configuredTopics: [config.outputTopic, config.dlqTopic],
+      ...(this.transactionalIdPrefix !== null && {
+        transactionalId: `${this.transactionalIdPrefix}-${index}`,
+        transactionTimeoutMs: config.transactionTimeoutMs,
+      }),
+    };
     const checkTopics = first ? [...config.inputTopics, config.outputTopic, config.dlqTopic] : [];
     const watchdog = first ? { beats: this.heartbeat.beats, timeoutMs: config.watchdogMs } : undefined;
     worker.send({ type: "init", index, ring, settings, checkTopics, ...(watchdog && { watchdog }) });
@@ -158,6 +182,7 @@ export class Supervisor implements HealthState {
     this.rings.push({ name: ringName, ring });
     const worker = new ConsumerWorker(this.urls.consumer, owner, {
       joined: (i) => this.onJoined(i),
+      member: (i, member) => this.pipeline.setMember(i, member),
       rebalancing: () => void this.commitRound(),
       revoking: (i, partitions, at, done) =>
         void this.pipeline.revoke(i, partitions, at, this.consumers.get(i)?.worker.commit).finally(done),

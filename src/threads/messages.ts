@@ -61,6 +61,10 @@ export interface ConsumerFaults {
 }
 
 export type ProducerSettings = ClientSettings & {
+  /** Exactly-once mode: this producer's transactional id (absent: at-least-once, idempotent only). */
+  readonly transactionalId?: string;
+  /** Exactly-once mode: the broker aborts a transaction left open this long; also the request timeout. */
+  readonly transactionTimeoutMs?: number;
   /** Outputs larger than this (key + value + headers) are refused before sending: their input is dead-lettered. */
   readonly maxMessageBytes: number;
   /**
@@ -77,6 +81,26 @@ export interface CommitOffset {
   readonly offset: number;
 }
 
+/**
+ * A consumer's place in its group, which a transaction's offsets are sent with (KIP-447): the group coordinator
+ * refuses them from a member that is no longer in the group or is behind its generation (a zombie).
+ */
+export interface GroupMember {
+  readonly groupId: string;
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  /** The group coordinator's node id: where the transaction's offsets go. */
+  readonly coordinatorId: number;
+}
+
+/** Exactly-once mode: what a `control` frame asks its producer to do at that point of its ring. */
+export type TransactionControl =
+  /** Commit the open transaction with these input offsets, sent per consumer with its group metadata. */
+  | { readonly type: "commit"; readonly groups: ReadonlyArray<{ readonly member: GroupMember; readonly offsets: readonly CommitOffset[] }> }
+  /** Abort the open transaction: everything before this frame is thrown away. */
+  | { readonly type: "abort" };
+
 export type ToConsumer =
   | { readonly type: "init"; readonly owner: number; readonly ring: RingBuffers; readonly settings: ConsumerSettings }
   | { readonly type: "commit"; readonly requestId: number; readonly offsets: readonly CommitOffset[] }
@@ -86,6 +110,11 @@ export type ToConsumer =
   | { readonly type: "revoke-done"; readonly requestId: number }
   /** Flow control (--max-uncommitted): stop or start fetching these partitions; the rest go on. */
   | { readonly type: "flow"; readonly paused: boolean; readonly partitions: ReadonlyArray<{ topic: string; partition: number }> }
+  /**
+   * Exactly-once mode, after an aborted transaction: read every owned partition again from the group's committed
+   * offsets. An assignment frame marked `refetched` goes into the ring before the first record read again.
+   */
+  | { readonly type: "refetch" }
   /** Stop fetching but stay in the group, so the last commits still count. */
   | { readonly type: "stop" }
   /** Leave the group and exit. */
@@ -93,6 +122,8 @@ export type ToConsumer =
 
 export type FromConsumer =
   | { readonly type: "joined"; readonly owner: number }
+  /** The member's group metadata changed (a join): exactly-once mode sends offsets with it. */
+  | { readonly type: "member"; readonly member: GroupMember }
   /** The group is rebalancing: a good moment to commit what is done before partitions move. */
   | { readonly type: "rebalancing"; readonly owner: number }
   /**
@@ -104,6 +135,8 @@ export type FromConsumer =
       readonly requestId: number;
       readonly at: number;
       readonly partitions: ReadonlyArray<{ topic: string; partition: number }>;
+      /** The member's group metadata now (the revocation may come before the join event that announces it). */
+      readonly member: GroupMember | null;
     }
   | { readonly type: "commit-result"; readonly requestId: number; readonly committed: readonly CommitOffset[]; readonly failure?: Failure }
   | { readonly type: "fatal"; readonly failure: Failure }
@@ -137,6 +170,8 @@ export type FromProducer =
    * `failure.message` is the dead-letter reason.
    */
   | { readonly type: "rejected"; readonly id: number; readonly failure: Failure }
+  /** Exactly-once mode: how the transaction a control frame ended came out (`failure` set: aborted). */
+  | { readonly type: "transaction"; readonly ref: number; readonly committed: boolean; readonly failure?: Failure }
   | { readonly type: "closed" };
 
 /**
@@ -145,4 +180,6 @@ export type FromProducer =
  */
 export interface AssignmentChange {
   readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>;
+  /** Exactly-once mode: the partitions are read again from their committed offsets (see `refetch`). */
+  readonly refetched?: boolean;
 }

@@ -3,7 +3,9 @@
  * - `record` consumer → main: a consumed record (ref = the consumer's assignment epoch);
  * - `assignment` consumer → main: the consumer's whole assignment from now on (JSON AssignmentChange in the value,
  *   timestamp = when it was claimed, ref = the epoch it starts);
- * - `output` main → producer: a record to produce (ref = delivery id, partition -1 = the partitioner chooses).
+ * - `output` main → producer: a record to produce (ref = delivery id, partition -1 = the partitioner chooses);
+ * - `control` main → producer, exactly-once mode: end the transaction here (JSON TransactionControl in the value,
+ *   ref = its request id). Its place in the ring is the transaction boundary: outputs before it are in, after it out.
  *
  * Layout (little endian): kind u8 | ref u32 | partition i32 | offset f64 | timestamp f64 | topic (u16 len + utf8)
  * | key (i32 len, -1 = null) | value (i32 len, -1 = null) | header count u32 | headers (u32 name len + bytes,
@@ -13,9 +15,9 @@
  * Offsets and timestamps travel as f64: exact below 2^53, which no real offset or epoch-ms reaches.
  */
 
-export type FrameKind = "record" | "assignment" | "output";
-const KIND_CODES: Readonly<Record<FrameKind, number>> = { record: 0, assignment: 1, output: 2 };
-const KINDS: readonly FrameKind[] = ["record", "assignment", "output"];
+export type FrameKind = "record" | "assignment" | "output" | "control";
+const KIND_CODES: Readonly<Record<FrameKind, number>> = { record: 0, assignment: 1, output: 2, control: 3 };
+const KINDS: readonly FrameKind[] = ["record", "assignment", "output", "control"];
 
 export interface WireRecord {
   kind: FrameKind;

@@ -1,5 +1,5 @@
 /** Typed wrappers around the Kafka Workers: start them, talk to them, stop them. */
-import type { FromConsumer, FromProducer, ToConsumer, ToProducer, CommitOffset, Failure } from "./messages.ts";
+import type { FromConsumer, FromProducer, ToConsumer, ToProducer, CommitOffset, Failure, GroupMember } from "./messages.ts";
 
 export interface WorkerUrls {
   readonly consumer: URL;
@@ -53,6 +53,8 @@ class TypedWorker<In, Out extends { type: string }> {
 /** What a consumer Worker tells the supervisor. */
 export interface ConsumerEvents {
   joined(owner: number): void;
+  /** The member's group metadata changed (exactly-once mode commits offsets with it). */
+  member(owner: number, member: GroupMember): void;
   rebalancing(owner: number): void;
   /** The group is taking partitions away: finish and commit them, then call `done` (see ConsumerLoop.onRevoke). */
   revoking(owner: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, at: number, done: () => void): void;
@@ -78,10 +80,13 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
         switch (message.type) {
           case "joined":
             return events.joined(message.owner);
+          case "member":
+            return events.member(owner, message.member);
           case "rebalancing":
             return events.rebalancing(message.owner);
           case "revoking": {
             const { requestId } = message;
+            if (message.member !== null) events.member(owner, message.member);
             return events.revoking(owner, message.partitions, message.at, () => this.send({ type: "revoke-done", requestId }));
           }
           case "lag":
@@ -104,6 +109,11 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
       },
       events.crashed,
     );
+  }
+
+  /** Exactly-once mode, after an abort: read every owned partition again from its committed offset. */
+  refetch(): void {
+    this.send({ type: "refetch" });
   }
 
   /** Stops or restarts fetching of partitions (flow control). */
@@ -134,6 +144,8 @@ export interface ProducerEvents {
   onDelivered(ids: Uint32Array, sendMs: number): void;
   /** Kafka refused this output for good; `failure.message` is the dead-letter reason. */
   onRejected(id: number, failure: Failure): void;
+  /** Exactly-once mode: how the transaction ended by control frame `ref` came out. */
+  onTransaction(ref: number, outcome: { committed: true } | { committed: false; failure: Failure }): void;
   /** Connected, and the topics it was asked to check exist. */
   onReady(): void;
   onFatal: Fatal;
@@ -141,7 +153,7 @@ export interface ProducerEvents {
 
 export class ProducerWorker extends TypedWorker<ToProducer, FromProducer> {
   constructor(url: URL, index: number, events: ProducerEvents) {
-    const { onDelivered, onRejected, onReady, onFatal } = events;
+    const { onDelivered, onRejected, onReady, onFatal, onTransaction } = events;
     super(
       url,
       `producer-${index}`,
@@ -150,6 +162,13 @@ export class ProducerWorker extends TypedWorker<ToProducer, FromProducer> {
         else if (message.type === "ready") onReady();
         else if (message.type === "rejected") onRejected(message.id, message.failure);
         else if (message.type === "fatal") onFatal(message.failure);
+        else if (message.type === "transaction")
+          onTransaction(
+            message.ref,
+            message.committed || message.failure === undefined
+              ? { committed: true }
+              : { committed: false, failure: message.failure },
+          );
       },
       onFatal,
     );

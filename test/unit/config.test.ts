@@ -76,6 +76,9 @@ describe("defaults", () => {
         dlqTopic: "out.dlq",
         offsetReset: "earliest",
         autoOffsetStore: false,
+        guarantee: "at-least-once",
+        transactionalId: undefined,
+        transactionTimeoutMs: 10_000,
         concurrency: 16,
         pickUp: 5,
         consumers: 1,
@@ -130,6 +133,9 @@ describe("defaults", () => {
       dlqTopic: string;
       offsetReset: "earliest" | "latest";
       autoOffsetStore: boolean;
+      guarantee: "at-least-once" | "exactly-once";
+      transactionalId: string | undefined;
+      transactionTimeoutMs: number;
       concurrency: number;
       pickUp: number;
       consumers: number;
@@ -177,7 +183,7 @@ describe("defaults", () => {
     const same: Same<Config, Expected> = true;
     const onlyOptionalsMayBeUndefined: Same<
       OptionalKeys<Config>,
-      "handler" | "dlqMaxRatio" | "groupInstanceId" | "seedRejectFutureMs" | SecurityKeys
+      "handler" | "dlqMaxRatio" | "groupInstanceId" | "transactionalId" | "seedRejectFutureMs" | SecurityKeys
     > = true;
     expect(same && onlyOptionalsMayBeUndefined).toBe(true);
   });

@@ -58,6 +58,7 @@ const BASE: PipelineSettings = {
   concurrency: 8,
   pickUp: 1,
   ordering: "key",
+  guarantee: "at-least-once",
   retries: 0,
   retryBackoffMs: 1,
   retryBackoffMaxMs: 2,
@@ -107,6 +108,7 @@ class Rig {
       commitSeconds: () => undefined,
       halted: () => undefined,
       fatal: (reason) => this.fatal.push(reason),
+      refetch: () => undefined,
       partitionFlow: (owner, partitions, paused) => {
         for (const p of partitions) this.flows.push({ owner, partition: p.partition, paused, consumed: this.pipeline.stats.consumed });
       },

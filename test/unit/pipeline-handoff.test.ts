@@ -64,6 +64,7 @@ function settingsFor(ordering: Ordering, revokeTimeoutMs: number): PipelineSetti
     concurrency: 8,
     pickUp: 1,
     ordering,
+    guarantee: "at-least-once",
     retries: 0,
     retryBackoffMs: 1,
     retryBackoffMaxMs: 1,

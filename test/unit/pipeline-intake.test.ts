@@ -24,6 +24,7 @@ const SETTINGS: PipelineSettings = {
   concurrency: 1,
   pickUp: 1,
   ordering: "partition",
+  guarantee: "at-least-once",
   retries: 0,
   retryBackoffMs: 1,
   retryBackoffMaxMs: 1,
@@ -58,6 +59,7 @@ class Rig {
       commitSeconds: () => undefined,
       halted: () => undefined,
       fatal: () => undefined,
+      refetch: () => undefined,
       partitionFlow: (owner: number, parts: ReadonlyArray<{ partition: number }>, paused: boolean) =>
         this.flows.push(...parts.map((p) => ({ owner, partition: p.partition, paused }))),
     };

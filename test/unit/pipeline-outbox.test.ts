@@ -44,7 +44,7 @@ function rig(settings: Partial<OutboxSettings> = {}) {
   const fatal: string[] = [];
   let progressed = 0;
   const outbox = new Outbox(
-    { producers: 1, ringBytes: 64 * 1024, dlqTopic: DLQ, ...settings },
+    { producers: 1, ringBytes: 64 * 1024, dlqTopic: DLQ, guarantee: "at-least-once", ...settings },
     stats,
     log,
     { fatal: (reason) => fatal.push(reason) },

@@ -43,7 +43,17 @@ export function crossChecks(c: Resolved, ctx: z.RefinementCtx): void {
   if (c.heartbeatIntervalMs >= c.sessionTimeoutMs) {
     issue("heartbeatIntervalMs", `must be less than --session-timeout (${formatDuration(c.sessionTimeoutMs)})`, c.heartbeatIntervalMs);
   }
+  if (c.guarantee === "exactly-once") exactlyOnceChecks(c, issue);
   securityChecks(c, issue);
+}
+
+/** What exactly-once mode cannot be combined with. */
+function exactlyOnceChecks(c: Resolved, issue: (key: SettingKey, message: string, input: unknown) => void): void {
+  if (c.autoOffsetStore) issue("autoOffsetStore", "cannot be on with --guarantee exactly-once (it commits before processing)", c.autoOffsetStore);
+  if (c.groupProtocol === "consumer")
+    issue("groupProtocol", "consumer (KIP-848) is not supported with --guarantee exactly-once yet; use classic", c.groupProtocol);
+  if (c.transactionTimeoutMs <= c.commitIntervalMs)
+    issue("transactionTimeoutMs", `must be more than --commit-interval (${formatDuration(c.commitIntervalMs)})`, c.transactionTimeoutMs);
 }
 
 /** TLS files that belong together, and SASL settings that need each other. Messages never include a secret. */

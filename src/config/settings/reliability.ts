@@ -1,8 +1,41 @@
 /** Reliability settings: retries, offsets, shutdown and the dead-letter guards. Entries in --help order. */
-import { boolean, duration, integer, ratio } from "../value-types.ts";
-import { optional, type Setting, withDefault } from "./define.ts";
+import { boolean, duration, groupInstanceId, integer, oneOf, ratio } from "../value-types.ts";
+import { derived, optional, type Setting, withDefault } from "./define.ts";
 
 export const reliabilitySettings = {
+  guarantee: withDefault(
+    {
+      flag: "guarantee",
+      env: ["PROCESSOR_GUARANTEE"],
+      group: "Reliability",
+      description:
+        "at-least-once: offsets are committed once outputs are in Kafka (a crash replays, so outputs may repeat). exactly-once: outputs, dead-letter copies and input offsets are committed together in Kafka transactions every --commit-interval; read the outputs with isolation.level=read_committed. Kafka to Kafka only: a handler's side effects elsewhere stay at-least-once.",
+      type: oneOf(["at-least-once", "exactly-once"]),
+    },
+    "at-least-once",
+  ),
+  transactionalId: derived(
+    {
+      flag: "transactional-id",
+      env: ["PROCESSOR_TRANSACTIONAL_ID"],
+      group: "Reliability",
+      description:
+        "exactly-once: prefix of the producers' transactional ids (producer n uses <prefix>-<n>). A process restarted with the same prefix aborts what its crashed predecessor left open at once; two running processes must never share one.",
+      type: groupInstanceId(),
+    },
+    "<group-id>-<group-instance-id> with --group-instance-id, else <group-id>-<random>: a crashed process's open transaction then waits for --transaction-timeout",
+  ),
+  transactionTimeoutMs: withDefault(
+    {
+      flag: "transaction-timeout",
+      env: ["PROCESSOR_TRANSACTION_TIMEOUT"],
+      group: "Reliability",
+      description:
+        "exactly-once: the broker aborts a transaction left open this long (a crashed or frozen process); also the producers' request timeout. More than --commit-interval (1s..15m).",
+      type: duration(1000, 900_000),
+    },
+    "10s",
+  ),
   autoOffsetStore: withDefault(
     {
       flag: "auto-offset-store",
