@@ -340,7 +340,11 @@ export class ConsumerLoop {
 
   private writeAssignment(partitions: PartitionRef[], refetched: boolean): void {
     this.epoch++;
-    this.log.info("partitions assigned", { epoch: this.epoch, partitions: describePartitions(partitions), ...(refetched && { refetched }) });
+    this.log.info("partitions assigned", {
+      epoch: this.epoch,
+      partitions: describePartitions(partitions),
+      ...(refetched && { refetched }),
+    });
     this.output.writeAssignment(this.epoch, refetched ? { partitions, refetched } : { partitions });
   }
 }

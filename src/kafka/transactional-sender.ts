@@ -50,7 +50,8 @@ export function transactionEndedBy(error: unknown): string | null {
   const gone = apiIdIn(error, TRANSACTION_GONE);
   if (gone !== null) return `the broker no longer accepts this transaction (${gone})`;
   const refused = apiIdIn(error, MEMBER_REFUSED);
-  if (refused !== null) return `the group coordinator refused the offsets of this member (${refused}): it is no longer in the group's current generation`;
+  if (refused !== null)
+    return `the group coordinator refused the offsets of this member (${refused}): it is no longer in the group's current generation`;
   return null;
 }
 
@@ -147,8 +148,14 @@ export class TransactionalSender {
     }
   }
 
-  private async addOffsets(transaction: AnyTransaction, member: GroupMember, offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
-    await this.retrying("add the group to the transaction", () => transaction.addConsumer({ groupId: member.groupId } as Parameters<AnyTransaction["addConsumer"]>[0]));
+  private async addOffsets(
+    transaction: AnyTransaction,
+    member: GroupMember,
+    offsets: readonly { topic: string; partition: number; offset: number }[],
+  ): Promise<void> {
+    await this.retrying("add the group to the transaction", () =>
+      transaction.addConsumer({ groupId: member.groupId } as Parameters<AnyTransaction["addConsumer"]>[0]),
+    );
     for (const { topic, partition, offset } of offsets) {
       // the client commits `offset + 1`: the record before the next one to read
       const message = {

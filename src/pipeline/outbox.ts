@@ -125,7 +125,8 @@ export class Outbox {
     const writer = this.writers[index]!;
     writer.write(frame).then(
       () => writer.publish(),
-      (error: unknown) => this.transactionEnded(ref, { committed: false, failure: { kind: "internal", message: errorText(error), retriable: false } }),
+      (error: unknown) =>
+        this.transactionEnded(ref, { committed: false, failure: { kind: "internal", message: errorText(error), retriable: false } }),
     );
     writer.publish();
     return ended;
@@ -199,7 +200,13 @@ export class Outbox {
       this.stats.deadLettered++;
     }
     if (outputs.length === 0) return null;
-    const pending: PendingDelivery = { ticket, remaining: outputs.length, input, deadLettered: deadLetterCopy !== undefined, abandoned: false };
+    const pending: PendingDelivery = {
+      ticket,
+      remaining: outputs.length,
+      input,
+      deadLettered: deadLetterCopy !== undefined,
+      abandoned: false,
+    };
     const ids: number[] = [];
     const frames = outputs.map((output) => {
       const frame = this.encodeFrame(output).slice();
@@ -318,12 +325,15 @@ export class Outbox {
       copyOf === undefined
         ? { stub: false, reason: `output refused by Kafka: ${reason}`, kind: "output-refused" }
         : { stub: true, reason: `${copyOf.reason}; the full dead-letter copy was refused too (${reason})`, kind: copyOf.kind };
-    this.log.warn("Kafka refused an output: the transaction is aborted, and the record goes to the dead-letter topic when it comes round again", {
-      topic: input.topic,
-      partition: input.partition,
-      offset: input.offset,
-      error: logSafe(refusal.reason),
-    });
+    this.log.warn(
+      "Kafka refused an output: the transaction is aborted, and the record goes to the dead-letter topic when it comes round again",
+      {
+        topic: input.topic,
+        partition: input.partition,
+        offset: input.offset,
+        error: logSafe(refusal.reason),
+      },
+    );
     if (this.refusals.size >= MAX_REMEMBERED_REFUSALS) this.refusals.delete(this.refusals.keys().next().value!);
     this.refusals.set(key, refusal);
   }

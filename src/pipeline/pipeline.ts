@@ -216,7 +216,11 @@ export class Pipeline {
         prepared = this.outbox.prepare(ticket, input, outcome.outputs);
         break;
       case "dead-letter":
-        prepared = this.outbox.prepare(ticket, input, [outcome.copy], { stub: false, reason: outcome.reason, kind: outcome.deadLetterKind });
+        prepared = this.outbox.prepare(ticket, input, [outcome.copy], {
+          stub: false,
+          reason: outcome.reason,
+          kind: outcome.deadLetterKind,
+        });
         break;
       case "retry":
         return this.waitForRetry(task, outcome);
@@ -253,9 +257,7 @@ export class Pipeline {
       partitions: keys.length,
       droppedTasks: dropped,
     });
-    const aborts = await Promise.all(
-      this.producerRings.map((_, index) => this.outbox.endTransaction(index, { type: "abort" })),
-    );
+    const aborts = await Promise.all(this.producerRings.map((_, index) => this.outbox.endTransaction(index, { type: "abort" })));
     const failed = aborts.find((outcome) => !outcome.committed && outcome.failure.kind !== "transaction");
     if (failed !== undefined && !failed.committed) this.observer.fatal(`could not abort a transaction: ${failed.failure.message}`);
     for (const owner of this.intake.owners) this.observer.refetch(owner);

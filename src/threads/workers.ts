@@ -165,9 +165,7 @@ export class ProducerWorker extends TypedWorker<ToProducer, FromProducer> {
         else if (message.type === "transaction")
           onTransaction(
             message.ref,
-            message.committed || message.failure === undefined
-              ? { committed: true }
-              : { committed: false, failure: message.failure },
+            message.committed || message.failure === undefined ? { committed: true } : { committed: false, failure: message.failure },
           );
       },
       onFatal,

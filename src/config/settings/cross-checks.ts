@@ -49,7 +49,8 @@ export function crossChecks(c: Resolved, ctx: z.RefinementCtx): void {
 
 /** What exactly-once mode cannot be combined with. */
 function exactlyOnceChecks(c: Resolved, issue: (key: SettingKey, message: string, input: unknown) => void): void {
-  if (c.autoOffsetStore) issue("autoOffsetStore", "cannot be on with --guarantee exactly-once (it commits before processing)", c.autoOffsetStore);
+  if (c.autoOffsetStore)
+    issue("autoOffsetStore", "cannot be on with --guarantee exactly-once (it commits before processing)", c.autoOffsetStore);
   if (c.groupProtocol === "consumer")
     issue("groupProtocol", "consumer (KIP-848) is not supported with --guarantee exactly-once yet; use classic", c.groupProtocol);
   if (c.transactionTimeoutMs <= c.commitIntervalMs)
