@@ -59,7 +59,7 @@ export class Pipeline {
     this.gate = exactlyOnce ? new ReleaseGate() : null;
     this.commits = new Commits(tracker, this.stats, observer, log);
     this.transactions = exactlyOnce
-      ? new Transactions(tracker, this.stats, observer, log, {
+      ? new Transactions(tracker, this.stats, observer, {
           producerOfPartition: (key) => this.outbox.producerOfPartition(key),
           endTransaction: (index, control) => this.outbox.endTransaction(index, control),
           abortAndReplay: (reason) => this.abortAndReplay(reason),

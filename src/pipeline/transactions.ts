@@ -6,7 +6,6 @@
  * partition again from its committed offsets (see Pipeline.abortAndReplay).
  */
 import { partitionKey, type CommitRequest, type OffsetTracker } from "../offsets/offset-tracker.ts";
-import type { Logger } from "../observability/logger.ts";
 import type { CommitOffset, GroupMember, TransactionControl } from "../threads/messages.ts";
 import type { TransactionOutcome } from "./outbox.ts";
 import type { PipelineObserver, PipelineStats } from "./types.ts";
@@ -27,7 +26,6 @@ export class Transactions {
     private readonly tracker: OffsetTracker,
     private readonly stats: PipelineStats,
     private readonly observer: Pick<PipelineObserver, "commitSeconds">,
-    private readonly log: Logger,
     private readonly ports: TransactionPorts,
   ) {}
 
