@@ -27,10 +27,15 @@
  *                            every 1 s of what it handed to stdout, so NOT at-least-once; exits at the end of the input,
  *                            because kcat -P produces the tail of an open pipe only at EOF (T1, T3)
  *   streams                  Kafka Streams, 1 stream thread, at_least_once, commit.interval.ms 1000, JVM -Xms64m -Xmx256m (T1, T2, T3)
+ *   streams-eos              Kafka Streams, 1 stream thread, processing.guarantee=exactly_once_v2, commit.interval.ms
+ *                            left at Streams' exactly-once default (100 ms) (T1, T2)
  *   streams-t2               the same with 2 stream threads (only when named)
  *   kafkajs                  KafkaJS 2 eachBatch on Node: produce the chunk, await the ack, commit (T1, T2, T3)
  *   plain                    scripts/bench/plain-loop.ts: one @platformatic/kafka consumer+producer loop on Bun (T1, T2, T3)
  *   processor                dist/processor-bench with its defaults (T1, T2, T3)
+ *   processor-eos            the same with --guarantee exactly-once --transactional-id <its group> (a transaction per
+ *                            --commit-interval, default 1 s) (T1, T2)
+ *   processor-eos-100ms      the same with --commit-interval 100ms, Streams' exactly-once default (only when named)
  *   processor-c2-p2-w64, processor-none-w64, processor-partition-w64   other configurations (T1, T3)
  *   processor-slow           --handler test/fixtures/slow-handler.ts (SLOW_HANDLER_MS=20) --workers 2048, key ordering (T4)
  *   kafkajs-slow             KafkaJS with a 20 ms await per record, in order per partition, 6 partitions at once (T4)
@@ -50,6 +55,13 @@
  *      partition-bound consumer.
  *   T5 process start → first output record seen, from the T1 runs.
  *
+ * Exactly-once contenders (processor-eos, streams-eos): their outputs are read read_committed. T1 is done when the
+ * group's committed offsets reach the input's end offsets and no transaction is open on the outputs (transaction
+ * markers take offsets, so output end offsets are no record count); out+dlq is counted with kcat read_committed.
+ * T2 latency is to the commit: the first poll (every 10 ms) of the output's read_committed end offsets that covers the
+ * record − its create time; the append-time p99 is shown too. The report puts them next to processor and streams,
+ * with the ratios processor-eos / processor and processor-eos / streams-eos.
+ *
  * Writes --report (machine, versions, settings, this command, tables, Goals) and SVG charts into --svg-dir; prints the
  * tables. Every topic and group it creates is named bench-<time>-… and deleted at the end unless --keep.
  */
@@ -65,6 +77,7 @@ import { latency } from "./lib/latency.ts";
 import { machineFacts } from "./lib/machine.ts";
 import {
   goals,
+  eosTable,
   goalsTable,
   memRows,
   t1Chart,
@@ -341,6 +354,16 @@ try {
   }
   if (results.t2.length > 0)
     sections.push(`## T2 — end-to-end latency at fixed input rates (${SECONDS} s per rate)`, "", t2Table(ALL, results.t2), "");
+  const eos = eosTable(ALL, results);
+  if (eos !== null)
+    sections.push(
+      "## Exactly-once: processor --guarantee exactly-once vs Kafka Streams exactly_once_v2",
+      "",
+      "Outputs read read_committed; T2 latency to the commit (when a read_committed reader can see the record). Each contender keeps its own default commit interval (first row): the commit interval bounds an exactly-once contender's latency.",
+      "",
+      eos,
+      "",
+    );
   if (mem.length > 0) {
     writeFileSync(join(svgDir, "t3-rss.svg"), t3Chart(mem));
     sections.push(
@@ -376,6 +399,7 @@ try {
     `- T2: rates ${RATES.map(fmt).join(", ")} msg/s, ${SECONDS} s each, after a warm-up; T3: ${fmt(T3_COUNT)} records; T4: ${fmt(T4_COUNT)} valid records, handler awaits 20 ms per record`,
     `- processor: dist/processor-bench built by scripts/build.ts, \`--log-level ${values["log-level"]}\`; plain loop: scripts/bench/plain-loop.ts on Bun; KafkaJS: scripts/bench/contenders/kafkajs.ts bundled for Node (idempotent producer, acks=all, chunks of 1000 produced then committed)`,
     `- Kafka Streams: scripts/bench/contenders/streams (JVM \`${STREAMS_JVM}\`), at_least_once, commit.interval.ms=1000 (its at_least_once default is 30 s), producer linger.ms=5, acks=all; dead letters via a branch`,
+    "- exactly-once: processor-eos = processor `--guarantee exactly-once --transactional-id <its group>`, outputs, dead letters and input offsets in one Kafka transaction per `--commit-interval` (its default, 1 s); streams-eos = the Streams app with processing.guarantee=exactly_once_v2 and Streams' exactly-once default commit.interval.ms (100 ms), otherwise as above; the harness reads their outputs with isolation.level=read_committed",
     "- kcat: `kcat -C -G … -e | kcat -P …` passes records through untransformed; its consumer auto-commits (every 1 s, and at exit) offsets of records written to the pipe, not of records acked by the producer, so it is not at-least-once and its figures are an upper bound for a pipe. `-e` ends the pipe at the end of the input: kcat -P 1.7.1 holds the last records read from a pipe that stays open and produces them only at EOF",
     "- perf tools: kafka-producer-perf-test (`--throughput -1`, acks=all, records of the input's average size) and kafka-consumer-perf-test (the T1 input); their rates are their own figures (fetch rate for the consumer)",
     "- CPU s / 1M: user+sys seconds of the contender's whole process tree (children included, /proc) from start to the moment all was produced and committed, per million records; RSS: sum over the tree, sampled every 200–500 ms",
@@ -390,7 +414,7 @@ try {
     ...sections,
     "## Columns",
     "",
-    'records/s: records / (first output seen → every record produced and every input offset committed), polled every 200 ms; processor and Streams commit every 1 s, so their end is up to ~1.2 s late, which weighs on short runs. vs processor: ratio to processor\'s default config. out+dlq: records in the contender\'s output and dead-letter topics afterwards (≥ records; more are at-least-once duplicates). T3 "steady": median of the middle 50% of the RSS samples; "last ¼ / second ¼": growth of RSS over the drain (≈1 = flat).',
+    'records/s: records / (first output seen → every record produced and every input offset committed), polled every 200 ms; processor and Streams commit every 1 s, so their end is up to ~1.2 s late, which weighs on short runs (exactly-once: first committed output → offsets committed and no transaction open). T2 "readable at": append = the output record\'s log append time; commit = when a read_committed reader first could see it (exactly-once). vs processor: ratio to processor\'s default config. out+dlq: records in the contender\'s output and dead-letter topics afterwards (≥ records; more are at-least-once duplicates). T3 "steady": median of the middle 50% of the RSS samples; "last ¼ / second ¼": growth of RSS over the drain (≈1 = flat).',
     "",
   ].join("\n");
   writeFileSync(reportPath, report);

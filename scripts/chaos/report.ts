@@ -1,6 +1,10 @@
-/** Renders the chaos results as docs/RELIABILITY.md: the table, then per-scenario details. */
+/**
+ * Renders the chaos results as docs/RELIABILITY.md: the table, then per-scenario details. Every result says the
+ * guarantee it ran under; when both ran, a table sets them side by side per scenario.
+ */
 import type { ScenarioResult } from "./scenario.ts";
 import type { Stall } from "./churn-figures.ts";
+import { duplicatesAllowed, GUARANTEES, type Guarantee } from "./verifier.ts";
 
 export interface RunInfo {
   readonly command: string;
@@ -9,6 +13,8 @@ export interface RunInfo {
   readonly machine: string;
   readonly versions: string;
   readonly quick: boolean;
+  /** The guarantees the run was asked for (each scenario ran once per guarantee). */
+  readonly guarantees: readonly Guarantee[];
   readonly skipped: readonly string[];
   readonly summaries: ReadonlyMap<string, string>;
 }
@@ -16,9 +22,20 @@ export interface RunInfo {
 const fmt = (n: number) => n.toLocaleString("en-US");
 const secs = (ms: number | null) => (ms === null ? "—" : Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : "never");
 
+const exactlyOnce = (r: ScenarioResult) => r.guarantee === "exactly-once";
+
+/** Duplicates against what the guarantee allows: the bound (at-least-once) or none (exactly-once). */
+function duplicatesText(r: ScenarioResult): string {
+  const d = r.verdict.duplicates;
+  const held = duplicatesAllowed(r.guarantee, d, r.duplicateBound) ? "held" : "EXCEEDED";
+  return exactlyOnce(r) ? `${fmt(d)} (must be 0: ${held})` : `${fmt(d)} (≤ ${fmt(r.duplicateBound)}: ${held})`;
+}
+
 function problems(r: ScenarioResult): string[] {
   const list: string[] = [];
   if (r.verdict.lost.length > 0) list.push(`${fmt(r.verdict.lost.length)} lost (e.g. ${r.verdict.lost.slice(0, 3).join(", ")})`);
+  if (exactlyOnce(r) && r.verdict.duplicates > 0)
+    list.push(`${fmt(r.verdict.duplicates)} duplicates (exactly-once allows none: a record committed twice in output/DLQ)`);
   if (r.verdict.orderViolations.length > 0)
     list.push(`${r.verdict.orderViolations.length} order violations (e.g. ${JSON.stringify(r.verdict.orderViolations[0])})`);
   if (r.verdict.commitPastUnproduced.length > 0)
@@ -46,6 +63,11 @@ function problems(r: ScenarioResult): string[] {
   return list;
 }
 
+/** pass or FAIL, as in the main table. */
+function passes(r: ScenarioResult): boolean {
+  return problems(r).length === 0 && duplicatesAllowed(r.guarantee, r.verdict.duplicates, r.duplicateBound);
+}
+
 const pct = (part: number, whole: number) =>
   whole === 0 ? "—" : `${((100 * part) / whole).toFixed(part > 0 && part < whole / 1000 ? 3 : 2)}%`;
 const per = (part: number, events: number) => (events === 0 ? "—" : fmt(Math.round(part / events)));
@@ -65,22 +87,23 @@ function churnTable(results: readonly ScenarioResult[]): string[] {
     "",
   );
   lines.push(
-    "| Scenario | Joins / SIGTERM leaves / SIGKILLs | Duplicates (% of sent) | Per graceful event | Per kill | Longest stall | Longest stall outside kill windows | Goal |",
+    "| Scenario | Guarantee | Joins / SIGTERM leaves / SIGKILLs | Duplicates (% of sent) | Per graceful event | Per kill | Longest stall | Longest stall outside kill windows | Goal |",
   );
-  lines.push("|---|---:|---:|---:|---:|---:|---:|---|");
+  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---|");
   for (const r of churn) {
     const c = r.churn!;
     const v = r.verdict;
     const missed: string[] = [];
     if (v.lost.length > 0) missed.push(`${fmt(v.lost.length)} lost`);
-    if (v.duplicates > r.duplicateBound) missed.push(`duplicates > ${fmt(r.duplicateBound)}`);
+    if (!duplicatesAllowed(r.guarantee, v.duplicates, r.duplicateBound))
+      missed.push(exactlyOnce(r) ? "duplicates > 0 (exactly-once)" : `duplicates > ${fmt(r.duplicateBound)}`);
     if (c.stallExceeded) missed.push("stall");
     if (!r.drained) missed.push("not drained");
     if (c.hungLeaves.length > 0) missed.push("SIGTERM hung");
     const graceful = c.joins + c.leaves;
     const counted = c.longestCountedStall;
     lines.push(
-      `| ${r.name} | ${c.joins} / ${c.leaves} / ${c.kills} | ${fmt(v.duplicates)} (${pct(v.duplicates, v.sent)}) | ${per(c.duplicatesAfter.join + c.duplicatesAfter.leave, graceful)} | ${per(c.duplicatesAfter.kill, c.kills)} | ${c.longestStall === null ? "none" : `${secs(c.longestStall.ms)} (p${c.longestStall.partition})`} | ${counted === null ? "none" : `${secs(counted.countedMs)} (p${counted.partition})`}${c.stallExceeded ? " > limit" : ""} | ${missed.length === 0 ? "met" : `**not met**: ${missed.join(", ")}`} |`,
+      `| ${r.name} | ${r.guarantee} | ${c.joins} / ${c.leaves} / ${c.kills} | ${fmt(v.duplicates)} (${pct(v.duplicates, v.sent)}) | ${per(c.duplicatesAfter.join + c.duplicatesAfter.leave, graceful)} | ${per(c.duplicatesAfter.kill, c.kills)} | ${c.longestStall === null ? "none" : `${secs(c.longestStall.ms)} (p${c.longestStall.partition})`} | ${counted === null ? "none" : `${secs(counted.countedMs)} (p${counted.partition})`}${c.stallExceeded ? " > limit" : ""} | ${missed.length === 0 ? "met" : `**not met**: ${missed.join(", ")}`} |`,
     );
   }
   lines.push("");
@@ -95,6 +118,46 @@ function churnHowTo(results: readonly ScenarioResult[]): string[] {
   ];
 }
 
+/** The longest stall of a churn scenario (outside kill windows when there were kills), else —. */
+function longestStall(r: ScenarioResult): string {
+  const c = r.churn;
+  if (c === undefined) return "—";
+  const s = c.longestCountedStall;
+  return s === null ? "none" : `${secs(s.countedMs)} (p${s.partition})${c.stallExceeded ? " > limit" : ""}`;
+}
+
+/** One row per scenario, a column per guarantee for each figure: only when a scenario ran under both. */
+function sideBySide(results: readonly ScenarioResult[]): string[] {
+  const names = [...new Set(results.map((r) => r.name))].filter((n) =>
+    GUARANTEES.every((g) => results.some((r) => r.name === n && r.guarantee === g)),
+  );
+  if (names.length === 0) return [];
+  const short: Record<Guarantee, string> = { "at-least-once": "ALO", "exactly-once": "EOS" };
+  const figures: ReadonlyArray<readonly [string, (r: ScenarioResult) => string]> = [
+    ["Lost", (r) => fmt(r.verdict.lost.length)],
+    ["Duplicates", duplicatesText],
+    ["Order violations", (r) => String(r.verdict.orderViolations.length)],
+    ["Commit past unproduced", (r) => String(r.verdict.commitPastUnproduced.length)],
+    ["Recovery (worst)", (r) => secs(r.recoveryMs)],
+    ["Longest stall", longestStall],
+    ["Duration", (r) => secs(r.durationMs)],
+    ["Verdict", (r) => (passes(r) ? "pass" : "**FAIL**")],
+  ];
+  const lines = ["## At-least-once and exactly-once side by side", ""];
+  lines.push(
+    "Each scenario ran once per guarantee (ALO: `--guarantee at-least-once`, EOS: `--guarantee exactly-once` with a transactional id per process slot, outputs read read_committed). ALO may repeat work within the duplicate bound; EOS must show 0 duplicates. Longest stall: churn scenarios only, outside kill windows. When a scenario ran more than once under one guarantee, the last run is shown.",
+    "",
+  );
+  lines.push(`| Scenario | ${figures.flatMap(([label]) => GUARANTEES.map((g) => `${label}: ${short[g]}`)).join(" | ")} |`);
+  lines.push(`|---|${figures.flatMap(() => GUARANTEES.map(() => "---:")).join("|")}|`);
+  for (const name of names) {
+    const of = (g: Guarantee) => results.findLast((r) => r.name === name && r.guarantee === g)!;
+    lines.push(`| ${name} | ${figures.flatMap(([, cell]) => GUARANTEES.map((g) => cell(of(g)))).join(" | ")} |`);
+  }
+  lines.push("");
+  return lines;
+}
+
 export function renderReport(results: readonly ScenarioResult[], info: RunInfo): string {
   const lines: string[] = [];
   lines.push("# Reliability: chaos runs", "");
@@ -103,20 +166,23 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
   lines.push(`- Run: ${info.startedAt.toISOString()} – ${info.finishedAt.toISOString()}`);
   lines.push(`- Machine: ${info.machine}`);
   lines.push(`- Versions: ${info.versions}`);
+  lines.push(
+    `- Guarantee: ${info.guarantees.join(" and ")}${info.guarantees.length > 1 ? " (each scenario once per guarantee)" : ""}; every result below names its own`,
+  );
   if (info.skipped.length > 0) lines.push(`- Not run this time: ${info.skipped.join(", ")}`);
   lines.push("");
   lines.push(
-    "| Scenario | Sent | Produced | DLQ | Lost | Duplicates (bound) | Order violations | Commit past unproduced | Recovery time (worst) | Verdict |",
+    "| Scenario | Guarantee | Sent | Produced | DLQ | Lost | Duplicates (bound) | Order violations | Commit past unproduced | Recovery time (worst) | Verdict |",
   );
-  lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const r of results) {
     const v = r.verdict;
-    const ok = problems(r).length === 0 && v.duplicates <= r.duplicateBound;
     lines.push(
-      `| ${r.name} | ${fmt(v.sent)} | ${fmt(v.produced)} | ${fmt(v.deadLettered)} | ${fmt(v.lost.length)} | ${fmt(v.duplicates)} (≤ ${fmt(r.duplicateBound)}: ${v.duplicates <= r.duplicateBound ? "held" : "EXCEEDED"}) | ${v.orderViolations.length} | ${v.commitPastUnproduced.length} | ${secs(r.recoveryMs)} | ${ok ? "pass" : "**FAIL**"} |`,
+      `| ${r.name} | ${r.guarantee} | ${fmt(v.sent)} | ${fmt(v.produced)} | ${fmt(v.deadLettered)} | ${fmt(v.lost.length)} | ${duplicatesText(r)} | ${v.orderViolations.length} | ${v.commitPastUnproduced.length} | ${secs(r.recoveryMs)} | ${passes(r) ? "pass" : "**FAIL**"} |`,
     );
   }
   lines.push("");
+  lines.push(...sideBySide(results));
   lines.push(...churnTable(results));
   lines.push("## How to read it", "");
   lines.push(
@@ -125,6 +191,7 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
     "- **Commit past unproduced**: the runner samples the group's committed offsets every ~200 ms; output and DLQ topics use `message.timestamp.type=LogAppendTime`; a sample (t, partition, offset) counts when some input record of that partition below the offset had no output/DLQ record appended by t (+50 ms clock tolerance).",
     "- **Commit regression**: a sampled committed offset lower than an earlier sample of the same partition: no loss by itself, but the mark of a fenced (stale) member committing old progress; listed under the scenario's problems.",
     "- **Duplicate bound**: at-least-once may only repeat work that had landed in output/DLQ but was not yet committed when the group re-delivered it. For a process SIGKILLed (kill, storm) the runner reads the committed offsets right after the death and counts the input records at or above them that had landed by then: that window is exact, because nobody commits for a dead member. For a broker or topic failure the re-delivery (a rebalance, or a re-fetch from the committed offset after the consumer stream failed) happens some time between the fault and the first commit progress after it, so the runner takes the largest such window sampled in that interval. The bound is the sum over faults; `held` means duplicates ≤ bound. SIGTERM is not counted: a graceful stop commits what it produced.",
+    "- **Guarantee**: the mode processor ran in. at-least-once: the verdict above (duplicates within the bound). exactly-once (`--guarantee exactly-once`): every process gets `--transactional-id <run prefix>-s<slot>`, where a slot is kept by a process restarted after a SIGKILL (so the successor fences it and aborts what it left open) and never shared by two running processes; outputs, DLQ and offsets are committed in transactions, output and DLQ are read read_committed (after waiting up to 30 s for open transactions to end), and **any duplicate fails the scenario**, like a lost record (the bound is still computed but does not apply). The commit and order checks are the same in both modes.",
     "- **Recovery time**: for each fault, from its end (process restarted, broker answering, topic re-created) to the first sampled commit beyond every commit seen until then; the worst one is shown. A fault after which nothing was left to commit has none; `—`: no fault (stall and poison stay up throughout). With a 6 s session timeout a SIGKILLed member holds its partitions until the group expels it, so a kill costs the session timeout plus a rebalance; commits that never resume show as a scenario that did not drain.",
     ...churnHowTo(results),
     "",
@@ -135,9 +202,10 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
     "bun scripts/chaos/run.ts                          # every scenario, full size (the kill scenario alone streams 1,000,000 records)",
     "bun scripts/chaos/run.ts --quick                  # every scenario, small: a few minutes",
     "bun scripts/chaos/run.ts --scenarios kill,poison  # a subset",
+    "bun scripts/chaos/run.ts --scenarios kill,broker,churn-c2 --guarantee both  # each scenario at-least-once, then exactly-once, side by side",
     "```",
     "",
-    "It builds `dist/processor-chaos`, starts the brokers it needs with `scripts/kafka/start.sh` (`--mode chaos`, a one-node broker on 127.0.0.1:39092 that it may stop and SIGKILL, and `--mode cluster` for the cluster scenario, stopped again afterwards), gives each scenario its own topics and group (deleted afterwards), and rewrites this file after every scenario. Processor logs go to `.cache/chaos/<time>/<scenario>/`. Exit code 1 when any scenario lost a record, violated order, committed past an unproduced record, had a process exit on its own or did not drain.",
+    "It builds `dist/processor-chaos`, starts the brokers it needs with `scripts/kafka/start.sh` (`--mode chaos`, a one-node broker on 127.0.0.1:39092 that it may stop and SIGKILL, and `--mode cluster` for the cluster scenario, stopped again afterwards), gives each scenario its own topics and group (deleted afterwards), and rewrites this file after every scenario. Processor logs go to `.cache/chaos/<time>/<scenario>/`. Exit code 1 when any scenario lost a record, had a duplicate under exactly-once, violated order, committed past an unproduced record, had a process exit on its own or did not drain.",
     "",
     "Each scenario runs processor with its defaults except `--session-timeout 6s --heartbeat-interval 1s` (so a SIGKILLed member leaves the group in seconds) and the scenario's own flags, against a background producer of seed-format records (`{id, timestamp, data, status}`, unique ids, 1,000 keys, every 50th record broken so the DLQ path runs too).",
     "",
@@ -145,7 +213,7 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
   lines.push("## Scenarios", "");
   for (const r of results) {
     const v = r.verdict;
-    lines.push(`### ${r.name}`, "");
+    lines.push(`### ${r.name} (${r.guarantee})`, "");
     lines.push(`${info.summaries.get(r.name) ?? ""}`, "");
     lines.push(
       `- ${r.faults} faults, ${r.processesStarted} processor processes started, ${secs(r.durationMs)} in all; stream send errors (retried): ${r.streamErrors}`,
@@ -160,7 +228,7 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
       const c = r.churn;
       const d = c.duplicatesAfter;
       lines.push(
-        `- Duplicates: ${fmt(v.duplicates)} = ${pct(v.duplicates, v.sent)} of ${fmt(v.sent)} sent; charged to the latest event before they landed: joins ${fmt(d.join)}, SIGTERM leaves ${fmt(d.leave)}, SIGKILLs ${fmt(d.kill)}, before the first event ${fmt(d.before)}; bound ${fmt(r.duplicateBound)} = graceful allowance ${fmt(c.gracefulAllowance)} (0.1% of sent)${c.kills > 0 ? ` + kill windows ${fmt(c.killBound)}` : ""}`,
+        `- Duplicates: ${fmt(v.duplicates)} = ${pct(v.duplicates, v.sent)} of ${fmt(v.sent)} sent; charged to the latest event before they landed: joins ${fmt(d.join)}, SIGTERM leaves ${fmt(d.leave)}, SIGKILLs ${fmt(d.kill)}, before the first event ${fmt(d.before)}; ${exactlyOnce(r) ? "exactly-once: 0 allowed (the at-least-once bound would be" : "bound"} ${fmt(r.duplicateBound)} = graceful allowance ${fmt(c.gracefulAllowance)} (0.1% of sent)${c.kills > 0 ? ` + kill windows ${fmt(c.killBound)}` : ""}${exactlyOnce(r) ? ")" : ""}`,
       );
       lines.push(
         `- Longest stall: ${stallText(c.longestStall, c.startedAt)}${c.kills > 0 ? `; outside the ${c.exemptWindows.length} kill window(s) (${c.exemptWindows.map(([a, b]) => `+${secs(a - c.startedAt)}–${secs(b - c.startedAt)}`).join(", ")}): ${c.longestCountedStall === null ? "none" : `${stallText(c.longestCountedStall, c.startedAt)}, ${secs(c.longestCountedStall.countedMs)} of it outside`}` : ""} (limit ${secs(c.stallLimitMs)}: ${c.stallExceeded ? "EXCEEDED" : "held"})`,

@@ -11,7 +11,7 @@ import { CommitSampler } from "./commit-sampler.ts";
 import { ProcessorFleet, type UnexpectedExit } from "./processes.ts";
 import { readTopic, type TopicRecord } from "./reader.ts";
 import { startStream, type StreamHandle } from "./stream-producer.ts";
-import { LandingIndex, landings, verify, type History, type LandedRecord, type Verdict } from "./verifier.ts";
+import { LandingIndex, landings, verify, type Guarantee, type History, type LandedRecord, type Verdict } from "./verifier.ts";
 import { attributeDuplicates, findStalls, snapshots, type EventKind, type Stall } from "./churn-figures.ts";
 
 export interface Fault {
@@ -37,6 +37,11 @@ export interface Fault {
 
 export interface ScenarioConfig {
   readonly name: string;
+  /**
+   * The delivery guarantee processor runs with (default at-least-once). exactly-once: every process gets
+   * --guarantee exactly-once and a transactional id of its fleet slot, and any duplicate fails the run.
+   */
+  readonly guarantee?: Guarantee;
   readonly brokers: readonly string[];
   readonly partitions: number;
   readonly replicas: number;
@@ -110,9 +115,14 @@ export class ScenarioContext {
     readonly sampler: CommitSampler,
   ) {}
 
+  /** The delivery guarantee of this run. */
+  get guarantee(): Guarantee {
+    return this.config.guarantee ?? "at-least-once";
+  }
+
   log(message: string): void {
     const seconds = ((Date.now() - this.startedAt) / 1000).toFixed(1);
-    console.log(`[chaos ${this.config.name} +${seconds}s] ${message}`);
+    console.log(`[chaos ${this.config.name} ${this.guarantee} +${seconds}s] ${message}`);
   }
 
   /** Records a fault; the caller sets resumedAt when it is over. */
@@ -136,6 +146,8 @@ export class ScenarioContext {
 
 export interface ScenarioResult {
   readonly name: string;
+  /** The guarantee processor ran with: at-least-once allows duplicates up to duplicateBound, exactly-once none. */
+  readonly guarantee: Guarantee;
   readonly verdict: Verdict;
   /** The longest time from the end of a fault to the next commit progress, ms (null: no fault). */
   readonly recoveryMs: number | null;
@@ -155,6 +167,17 @@ export interface ScenarioResult {
 
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 
+/**
+ * How long the final read waits for open transactions of output and DLQ to end (exactly-once): longer than
+ * processor's --transaction-timeout (10 s), after which the broker aborts what a SIGKILLed process left open.
+ */
+const STABLE_WAIT_MS = 30_000;
+
+/** Where a run's processor logs go: `<scenario>/`, or `<scenario>-exactly-once/` for an exactly-once run. */
+export function logDirName(config: Pick<ScenarioConfig, "name" | "guarantee">): string {
+  return (config.guarantee ?? "at-least-once") === "at-least-once" ? config.name : `${config.name}-${config.guarantee}`;
+}
+
 /** Output and DLQ are stamped by the broker on append: the verifier reads landing times from them. */
 export const APPEND_TIME = { "message.timestamp.type": "LogAppendTime" };
 
@@ -169,11 +192,13 @@ export async function runScenario(
   const output = unique(`chaos-${config.name}-out`);
   const t: Topics = { input: unique(`chaos-${config.name}-in`), output, dlq: `${output}.dlq` };
   const groupId = unique(`chaos-${config.name}-g`);
+  const guarantee = config.guarantee ?? "at-least-once";
   // the topics and the group go whatever happens (a scenario that throws, a failed read): the next run starts clean
   try {
     await admin.createTopics([t.input], config.partitions, config.replicas, config.topicConfigs ?? {});
     await admin.createTopics([t.output, t.dlq], config.partitions, config.replicas, { ...APPEND_TIME, ...(config.topicConfigs ?? {}) });
-    return await measure(config, binary, logRoot, body, check, admin, t, groupId);
+    const txPrefix = guarantee === "exactly-once" ? unique(`chaos-${config.name}-tx`) : undefined;
+    return await measure(config, binary, logRoot, body, check, admin, t, groupId, txPrefix);
   } finally {
     await admin.deleteTopics([t.input, t.output, t.dlq]);
     // a SIGKILLed member stays in the group until its session times out (a group with members cannot be deleted)
@@ -191,6 +216,7 @@ async function measure(
   admin: KafkaAdmin,
   t: Topics,
   groupId: string,
+  transactionalIdPrefix: string | undefined,
 ): Promise<ScenarioResult> {
   const fleet = new ProcessorFleet(
     binary,
@@ -207,8 +233,11 @@ async function measure(
       groupId,
       ...config.processorArgs,
     ],
-    resolve(logRoot, config.name),
-    config.processorEnv ?? {},
+    resolve(logRoot, logDirName(config)),
+    {
+      ...(config.processorEnv === undefined ? {} : { env: config.processorEnv }),
+      ...(transactionalIdPrefix === undefined ? {} : { transactionalIdPrefix }),
+    },
   );
   const sampler = new CommitSampler(admin, groupId, t.input);
   sampler.trackEnds = config.churn !== undefined;
@@ -245,10 +274,15 @@ async function measure(
     await sampler.stop();
   }
   ctx.log("reading topics");
+  if (transactionalIdPrefix !== undefined)
+    ctx.notes.push(
+      `exactly-once: processes ran with --guarantee exactly-once --transactional-id ${transactionalIdPrefix}-s<slot> (a restart after a SIGKILL reuses its slot); topics read read_committed`,
+    );
+  const note = (message: string) => void ctx.notes.push(message);
   const [inputs, outputs, deadLetters] = await Promise.all([
-    readTopic(config.brokers, t.input),
-    readTopic(config.brokers, t.output, { appendTime: true }),
-    readTopic(config.brokers, t.dlq, { appendTime: true }),
+    readTopic(config.brokers, t.input, { note }),
+    readTopic(config.brokers, t.output, { appendTime: true, stableWaitMs: STABLE_WAIT_MS, note }),
+    readTopic(config.brokers, t.dlq, { appendTime: true, stableWaitMs: STABLE_WAIT_MS, note }),
   ]);
   const unstamped = [...outputs, ...deadLetters].filter((r) => Number.isNaN(r.timestamp)).length;
   if (unstamped > 0)
@@ -290,6 +324,7 @@ async function measure(
   if (churn !== undefined) duplicateBound += churn.gracefulAllowance;
   const result: ScenarioResult = {
     name: config.name,
+    guarantee: ctx.guarantee,
     verdict,
     recoveryMs: worstRecovery(ctx.faults, recoveredAt),
     duplicateBound,

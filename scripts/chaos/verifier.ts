@@ -15,7 +15,24 @@
  *   Output and DLQ topics use message.timestamp.type=LogAppendTime, so a record's timestamp is when it landed.
  * - commit regression: a committed-offset sample of a partition lower than an earlier sample of it. Not a loss by
  *   itself (it re-delivers), but the symptom of a stale group member committing old progress after it was fenced.
+ *
+ * The guarantee the run was made under decides what duplicates are allowed (duplicateLimit): at-least-once up to the
+ * bound its faults explain, exactly-once none (the topics are read read_committed, so a duplicate is a record
+ * committed twice). 0 lost is required in both.
  */
+
+export type Guarantee = "at-least-once" | "exactly-once";
+export const GUARANTEES: readonly Guarantee[] = ["at-least-once", "exactly-once"];
+
+/** Duplicates a run may have: the at-least-once bound of its faults, or none under exactly-once. */
+export function duplicateLimit(guarantee: Guarantee, bound: number): number {
+  return guarantee === "exactly-once" ? 0 : bound;
+}
+
+/** Whether the duplicates of a run are within what its guarantee allows. */
+export function duplicatesAllowed(guarantee: Guarantee, duplicates: number, bound: number): boolean {
+  return duplicates <= duplicateLimit(guarantee, bound);
+}
 
 export interface InputRecord {
   readonly partition: number;

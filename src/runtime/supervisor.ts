@@ -136,7 +136,17 @@ export class Supervisor implements HealthState {
     }, config.commitIntervalMs);
     this.progressTimer = setInterval(() => this.reportProgress(), PROGRESS_EVERY_MS);
     const { consumers, producers, concurrency: workers, ordering, outputTopic: output, dlqTopic: dlq } = config;
-    this.log.info("processor started", { consumers, producers, workers, ordering, input: config.inputTopics.join(","), output, dlq });
+    this.log.info("processor started", {
+      consumers,
+      producers,
+      workers,
+      ordering,
+      guarantee: config.guarantee,
+      ...(this.transactionalIdPrefix !== null && { transactionalIds: `${this.transactionalIdPrefix}-<0..${producers - 1}>` }),
+      input: config.inputTopics.join(","),
+      output,
+      dlq,
+    });
   }
 
   /** Producer 0 also checks that the topics exist and watches the main thread (the stall watchdog). */

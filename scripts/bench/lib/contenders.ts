@@ -1,7 +1,9 @@
 /**
  * The contenders of compare.ts and the command line each one runs. Every transforming contender consumes the input
  * in its own consumer group, applies the seed rule, produces to its own output and dead-letter topics and commits
- * only after the produce is acked (at-least-once); it runs until killed unless `exitsByItself`.
+ * only after the produce is acked (at-least-once); it runs until killed unless `exitsByItself`. The exactly-once
+ * contenders (`exactlyOnce`) instead commit outputs and input offsets together in Kafka transactions: the harness reads
+ * their outputs read_committed and counts them done when the group's committed offsets reach the input's end.
  */
 import { join } from "node:path";
 
@@ -18,6 +20,10 @@ export interface Contender {
   readonly env?: Readonly<Record<string, string>>;
   /** the tests (T1…T4) it takes part in when --contenders does not name it; T5 comes from T1 */
   readonly tests: readonly string[];
+  /** transactional (exactly-once): outputs are read read_committed, done = input offsets committed + no open transaction */
+  readonly exactlyOnce?: boolean;
+  /** the contender's commit interval, for the report */
+  readonly commitInterval?: string;
 }
 
 export interface Paths {
@@ -48,7 +54,11 @@ const proc = (name: string, label: string, args: string[], tests = ["T1", "T3"])
   transforms: true,
   args,
   tests,
+  commitInterval: "1 s (--commit-interval default)",
 });
+
+/** Kafka Streams' processing.guarantee for exactly-once, the 7th argument of bench.SeedStreams. */
+export const STREAMS_EOS = "exactly_once_v2";
 
 export const CONTENDERS: readonly Contender[] = [
   {
@@ -82,8 +92,27 @@ export const CONTENDERS: readonly Contender[] = [
     transforms: true,
     args: ["1"],
     tests: ["T1", "T2", "T3"],
+    commitInterval: "1 s (commit.interval.ms=1000)",
   },
-  { name: "streams-t2", label: "Kafka Streams (2 stream threads)", family: "streams", transforms: true, args: ["2"], tests: [] },
+  {
+    name: "streams-eos",
+    label: `Kafka Streams ${STREAMS_EOS} (1 stream thread)`,
+    family: "streams",
+    transforms: true,
+    args: ["1", STREAMS_EOS],
+    tests: ["T1", "T2"],
+    exactlyOnce: true,
+    commitInterval: "100 ms (Streams' exactly-once default)",
+  },
+  {
+    name: "streams-t2",
+    label: "Kafka Streams (2 stream threads)",
+    family: "streams",
+    transforms: true,
+    args: ["2"],
+    tests: [],
+    commitInterval: "1 s (commit.interval.ms=1000)",
+  },
   { name: "kafkajs", label: "KafkaJS eachBatch (Node)", family: "kafkajs", transforms: true, args: [], tests: ["T1", "T2", "T3"] },
   {
     name: "plain",
@@ -94,6 +123,21 @@ export const CONTENDERS: readonly Contender[] = [
     tests: ["T1", "T2", "T3"],
   },
   proc("processor", "(defaults: -c 1 -p 1 -w 16, key)", [], ["T1", "T2", "T3"]),
+  {
+    ...proc("processor-eos", "--guarantee exactly-once (defaults otherwise)", ["--guarantee", "exactly-once"], ["T1", "T2"]),
+    exactlyOnce: true,
+    commitInterval: "1 s (--commit-interval default: one transaction per second)",
+  },
+  {
+    ...proc(
+      "processor-eos-100ms",
+      "--guarantee exactly-once --commit-interval 100ms",
+      ["--guarantee", "exactly-once", "--commit-interval", "100ms"],
+      [],
+    ),
+    exactlyOnce: true,
+    commitInterval: "100 ms (--commit-interval 100ms, Streams' exactly-once default)",
+  },
   proc("processor-c2-p2-w64", "-c 2 -p 2 -w 64", ["--consumers", "2", "--producers", "2", "--workers", "64"]),
   proc("processor-none-w64", "--ordering none -w 64", ["--ordering", "none", "--workers", "64"]),
   proc("processor-partition-w64", "--ordering partition -w 64", ["--ordering", "partition", "--workers", "64"]),
@@ -153,6 +197,8 @@ export function commandOf(c: Contender, e: Endpoints, p: Paths, logLevel: string
           e.dlq,
           "--group-id",
           e.group,
+          // the group is unique per run: so is the prefix of the transactional ids
+          ...(c.exactlyOnce ? ["--transactional-id", e.group] : []),
           ...(hasLog ? [] : ["--log-level", logLevel]),
           ...args,
         ],

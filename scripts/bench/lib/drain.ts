@@ -1,8 +1,11 @@
 /**
  * One drain run (T1, T3, T4, and T5 as a by-product): a contender works through a preloaded input until every record
  * is produced and every input offset committed. The group's committed offsets and the output end offsets are polled
- * every POLL_MS; CPU and RSS of the contender's process tree are sampled on the same tick.
+ * every POLL_MS; CPU and RSS of the contender's process tree are sampled on the same tick. An exactly-once contender
+ * is done when its committed offsets reach the input's end and no transaction is open on its outputs; its outputs are
+ * seen (first output) and counted (afterwards, with kcat) read_committed, since transaction markers take offsets.
  */
+import { committedRecords } from "./kcat.ts";
 import { launchContender, type LaunchOptions } from "./launch.ts";
 import { sampleTree } from "./proc.ts";
 import { sum } from "../../lib/stats.ts";
@@ -100,20 +103,22 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
     // kcat -P keeps the last few dozen lines of a stream in its stdin reader until more input arrives, so a kcat
     // pipe never writes the tail of a finite input: for it, "done" is also output that stopped growing for 3 s
     const tailCanStick = contender.family === "kcat";
+    const eos = contender.exactlyOnce === true;
     let lastProduced = -1;
     let lastGrowthAt = run.started;
     for (;;) {
       const tick = performance.now();
       // read before the poll: a contender that ends by itself (the kcat pipe) must get one poll after its exit
       const exitedBefore = run.exitedAt() !== null;
-      const [committed, outEnds, dlqEnds] = await Promise.all([
-        kafka.committed(group, o.input),
-        kafka.endOffsets(output),
-        kafka.endOffsets(dlq),
-      ]);
+      // exactly-once: `produced` is the outputs' read_committed end offsets, markers included, so it only tells
+      // that committed output exists; done is `settled`
+      const [committed, produced, settled] = eos
+        ? await kafka.transactionsSettled(group, o.input, o.inputEnds, [output, dlq]).then((t) => [t.committed, t.stable, t.done] as const)
+        : await Promise.all([kafka.committed(group, o.input), kafka.endOffsets(output), kafka.endOffsets(dlq)]).then(
+            ([c, out, d]) => [c, sum(out) + sum(d), false] as const,
+          );
       const now = performance.now();
       sample(now);
-      const produced = sum(outEnds) + sum(dlqEnds);
       if (firstOutputAt === null && produced > 0) firstOutputAt = now;
       if (produced > lastProduced) {
         lastProduced = produced;
@@ -121,8 +126,12 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
       }
       const allCommitted = o.inputEnds.every((end, p) => end === 0 || (committed.get(p) ?? -1) >= end);
       const stuck = tailCanStick && produced > 0 && now - lastGrowthAt > 3000;
-      if (allCommitted && (produced >= o.expectedOut || stuck)) {
-        const end = produced >= o.expectedOut ? now : lastGrowthAt;
+      const progress = (): string =>
+        eos
+          ? `${sum(committed.values())}/${sum(o.inputEnds)} input offsets committed${allCommitted ? ", a transaction still open" : ""}`
+          : `${produced}/${o.expectedOut} produced`;
+      if (eos ? settled : allCommitted && (produced >= o.expectedOut || stuck)) {
+        const end = eos || produced >= o.expectedOut ? now : lastGrowthAt;
         const doneMs = end - run.started;
         const endedByItself = run.exitedAt() !== null;
         await run.stop();
@@ -134,7 +143,13 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
           // the largest single process of the tree: a lower bound when no sample caught it alive
           peakRss = Math.max(peakRss, usage.maxRSS);
         }
-        const [outFinal, dlqFinal] = await Promise.all([kafka.endOffsets(output), kafka.endOffsets(dlq)]);
+        const brokers = kafka.brokers.join(",");
+        const [outEnd, dlqEnd] = (await Promise.all([kafka.endOffsets(output), kafka.endOffsets(dlq)])).map(sum);
+        const [outCount, dlqCount] = eos
+          ? await Promise.all([committedRecords(brokers, output), committedRecords(brokers, dlq)])
+          : [outEnd, dlqEnd];
+        // every committed transaction leaves a marker in each partition it wrote: none at all means no transactions
+        const untransactional = eos && outEnd! + dlqEnd! === outCount! + dlqCount!;
         // a tiny input can be done in the very poll that saw its first output: the poll interval is the resolution
         const window = Math.max(POLL_MS, end - (firstOutputAt ?? run.started)) / 1000;
         return {
@@ -146,21 +161,25 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
           cpuSeconds: cpu,
           peakRssBytes: peakRss,
           rss,
-          outputs: sum(outFinal),
-          dlq: sum(dlqFinal),
+          outputs: outCount!,
+          dlq: dlqCount!,
           exitCode: run.child.exitCode,
           log,
-          note: produced < o.expectedOut ? `${o.expectedOut - produced} records stuck in the pipe (timed to the last output)` : "",
+          note: eos
+            ? [
+                outCount! + dlqCount! < o.expectedOut ? `${o.expectedOut - outCount! - dlqCount!} records missing (read_committed)` : "",
+                untransactional ? "NOT TRANSACTIONAL: no transaction markers in the outputs" : "",
+              ]
+                .filter(Boolean)
+                .join("; ")
+            : produced < o.expectedOut
+              ? `${o.expectedOut - produced} records stuck in the pipe (timed to the last output)`
+              : "",
         };
       }
-      if (exitedBefore)
-        throw new Error(
-          `${o.tag} exited (code ${run.child.exitCode}) before finishing: ${produced}/${o.expectedOut} produced; log: ${log}`,
-        );
+      if (exitedBefore) throw new Error(`${o.tag} exited (code ${run.child.exitCode}) before finishing: ${progress()}; log: ${log}`);
       if (now > deadline)
-        throw new Error(
-          `${o.tag} timed out after ${((now - run.started) / 1000).toFixed(0)} s (${produced}/${o.expectedOut} produced); log: ${log}`,
-        );
+        throw new Error(`${o.tag} timed out after ${((now - run.started) / 1000).toFixed(0)} s (${progress()}); log: ${log}`);
       await Promise.race([sleep(Math.max(0, POLL_MS - (now - tick))), run.exited]);
     }
   } finally {

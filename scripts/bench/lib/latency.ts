@@ -3,13 +3,21 @@
  * whose create timestamp is "now" and whose id carries that same time; the contender's output topic uses
  * message.timestamp.type=LogAppendTime, so for each output record latency = its append time − the create time in its
  * id. Every rate runs for `seconds`, after the contender has caught up with the previous one.
+ *
+ * An exactly-once contender's output becomes readable (read_committed) only when its transaction commits, well after
+ * the append: for it the harness polls the output's read_committed end offsets (last stable offsets) every
+ * STABLE_POLL_MS, and latency = the time a poll first showed the record's offset below that end − the create time
+ * (the append-time figure is kept as `appendP50`/`appendP99`). Its output is read read_committed, and "caught up" is
+ * its committed offsets at the input's end with no transaction open.
  */
+import { kcatRead } from "./kcat.ts";
 import { launchContender, type LaunchOptions } from "./launch.ts";
 import { seedClock, seedValue } from "../../lib/seed-data.ts";
 import { benchProducer } from "./loader.ts";
 import { percentile, sum } from "../../lib/stats.ts";
 
 const TICK_MS = 5;
+const STABLE_POLL_MS = 10;
 const KEYS = 10_000;
 
 export interface LatencyOptions extends LaunchOptions {
@@ -23,13 +31,21 @@ export interface RateResult {
   received: number;
   /** the rate the paced producer actually reached */
   achieved: number;
+  /** create → readable: the append time, or for an exactly-once contender the commit seen by a read_committed reader */
   p50: number;
   p99: number;
   max: number;
+  /** create → append time (= p50/p99 for at-least-once contenders) */
+  appendP50: number;
+  appendP99: number;
 }
 
 export interface LatencyResult {
   contender: string;
+  /** latency measured to the commit (read_committed), not to the append */
+  toCommit: boolean;
+  /** exactly-once: false when the output holds no transaction markers (it was not written in transactions) */
+  transactional?: boolean;
   rates: RateResult[];
   log: string;
 }
@@ -39,7 +55,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function latency(o: LatencyOptions): Promise<LatencyResult> {
   const { kafka } = o;
   const input = await kafka.createTopic(`${o.tag}-in`, 6);
-  const { output, dlq, log, run } = await launchContender(
+  const eos = o.contender.exactlyOnce === true;
+  const { output, dlq, group, log, run } = await launchContender(
     o,
     input,
     { count: 0, recordSize: 200 },
@@ -73,10 +90,32 @@ export async function latency(o: LatencyOptions): Promise<LatencyResult> {
     );
     inFlight.add(p);
   };
-  const produced = async (): Promise<number> => sum(await kafka.endOffsets(output)) + sum(await kafka.endOffsets(dlq));
+  // exactly-once: read_committed end offsets, markers included (only "some committed output exists" is meaningful)
+  const produced = async (): Promise<number> =>
+    eos
+      ? sum(await kafka.stableOffsets(output)) + sum(await kafka.stableOffsets(dlq))
+      : sum(await kafka.endOffsets(output)) + sum(await kafka.endOffsets(dlq));
+  const caughtUp = async (target: number): Promise<boolean> =>
+    eos ? (await kafka.transactionsSettled(group, input, await kafka.endOffsets(input), [output, dlq])).done : (await produced()) >= target;
+  // exactly-once: per output partition, [read_committed end offset, Date.now() when a poll first showed it]
+  const visible: Array<Array<[number, number]>> = [];
+  let polling = eos;
+  const poller = (async (): Promise<void> => {
+    if (!eos) return;
+    for (let last = !polling; ; last = !polling) {
+      const offsets = await kafka.stableOffsets(output).catch(() => null);
+      const now = Date.now();
+      offsets?.forEach((end, p) => {
+        const list = (visible[p] ??= []);
+        if (end > (list.at(-1)?.[0] ?? 0)) list.push([end, now]);
+      });
+      if (last) break; // one more poll after the end: the last commit
+      await sleep(STABLE_POLL_MS);
+    }
+  })();
   const waitForOutput = async (target: number, ms: number): Promise<void> => {
     const until = performance.now() + ms;
-    while ((await produced()) < target) {
+    while (!(await caughtUp(target))) {
       if (run.exitedAt() !== null) throw new Error(`${o.tag} exited (code ${run.child.exitCode}); log: ${log}`);
       if (performance.now() > until)
         throw new Error(`${o.tag}: only ${await produced()}/${target} outputs after ${ms / 1000} s; log: ${log}`);
@@ -119,17 +158,25 @@ export async function latency(o: LatencyOptions): Promise<LatencyResult> {
       await waitForOutput(sent, 60_000);
     }
   } finally {
+    polling = false;
+    await poller;
     await Promise.all(inFlight);
     await producer.close().catch(() => undefined);
     await run.stop(5000);
   }
 
-  const latencies = await readLatencies(kafka.brokers.join(","), output);
+  const { byRate: latencies, records } = await readLatencies(kafka.brokers.join(","), output, eos ? visible : null);
+  // every committed transaction leaves a marker in each partition it wrote: none at all means no transactions
+  const transactional = eos ? sum(await kafka.endOffsets(output)) > records : undefined;
   return {
     contender: o.contender.name,
+    toCommit: eos,
+    ...(transactional !== undefined && { transactional }),
     log,
     rates: phases.map((ph) => {
-      const list = (latencies.get(ph.rate) ?? []).sort((a, b) => a - b);
+      const got = latencies.get(ph.rate) ?? { readable: [], append: [] };
+      const list = got.readable.sort((a, b) => a - b);
+      const append = got.append.sort((a, b) => a - b);
       return {
         rate: ph.rate,
         sent: ph.to - ph.from,
@@ -138,32 +185,55 @@ export async function latency(o: LatencyOptions): Promise<LatencyResult> {
         p50: percentile(list, 50),
         p99: percentile(list, 99),
         max: list.at(-1) ?? Number.NaN,
+        appendP50: percentile(append, 50),
+        appendP99: percentile(append, 99),
       };
     }),
   };
 }
 
-/** Latencies (ms) of every measured output record by rate, read with kcat: "<append time> <value>" per line. */
-async function readLatencies(brokers: string, topic: string): Promise<Map<number, number[]>> {
-  const child = Bun.spawn(["kcat", "-q", "-C", "-b", brokers, "-t", topic, "-o", "beginning", "-e", "-f", "%T %s\\n"], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [text, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  if (code !== 0) throw new Error(`kcat reading ${topic} failed: ${err.trim()}`);
-  const byRate = new Map<number, number[]>();
+/**
+ * Latencies (ms) of every measured output record by rate, read with kcat: "<append time> <partition> <offset> <value>"
+ * per line. `visible` (exactly-once): read read_committed, and "readable" is when a poll first showed the record's
+ * offset below its partition's read_committed end; otherwise readable = appended.
+ */
+async function readLatencies(
+  brokers: string,
+  topic: string,
+  visible: ReadonlyArray<ReadonlyArray<[number, number]>> | null,
+): Promise<{ byRate: Map<number, { readable: number[]; append: number[] }>; records: number }> {
+  const text = await kcatRead(brokers, topic, "%T %p %o %s\\n", visible !== null);
+  const byRate = new Map<number, { readable: number[]; append: number[] }>();
   const seen = new Set<string>();
+  let records = 0;
   for (const line of text.split("\n")) {
-    const m = /^(\d+) .*"id":"r(\d+)-(\d+)-(\d+)"/.exec(line);
+    if (line !== "") records++;
+    const m = /^(\d+) (\d+) (\d+) .*"id":"r(\d+)-(\d+)-(\d+)"/.exec(line);
     if (!m) continue;
     // at-least-once: a duplicate counts once, with its first append time
-    const key = `${m[2]}-${m[4]}`;
+    const key = `${m[4]}-${m[6]}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const rate = Number(m[2]);
-    const list = byRate.get(rate) ?? [];
-    list.push(Number(m[1]) - Number(m[3]));
-    byRate.set(rate, list);
+    const rate = Number(m[4]);
+    const created = Number(m[5]);
+    const appended = Number(m[1]);
+    const lists = byRate.get(rate) ?? { readable: [], append: [] };
+    lists.append.push(appended - created);
+    const readable = visible === null ? appended : visibleAt(visible[Number(m[2])] ?? [], Number(m[3]));
+    if (Number.isFinite(readable)) lists.readable.push(readable - created);
+    byRate.set(rate, lists);
   }
-  return byRate;
+  return { byRate, records };
+}
+
+/** The first polled time at which `offset` was below the read_committed end (NaN when no poll showed it). */
+function visibleAt(series: ReadonlyArray<[number, number]>, offset: number): number {
+  let lo = 0;
+  let hi = series.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (series[mid]![0] > offset) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo < series.length ? series[lo]![1] : Number.NaN;
 }

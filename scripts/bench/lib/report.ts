@@ -61,7 +61,9 @@ export function t1Table(rows: readonly T1Row[]): string {
       const check =
         r.c.family === "perf-consumer"
           ? "—"
-          : `${fmt(r.outPlusDlq)}${r.outPlusDlq < records ? " (MISSING)" : r.outPlusDlq > records ? " (dups)" : ""}`;
+          : `${fmt(r.outPlusDlq)}${r.outPlusDlq < records ? " (MISSING)" : r.outPlusDlq > records ? " (dups)" : ""}${
+              r.runs.some((x) => x.note.includes("NOT TRANSACTIONAL")) ? " (NOT TRANSACTIONAL: no markers)" : ""
+            }`;
       return [
         r.c.label,
         r.c.transforms ? "yes" : "no",
@@ -94,19 +96,63 @@ export function t5Table(rows: readonly T1Row[]): string {
 export function t2Table(contenders: readonly Contender[], t2: readonly LatencyResult[]): string {
   const label = (name: string): string => contenders.find((c) => c.name === name)?.label ?? name;
   return table(
-    ["contender", "input rate /s", "achieved /s", "p50 ms", "p99 ms", "max ms", "received / sent"],
-    ["---", "--:", "--:", "--:", "--:", "--:", "--:"],
+    ["contender", "readable at", "input rate /s", "achieved /s", "p50 ms", "p99 ms", "max ms", "p99 to append ms", "received / sent"],
+    ["---", ":-:", "--:", "--:", "--:", "--:", "--:", "--:", "--:"],
     t2.flatMap((r) =>
       r.rates.map((x) => [
         label(r.contender),
+        r.toCommit ? (r.transactional === false ? "commit (NOT TRANSACTIONAL: no markers)" : "commit") : "append",
         fmt(x.rate),
         fmt(x.achieved),
         fmt(x.p50),
         fmt(x.p99),
         fmt(x.max),
+        fmt(x.appendP99),
         `${fmt(x.received)} / ${fmt(x.sent)}`,
       ]),
     ),
+  );
+}
+
+/** The exactly-once contenders next to their at-least-once selves, with processor-eos's ratios. */
+export const EOS_NAMES = ["processor-eos", "processor-eos-100ms", "processor", "streams-eos", "streams"] as const;
+
+export function eosTable(contenders: readonly Contender[], res: Results): string | null {
+  const rows = t1Rows(contenders, res.t1);
+  const names = EOS_NAMES.filter((n) => rows.some((r) => r.c.name === n) || res.t2.some((r) => r.contender === n)) as readonly string[];
+  if (!names.includes("processor-eos") && !names.includes("streams-eos")) return null;
+  type Metric = { name: string; value: (n: string) => number | undefined; digits: number };
+  const t1 = (n: string): T1Row | undefined => rows.find((r) => r.c.name === n);
+  const metrics: Metric[] = [
+    { name: "T1 records/s", value: (n) => t1(n)?.rate, digits: 0 },
+    { name: "T1 CPU s / 1M", value: (n) => t1(n)?.cpuPerM, digits: 1 },
+    { name: "T1 peak RSS MB", value: (n) => t1(n)?.peakMb, digits: 0 },
+  ];
+  const rates = [...new Set(res.t2.flatMap((r) => r.rates.map((x) => x.rate)))].sort((a, b) => a - b);
+  const at = (n: string, rate: number) => res.t2.find((r) => r.contender === n)?.rates.find((x) => x.rate === rate);
+  for (const rate of rates)
+    for (const q of ["p50", "p99"] as const)
+      metrics.push({ name: `T2 ${q} ms at ${fmt(rate)}/s (to readable)`, value: (n) => at(n, rate)?.[q], digits: 0 });
+  const cell = (v: number | undefined, digits: number): string =>
+    v === undefined || !Number.isFinite(v) ? "—" : digits === 0 ? fmt(v) : fixed(v, digits);
+  const ratio = (a: number | undefined, b: number | undefined): string =>
+    a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? "—" : `${(a / b).toFixed(2)}×`;
+  const commit = (n: string): string => contenders.find((c) => c.name === n)?.commitInterval ?? "—";
+  // processor-eos-100ms (only when named) commits as often as Streams does under exactly-once
+  const pairs: Array<[string, string]> = [
+    ["processor-eos", "processor"],
+    ["processor-eos", "streams-eos"],
+    ...(names.includes("processor-eos-100ms") ? [["processor-eos-100ms", "streams-eos"] as [string, string]] : []),
+  ];
+  return table(
+    ["metric", ...names, ...pairs.map(([a, b]) => `${a} / ${b}`)],
+    ["---", ...names.map(() => "--:"), ...pairs.map(() => "--:")],
+    [
+      ["commit interval", ...names.map(commit), ...pairs.map(() => "")],
+      ...metrics
+        .filter((m) => names.some((n) => m.value(n) !== undefined))
+        .map((m) => [m.name, ...names.map((n) => cell(m.value(n), m.digits)), ...pairs.map(([a, b]) => ratio(m.value(a), m.value(b)))]),
+    ],
   );
 }
 
@@ -168,7 +214,11 @@ type Verdict = { goal: string; met: boolean | null; figure: string };
 
 /** Issue 5's goals as ratios within this run. processor's best T1 configuration stands for processor in T1. */
 export function goals(contenders: readonly Contender[], res: Results): Verdict[] {
-  const rows = t1Rows(contenders, res.t1);
+  // the goals are at-least-once ones: the exactly-once contenders have their own table (eosTable)
+  const rows = t1Rows(
+    contenders.filter((c) => !c.exactlyOnce),
+    res.t1,
+  );
   const procs = rows.filter((r) => r.c.family === "processor");
   const best = procs.length > 0 ? procs.reduce((a, b) => (b.rate > a.rate ? b : a)) : undefined;
   const byName = (n: string): T1Row | undefined => rows.find((r) => r.c.name === n);

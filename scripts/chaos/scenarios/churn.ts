@@ -146,7 +146,8 @@ class Churn {
     this.record(`SIGKILL #${run.id}`);
     await this.ctx.fleet.kill(run, "SIGKILL");
     fault.committed = await this.ctx.sampler.sampleNow();
-    const replacement = this.ctx.fleet.start();
+    // in the killed member's slot: exactly-once, its transactional id, which aborts what it left open
+    const replacement = this.ctx.fleet.replace(run);
     fault.resumedAt = Date.now();
     const joined = await this.waitJoined(replacement);
     fault.exemptUntil = (joined ?? Date.now()) + SESSION_TIMEOUT_MS;

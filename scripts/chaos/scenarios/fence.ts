@@ -25,9 +25,12 @@ export const fenceScenario: Scenario = {
     ctx.fleet.start();
     await waitLandedBeyond(ctx, 0);
     const rounds = quick ? 1 : 3;
-    ctx.notes.push(
-      `the bound adds ${ZOMBIE_WINDOW.toLocaleString("en-US")} records per thaw: what the frozen member had already fetched (ring + one fetch) and may still produce before it learns it was fenced; a non-transactional producer cannot be fenced`,
-    );
+    // exactly-once: the thawed member's transaction cannot commit (its group generation is stale): no window
+    const exactlyOnce = ctx.guarantee === "exactly-once";
+    if (!exactlyOnce)
+      ctx.notes.push(
+        `the bound adds ${ZOMBIE_WINDOW.toLocaleString("en-US")} records per thaw: what the frozen member had already fetched (ring + one fetch) and may still produce before it learns it was fenced; a non-transactional producer cannot be fenced`,
+      );
     for (let round = 0; round < rounds; round++) {
       await ctx.waitSent((ctx.config.messages * (round + 1)) / (rounds + 2));
       const fault = ctx.fault(`process ${frozen.id} frozen (SIGSTOP) for ${FREEZE_MS / 1000} s, then thawed`, true);
@@ -35,7 +38,7 @@ export const fenceScenario: Scenario = {
       await sleep(FREEZE_MS);
       frozen.child.kill("SIGCONT");
       fault.resumedAt = Date.now();
-      fault.zombieWindow = ZOMBIE_WINDOW;
+      if (!exactlyOnce) fault.zombieWindow = ZOMBIE_WINDOW;
       await sleep(5_000);
     }
   },

@@ -24,7 +24,8 @@ export const killScenario: Scenario = {
       const fault = ctx.fault(`SIGKILL at ${ctx.stream.sent()} sent`, true);
       await ctx.fleet.kill(current, "SIGKILL");
       fault.committed = await ctx.sampler.sampleNow();
-      current = ctx.fleet.start();
+      // in the same slot: exactly-once, the same transactional id, which fences the dead one's open transaction
+      current = ctx.fleet.replace(current);
       fault.resumedAt = Date.now();
     }
   },

@@ -21,7 +21,9 @@ export const outputGoneScenario: Scenario = {
     const { output } = ctx.topics;
     first.child.kill("SIGSTOP");
     await sleep(1_000); // produce requests already on the wire land or fail
-    ctx.savedOutputs.push(...(await readTopic(ctx.config.brokers, output, { appendTime: true })));
+    ctx.savedOutputs.push(
+      ...(await readTopic(ctx.config.brokers, output, { appendTime: true, note: (m) => void ctx.notes.push(`before the deletion: ${m}`) })),
+    );
     const gone = ctx.fault(
       `output topic deleted (${ctx.savedOutputs.length} outputs read first, processor paused meanwhile), re-created after ${GONE_MS / 1000} s`,
       true,

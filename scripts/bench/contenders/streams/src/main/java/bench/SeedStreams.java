@@ -27,10 +27,13 @@ import org.apache.kafka.streams.kstream.Produced;
 /**
  * The seed transform as a Kafka Streams app, for the side-by-side benchmark (scripts/bench/compare.ts).
  *
- *   java -cp ... bench.SeedStreams BROKERS INPUT OUTPUT DLQ APPLICATION_ID [THREADS]
+ *   java -cp ... bench.SeedStreams BROKERS INPUT OUTPUT DLQ APPLICATION_ID [THREADS [GUARANTEE]]
  *
- * at_least_once (Streams commits only after the produced records are acked); commit.interval.ms 1000 like processor's
- * --commit-interval (Streams' own default for at_least_once is 30 s, which would make "all committed" 30 s late);
+ * GUARANTEE (else env STREAMS_GUARANTEE, else at_least_once): processing.guarantee, at_least_once or exactly_once_v2.
+ * at_least_once: Streams commits only after the produced records are acked; commit.interval.ms 1000 like processor's
+ * --commit-interval (Streams' own default for at_least_once is 30 s, which would make "all committed" 30 s late).
+ * exactly_once_v2: outputs and input offsets in one transaction per commit; commit.interval.ms stays Streams' default
+ * for it (100 ms). Env STREAMS_COMMIT_INTERVAL_MS overrides commit.interval.ms under either guarantee.
  * linger.ms 5 (Kafka 4's client default; Streams would raise it to 100 ms, which only adds latency here).
  * A record that fails the rule goes to the DLQ unchanged (a branch); the rest go to OUTPUT as {id,timestamp,data,status}.
  * Runs until killed.
@@ -84,7 +87,7 @@ public final class SeedStreams {
 
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 5) {
-      System.err.println("usage: SeedStreams BROKERS INPUT OUTPUT DLQ APPLICATION_ID [THREADS]");
+      System.err.println("usage: SeedStreams BROKERS INPUT OUTPUT DLQ APPLICATION_ID [THREADS [GUARANTEE]]");
       System.exit(2);
     }
     String input = args[1], output = args[2], dlq = args[3];
@@ -92,8 +95,19 @@ public final class SeedStreams {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, args[4]);
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, args.length > 5 ? Integer.parseInt(args[5]) : 1);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
-    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
+    String envGuarantee = System.getenv("STREAMS_GUARANTEE");
+    String guarantee = args.length > 6 ? args[6]
+        : envGuarantee != null && !envGuarantee.isEmpty() ? envGuarantee : StreamsConfig.AT_LEAST_ONCE;
+    if (!guarantee.equals(StreamsConfig.AT_LEAST_ONCE) && !guarantee.equals(StreamsConfig.EXACTLY_ONCE_V2)) {
+      System.err.println("SeedStreams: GUARANTEE must be at_least_once or exactly_once_v2, got " + guarantee);
+      System.exit(2);
+    }
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
+    String commitInterval = System.getenv("STREAMS_COMMIT_INTERVAL_MS");
+    if (commitInterval != null && !commitInterval.isEmpty())
+      props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.parseLong(commitInterval));
+    else if (guarantee.equals(StreamsConfig.AT_LEAST_ONCE)) props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
+    // else: Streams' exactly-once default (100 ms)
     props.put(StreamsConfig.STATE_DIR_CONFIG, System.getProperty("java.io.tmpdir") + "/bench-streams-" + args[4]);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
@@ -118,6 +132,8 @@ public final class SeedStreams {
       stopped.countDown();
     }));
     streams.start();
+    System.err.println("SeedStreams: processing.guarantee=" + guarantee + ", commit.interval.ms="
+        + new StreamsConfig(props).getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
     stopped.await();
   }
 }
