@@ -71,6 +71,18 @@ export class Metrics {
       "Records dropped because their partition had moved to another consumer or was being revoked.",
       stat("staleDropped"),
     );
+    counterFrom(
+      r,
+      "processor_transactions_committed_total",
+      "Exactly-once mode: transactions committed (outputs, dead-letter copies and input offsets together).",
+      stat("transactionsCommitted"),
+    );
+    counterFrom(
+      r,
+      "processor_transactions_aborted_total",
+      "Exactly-once mode: times the open transactions were aborted and everything since the last commit processed again.",
+      stat("transactionsAborted"),
+    );
     const flowGauge = (name: string, help: string, value: () => number): void => {
       new Gauge({
         name,
