@@ -11,7 +11,7 @@
  */
 import type { MessageToProduce, Producer } from "@platformatic/kafka";
 import type { Logger } from "../observability/logger.ts";
-import type { Failure, GroupMember, TransactionControl } from "../threads/messages.ts";
+import type { CommitOffset, Failure, GroupMember, TransactionControl } from "../threads/messages.ts";
 import { backoffMs, classify, describeError, sleep } from "./errors.ts";
 
 type OutMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
@@ -148,24 +148,12 @@ export class TransactionalSender {
     }
   }
 
-  private async addOffsets(
-    transaction: AnyTransaction,
-    member: GroupMember,
-    offsets: readonly { topic: string; partition: number; offset: number }[],
-  ): Promise<void> {
-    await this.retrying("add the group to the transaction", () =>
-      transaction.addConsumer({ groupId: member.groupId } as Parameters<AnyTransaction["addConsumer"]>[0]),
-    );
-    for (const { topic, partition, offset } of offsets) {
-      // the client commits `offset + 1`: the record before the next one to read
-      const message = {
-        topic,
-        partition,
-        offset: BigInt(offset - 1),
-        metadata: { consumer: member },
-      } as unknown as Parameters<AnyTransaction["addOffset"]>[0];
-      await this.retrying("add offsets to the transaction", () => transaction.addOffset(message));
-    }
+  /** The group joins the transaction (AddOffsetsToTxn), then its offsets go in one TxnOffsetCommit (patched client). */
+  private async addOffsets(transaction: AnyTransaction, member: GroupMember, offsets: readonly CommitOffset[]): Promise<void> {
+    const group = { groupId: member.groupId } as Parameters<AnyTransaction["addConsumer"]>[0];
+    await this.retrying("add the group to the transaction", () => transaction.addConsumer(group));
+    const next = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: BigInt(offset) }));
+    await this.retrying("add offsets to the transaction", () => transaction.addOffsets(member, next));
   }
 
   /** EndTxn(commit) until the broker answers: a commit whose outcome is unknown must not be replayed. */
