@@ -9,6 +9,6 @@
 export type { ValueType } from "./value-types/define.ts";
 export { boolean, nonEmptyString, oneOf } from "./value-types/choices.ts";
 export { type FileValue, pemFile, Secret, secretFile, secretText } from "./value-types/files-and-secrets.ts";
-export { brokerList, groupInstanceId, topic, topicList } from "./value-types/kafka-names.ts";
+export { brokerList, groupInstanceId, topic, topicList, transactionalIdPrefix } from "./value-types/kafka-names.ts";
 export { hostName, listenHost } from "./value-types/network.ts";
 export { byteSize, duration, integer, MAX_DURATION_MS, ratio } from "./value-types/numbers.ts";

@@ -228,7 +228,8 @@ export class Pipeline {
         this.observer.halted(outcome.reason);
         return this.intake.done(task);
       case "drop":
-        break;
+        // stale (or after the dead-letter guard tripped): it must never complete, or its offset would commit
+        return this.intake.done(task);
     }
     const release: { written?: Promise<void> } = {};
     gate.finish(ticket, () => {

@@ -1336,3 +1336,64 @@ describe("--metrics-host", () => {
     expect(help).toContain("127.0.0.1");
   });
 });
+
+describe("--guarantee", () => {
+  const EOS = ["--guarantee", "exactly-once"] as const;
+
+  test("exactly-once is accepted by flag and by env; at-least-once stays the default", () => {
+    expect(cfg(REQ).guarantee).toBe("at-least-once");
+    expect(cfg([...REQ, ...EOS]).guarantee).toBe("exactly-once");
+    expect(cfg([...REQ, "--guarantee=exactly-once"]).guarantee).toBe("exactly-once");
+    expect(cfg(REQ, { PROCESSOR_GUARANTEE: "exactly-once" }).guarantee).toBe("exactly-once");
+    expect(cfg([...REQ, "--guarantee", "at-least-once"], { PROCESSOR_GUARANTEE: "exactly-once" }).guarantee).toBe("at-least-once");
+    expect(cfg([...REQ, ...EOS]).transactionTimeoutMs).toBe(10_000);
+  });
+
+  test("an unknown guarantee: exit 2, one line naming the flag and the env variable", () => {
+    const line = failsNaming([...REQ, "--guarantee", "maybe"], {}, "--guarantee", "PROCESSOR_GUARANTEE");
+    expect(line).toContain('"maybe"');
+    failsNaming(REQ, { PROCESSOR_GUARANTEE: "exactly_once" }, "--guarantee", "PROCESSOR_GUARANTEE");
+  });
+
+  test("exactly-once with --auto-offset-store on: exit 2 naming --auto-offset-store (fine with at-least-once)", () => {
+    const line = fails([...REQ, ...EOS, "--auto-offset-store"]);
+    expect(line).toContain("--auto-offset-store");
+    expect(line).toContain("exactly-once");
+    expect(fails(REQ, { PROCESSOR_GUARANTEE: "exactly-once", KAFKA_AUTO_OFFSET_STORE: "true" })).toContain("--auto-offset-store");
+    expect(cfg([...REQ, "--auto-offset-store"]).autoOffsetStore).toBe(true);
+    expect(cfg([...REQ, ...EOS, "--no-auto-offset-store"]).autoOffsetStore).toBe(false);
+  });
+
+  test("exactly-once with --group-protocol consumer: exit 2 naming --group-protocol (classic is fine)", () => {
+    const line = fails([...REQ, ...EOS, "--group-protocol", "consumer"]);
+    expect(line).toContain("--group-protocol");
+    expect(line).toContain("exactly-once");
+    expect(cfg([...REQ, ...EOS, "--group-protocol", "classic"]).groupProtocol).toBe("classic");
+  });
+
+  test("exactly-once with --transaction-timeout <= --commit-interval: exit 2 naming --transaction-timeout", () => {
+    for (const [timeout, interval] of [
+      ["1s", "1s"],
+      ["2s", "5s"],
+    ] as const) {
+      const line = fails([...REQ, ...EOS, "--transaction-timeout", timeout, "--commit-interval", interval]);
+      expect(line).toContain("--transaction-timeout");
+      expect(line).toContain("--commit-interval");
+    }
+    expect(fails(REQ, { PROCESSOR_GUARANTEE: "exactly-once", PROCESSOR_TRANSACTION_TIMEOUT: "1s" })).toContain("--transaction-timeout");
+    const ok = cfg([...REQ, ...EOS, "--transaction-timeout", "1001ms", "--commit-interval", "1s"]);
+    expect(ok.transactionTimeoutMs).toBe(1001);
+    // the rule is exactly-once's own
+    expect(cfg([...REQ, "--transaction-timeout", "1s", "--commit-interval", "5s"]).transactionTimeoutMs).toBe(1000);
+  });
+
+  test("--transactional-id takes a valid id (flag or env) and rejects an illegal one naming the flag and env", () => {
+    expect(cfg([...REQ, ...EOS]).transactionalId).toBeUndefined();
+    expect(cfg([...REQ, ...EOS, "--transactional-id", "orders-app.tx_1"]).transactionalId).toBe("orders-app.tx_1");
+    expect(cfg([...REQ, ...EOS], { PROCESSOR_TRANSACTIONAL_ID: "pod-3" }).transactionalId).toBe("pod-3");
+    for (const bad of ["bad id!", "", "a/b", "x".repeat(300)]) {
+      failsNaming([...REQ, ...EOS, `--transactional-id=${bad}`], {}, "--transactional-id", "PROCESSOR_TRANSACTIONAL_ID");
+    }
+    failsNaming([...REQ, ...EOS], { PROCESSOR_TRANSACTIONAL_ID: "bad id!" }, "--transactional-id", "PROCESSOR_TRANSACTIONAL_ID");
+  });
+});

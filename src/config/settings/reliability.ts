@@ -1,5 +1,5 @@
 /** Reliability settings: retries, offsets, shutdown and the dead-letter guards. Entries in --help order. */
-import { boolean, duration, groupInstanceId, integer, oneOf, ratio } from "../value-types.ts";
+import { boolean, duration, integer, oneOf, ratio, transactionalIdPrefix } from "../value-types.ts";
 import { derived, optional, type Setting, withDefault } from "./define.ts";
 
 export const reliabilitySettings = {
@@ -21,7 +21,7 @@ export const reliabilitySettings = {
       group: "Reliability",
       description:
         "exactly-once: prefix of the producers' transactional ids (producer n uses <prefix>-<n>). A process restarted with the same prefix aborts what its crashed predecessor left open at once; two running processes must never share one.",
-      type: groupInstanceId(),
+      type: transactionalIdPrefix(),
     },
     "<group-id>-<group-instance-id> with --group-instance-id, else <group-id>-<random>: a crashed process's open transaction then waits for --transaction-timeout",
   ),

@@ -21,6 +21,16 @@ export function groupInstanceId(): ValueType<string> {
   };
 }
 
+/** A prefix of transactional ids, checked like a group instance id (room is left for the `-<producer>` suffix). */
+export function transactionalIdPrefix(): ValueType<string> {
+  return {
+    schema: custom((raw) => {
+      const s = raw.trim();
+      return isValidTopicName(s) && s.length <= 240 ? ok(s) : fail("expected a transactional id prefix (1-240 chars of A-Z a-z 0-9 . _ -)");
+    }),
+  };
+}
+
 export function topicList(): ValueType<string[]> {
   return {
     schema: custom((raw) => {
