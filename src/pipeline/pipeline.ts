@@ -16,7 +16,9 @@ import type { Logger } from "../observability/logger.ts";
 import type { GroupMember } from "../threads/messages.ts";
 import { Commits } from "./commits.ts";
 import { Intake, type RevokeCommits } from "./intake.ts";
-import { Outbox, type TransactionOutcome } from "./outbox.ts";
+import { Outbox, type DeadLetterCopy, type PreparedRecord, type TransactionOutcome } from "./outbox.ts";
+import type { ResolvedOutput } from "../handlers/run-handler.ts";
+import type { Ticket } from "../offsets/offset-tracker.ts";
 import { ReleaseGate } from "./release-gate.ts";
 import { Transactions } from "./transactions.ts";
 import { RecordProcessor, type RecordOutcome } from "./process-record.ts";
@@ -179,19 +181,15 @@ export class Pipeline {
 
   /** Carries out the processor's decision; synchronous unless the producer ring is full. */
   private actOn(task: Task<RecordWork>, outcome: RecordOutcome): TaskOutcome | Promise<TaskOutcome> {
-    if (this.gate !== null) return this.actInOrder(task, outcome, this.gate);
-    const { input, ticket } = task.payload;
-    let written: void | Promise<void>;
+    let outputs: readonly ResolvedOutput[];
+    let copy: DeadLetterCopy | undefined;
     switch (outcome.kind) {
       case "outputs":
-        written = this.outbox.emit(ticket, input, task.lane ?? task.partitionKey, outcome.outputs);
+        outputs = outcome.outputs;
         break;
       case "dead-letter":
-        written = this.outbox.emit(ticket, input, task.lane ?? task.partitionKey, [outcome.copy], {
-          stub: false,
-          reason: outcome.reason,
-          kind: outcome.deadLetterKind,
-        });
+        outputs = [outcome.copy];
+        copy = { stub: false, reason: outcome.reason, kind: outcome.deadLetterKind };
         break;
       case "retry":
         return this.waitForRetry(task, outcome);
@@ -199,47 +197,30 @@ export class Pipeline {
         this.observer.halted(outcome.reason);
         return this.intake.done(task);
       case "drop":
+        // stale (or after the dead-letter guard tripped): it never completes, so its offset is never committed
         return this.intake.done(task);
     }
+    const { input, ticket } = task.payload;
+    const written =
+      this.gate === null
+        ? this.outbox.emit(ticket, input, task.lane ?? task.partitionKey, outputs, copy)
+        : this.releaseInOrder(this.gate, ticket, this.outbox.prepare(ticket, input, outputs, copy));
     return written instanceof Promise ? written.then(() => this.intake.done(task)) : this.intake.done(task);
   }
 
   /**
-   * Exactly-once mode: the record's frames are made now (an error is this record's internal error) and written
-   * when every earlier record of its partition has been (ReleaseGate); it completes as they are written.
+   * Exactly-once mode: the record's frames were made (an error there is this record's internal error); they are
+   * written, and the record completes, when every earlier record of its partition has been (ReleaseGate). Only a
+   * record released at once waits for ring space; one released later has its frames queued in order.
    */
-  private actInOrder(task: Task<RecordWork>, outcome: RecordOutcome, gate: ReleaseGate): TaskOutcome | Promise<TaskOutcome> {
-    const { input, ticket } = task.payload;
-    let prepared: ReturnType<Outbox["prepare"]> = null;
-    switch (outcome.kind) {
-      case "outputs":
-        prepared = this.outbox.prepare(ticket, input, outcome.outputs);
-        break;
-      case "dead-letter":
-        prepared = this.outbox.prepare(ticket, input, [outcome.copy], {
-          stub: false,
-          reason: outcome.reason,
-          kind: outcome.deadLetterKind,
-        });
-        break;
-      case "retry":
-        return this.waitForRetry(task, outcome);
-      case "halt":
-        this.observer.halted(outcome.reason);
-        return this.intake.done(task);
-      case "drop":
-        // stale (or after the dead-letter guard tripped): it must never complete, or its offset would commit
-        return this.intake.done(task);
-    }
-    const release: { written?: Promise<void> } = {};
+  private releaseInOrder(gate: ReleaseGate, ticket: Ticket, prepared: PreparedRecord | null): void | Promise<void> {
+    let written: Promise<void> | undefined;
     gate.finish(ticket, () => {
-      const written = prepared === null ? undefined : this.outbox.write(prepared);
-      if (written !== undefined) release.written = written;
+      if (prepared !== null) written = this.outbox.write(prepared) ?? undefined;
       this.tracker.complete(ticket);
       this.intake.progressed();
     });
-    // only a record released at once waits for ring space; one released later has its frames queued in order
-    return release.written !== undefined ? release.written.then(() => this.intake.done(task)) : this.intake.done(task);
+    return written;
   }
 
   /**
