@@ -250,12 +250,6 @@ export class ProducerLoop {
         this.delivered = true;
         return "sent";
       } catch (error) {
-        const ended = this.transactions === null ? null : transactionEndedBy(error);
-        if (ended !== null) {
-          // nothing more goes into this transaction: the commit that ends it aborts, and the main thread replays
-          this.transactions?.doom(ended);
-          return "sent";
-        }
         const failure = classify(error);
         if (failure.kind === "too-large") return failure;
         const refused = isTopicRefusal(failure);
@@ -265,6 +259,13 @@ export class ProducerLoop {
             ? this.configuredTopics.has(failure.topic)
             : messages.every((m) => this.configuredTopics.has(m.topic)));
         if (refused && !configured) return failure;
+        if (this.transactions !== null && !refused && (failure.retriable || transactionEndedBy(error) !== null)) {
+          // Sending the batch again would give it new sequence numbers: if the broker took the first attempt
+          // (a connection lost after the write), the transaction would hold it twice. It is aborted instead, at
+          // its commit, and the main thread replays it.
+          this.transactions.doom(transactionEndedBy(error) ?? `a produce failed and may or may not have been written (${failure.message})`);
+          return "sent";
+        }
         // a configured topic deleted while running is waited for (and reported); missing at start it is fatal
         if (!failure.retriable && !(this.delivered && refused)) {
           this.failedFatally = true;
