@@ -92,15 +92,16 @@ export class ConsumerLoop {
     // without one, so the assignment is also compared after heartbeats, rebalances and revocations.
     watchGroupEvents(this.consumer, log, {
       joined: (memberId) => {
-        this.postMember();
         if (this.memberId !== null && memberId !== this.memberId) this.restartAfterExpulsion();
         this.memberId = memberId;
         // a new assignment reads the group's offsets itself; an unchanged one after a rejoin must too
         if (!this.syncAssignment()) this.loadFloor();
+        // after the frames: the new metadata must not be used for what the member owned before
+        this.postMember();
       },
       heartbeat: () => {
-        this.postMember();
         this.syncAssignment();
+        this.postMember();
       },
       // usually no change to pass on (the main thread already let the revoked partitions go): say what is left
       revoked: () => {
@@ -148,7 +149,7 @@ export class ConsumerLoop {
     const requestId = ++this.revokeRequests;
     const started = Date.now();
     const answered = new Promise<boolean>((resolve) => this.revokeWaiters.set(requestId, () => resolve(true)));
-    this.post({ type: "revoking", requestId, at, partitions, member: this.member() });
+    this.post({ type: "revoking", requestId, at, partitions, member: this.member(), epoch: this.epoch });
     const done = await Promise.race([answered, sleep(this.settings.revokeTimeoutMs + REVOKE_COMMIT_GRACE_MS).then(() => false)]);
     this.revokeWaiters.delete(requestId);
     this.assignment.endRevoke(partitions);
@@ -186,7 +187,7 @@ export class ConsumerLoop {
     const text = JSON.stringify(member);
     if (text === this.postedMember) return;
     this.postedMember = text;
-    this.post({ type: "member", member });
+    this.post({ type: "member", member, epoch: this.epoch });
   }
 
   /** Commits offsets of partitions this member owns or is handing over (see OffsetCommitter). */

@@ -39,6 +39,8 @@ interface PartitionEntry {
   offsets: PartitionOffsets;
   /** Highest commit point handed out by takeCommits (confirmed or not). */
   requested: number | null;
+  /** Exactly-once mode: the commit point last committed in a transaction. */
+  confirmed: number | null;
 }
 
 export interface PartitionRef {
@@ -69,6 +71,34 @@ export class OffsetTracker {
    */
   private readonly lastChange = new Map<string, { readonly owner: number; readonly at: number }>();
   private generations = 0;
+  /**
+   * Exactly-once mode: partitions dropped (or restarted) with records completed past their last committed offset.
+   * Their outputs are in an open transaction that must not commit (see takeDirty).
+   */
+  private dirty: string[] = [];
+
+  constructor(private readonly exactlyOnce = false) {}
+
+  /** Exactly-once mode: the partitions that left with uncommitted outputs since the last call. */
+  takeDirty(): string[] {
+    const dirty = this.dirty;
+    this.dirty = [];
+    return dirty;
+  }
+
+  /** Exactly-once mode: these commit points are committed (their transaction committed). */
+  confirm(commits: readonly CommitRequest[]): void {
+    for (const commit of commits) {
+      const entry = this.partitions.get(partitionKey(commit.topic, commit.partition));
+      if (entry !== undefined && entry.owner === commit.owner) entry.confirmed = Math.max(entry.confirmed ?? 0, commit.offset);
+    }
+  }
+
+  /** An entry (or its offsets) is about to go: in exactly-once mode, outputs it released uncommitted doom the transaction. */
+  private leaving(key: string, entry: PartitionEntry): void {
+    const point = entry.offsets.commitPoint;
+    if (this.exactlyOnce && point !== null && point !== entry.confirmed) this.dirty.push(key);
+  }
 
   /**
    * An assignment frame: `owner` owns exactly `partitions` from `claimedAt` on. A partition another consumer
@@ -90,6 +120,7 @@ export class OffsetTracker {
         continue;
       }
       if (entry !== undefined && entry.owner !== owner) moved.push(key);
+      if (entry !== undefined) this.leaving(key, entry);
       this.partitions.set(key, this.newEntry(topic, partition, owner));
       keep.add(key);
     }
@@ -102,6 +133,7 @@ export class OffsetTracker {
     const dropped: string[] = [];
     for (const [key, entry] of this.partitions) {
       if (entry.owner === owner && !keep.has(key)) {
+        this.leaving(key, entry);
         this.partitions.delete(key);
         dropped.push(key);
       }
@@ -121,6 +153,7 @@ export class OffsetTracker {
     let rewound = false;
     if (offset <= entry.offsets.lastSeen) {
       rewound = true;
+      this.leaving(key, entry);
       entry.offsets = new PartitionOffsets(++this.generations);
       entry.requested = null;
     }
@@ -151,6 +184,7 @@ export class OffsetTracker {
    * still on their way carry an old generation). Returns the keys.
    */
   beginRefetch(): string[] {
+    this.dirty = [];
     for (const entry of this.partitions.values()) {
       entry.refetching = true;
       entry.offsets = new PartitionOffsets(++this.generations);
@@ -172,6 +206,7 @@ export class OffsetTracker {
     for (const key of keys) {
       const entry = this.partitions.get(key);
       if (entry !== undefined && entry.owner === owner && entry.revoking) {
+        this.leaving(key, entry);
         this.partitions.delete(key);
         released.push(key);
       }
@@ -285,6 +320,7 @@ export class OffsetTracker {
       refetching: false,
       offsets: new PartitionOffsets(++this.generations),
       requested: null,
+      confirmed: null,
     };
   }
 }

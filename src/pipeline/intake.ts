@@ -46,6 +46,8 @@ export class Intake {
   private readonly drains: Array<Promise<void>> = [];
   private readonly detached = new Set<number>();
   private readonly attached = new Set<number>();
+  /** Per consumer, the epoch of the last assignment frame read from its ring. */
+  private readonly epochs = new Map<number, number>();
   /** Revocations waiting for their partitions' in-flight records to finish. */
   private revokeWaiters: Array<{ readonly keys: readonly string[]; readonly resolve: () => void }> = [];
   /** Partitions whose fetching is paused (--max-uncommitted), with the consumer that was asked. */
@@ -82,6 +84,11 @@ export class Intake {
   /** Resolves when every attached ring closed (or its consumer was detached) and was read to its end. */
   async consumersClosed(): Promise<void> {
     await Promise.all(this.drains);
+  }
+
+  /** The epoch of the last assignment frame read from consumer `owner`'s ring (-1 before any). */
+  assignmentEpoch(owner: number): number {
+    return this.epochs.get(owner) ?? -1;
   }
 
   /** Consumers whose rings are read. */
@@ -212,6 +219,7 @@ export class Intake {
   private onAssignment(owner: number, record: DecodedRecord): void {
     const change = JSON.parse(utf8.decode(record.value ?? new Uint8Array(0))) as AssignmentChange;
     // the frame's timestamp is when the consumer was given these partitions
+    this.epochs.set(owner, record.ref);
     const refetched = change.refetched === true;
     const { moved, dropped } = this.tracker.assign(owner, change.partitions, record.timestamp, refetched);
     let removed = 0;

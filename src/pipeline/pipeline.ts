@@ -55,9 +55,9 @@ export class Pipeline {
     private readonly log: Logger,
     private readonly observer: PipelineObserver = NO_OBSERVER,
   ) {
-    const tracker = new OffsetTracker();
-    this.tracker = tracker;
     const exactlyOnce = settings.guarantee === "exactly-once";
+    const tracker = new OffsetTracker(exactlyOnce);
+    this.tracker = tracker;
     this.gate = exactlyOnce ? new ReleaseGate() : null;
     this.commits = new Commits(tracker, this.stats, observer, log);
     this.transactions = exactlyOnce
@@ -65,6 +65,7 @@ export class Pipeline {
           producerOfPartition: (key) => this.outbox.producerOfPartition(key),
           endTransaction: (index, control) => this.outbox.endTransaction(index, control),
           abortAndReplay: (reason) => this.abortAndReplay(reason),
+          assignmentEpoch: (owner) => this.intake.assignmentEpoch(owner),
         })
       : null;
     const transactions = this.transactions;
@@ -114,8 +115,8 @@ export class Pipeline {
   }
 
   /** Exactly-once mode: consumer `owner`'s group metadata, which its partitions' offsets are committed with. */
-  setMember(owner: number, member: GroupMember): void {
-    this.transactions?.setMember(owner, member);
+  setMember(owner: number, member: GroupMember, epoch: number): void {
+    this.transactions?.setMember(owner, member, epoch);
   }
 
   /** Exactly-once mode: a producer reported how the transaction a control frame ended came out. */

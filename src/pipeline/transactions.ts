@@ -16,10 +16,13 @@ export interface TransactionPorts {
   endTransaction(index: number, control: TransactionControl): Promise<TransactionOutcome>;
   /** A transaction did not commit: abort what is open and replay from the committed offsets. */
   abortAndReplay(reason: string): Promise<void>;
+  /** The last assignment frame of consumer `owner` the intake has read. */
+  assignmentEpoch(owner: number): number;
 }
 
 export class Transactions {
-  private readonly members = new Map<number, GroupMember>();
+  /** Per consumer: its group metadata, valid from its assignment frame `epoch` on. */
+  private readonly members = new Map<number, { readonly member: GroupMember; readonly epoch: number }>();
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -29,9 +32,12 @@ export class Transactions {
     private readonly ports: TransactionPorts,
   ) {}
 
-  /** Consumer `owner`'s group metadata, as it last reported it. */
-  setMember(owner: number, member: GroupMember): void {
-    this.members.set(owner, member);
+  /**
+   * Consumer `owner`'s group metadata, as it last reported it, valid once its ring has been read up to assignment
+   * frame `epoch`: a member that rejoined (after an expulsion) must not commit partitions it owned before.
+   */
+  setMember(owner: number, member: GroupMember, epoch: number): void {
+    this.members.set(owner, { member, epoch });
   }
 
   forgetOwner(owner: number): void {
@@ -49,9 +55,16 @@ export class Transactions {
   }
 
   private async commitOnce(): Promise<void> {
+    // a partition that left with outputs in an open transaction: committing it would commit them without offsets
+    const dirty = this.tracker.takeDirty();
+    if (dirty.length > 0) {
+      await this.ports.abortAndReplay(`${dirty.length} partition(s) left or restarted with outputs not yet committed`);
+      return;
+    }
     const byProducer = new Map<number, Map<number, CommitRequest[]>>();
     for (const request of this.tracker.takeCommits()) {
-      if (!this.members.has(request.owner)) {
+      const known = this.members.get(request.owner);
+      if (known === undefined || this.ports.assignmentEpoch(request.owner) < known.epoch) {
         this.tracker.retryCommit(request);
         continue;
       }
@@ -66,9 +79,14 @@ export class Transactions {
     const started = performance.now();
     const outcomes = await Promise.all(
       [...byProducer].map(async ([index, owners]) => {
-        const groups = [...owners].map(([owner, requests]) => ({ member: this.members.get(owner)!, offsets: requests.map(offsetOf) }));
+        const groups = [...owners].map(([owner, requests]) => ({
+          member: this.members.get(owner)!.member,
+          offsets: requests.map(offsetOf),
+        }));
         const count = groups.reduce((sum, group) => sum + group.offsets.length, 0);
-        return { index, count, outcome: await this.ports.endTransaction(index, { type: "commit", groups }) };
+        const outcome = await this.ports.endTransaction(index, { type: "commit", groups });
+        if (outcome.committed) this.tracker.confirm([...owners.values()].flat());
+        return { index, count, outcome };
       }),
     );
     this.observer.commitSeconds((performance.now() - started) / 1000);

@@ -192,7 +192,7 @@ export class Supervisor implements HealthState {
     this.rings.push({ name: ringName, ring });
     const worker = new ConsumerWorker(this.urls.consumer, owner, {
       joined: (i) => this.onJoined(i),
-      member: (i, member) => this.pipeline.setMember(i, member),
+      member: (i, member, epoch) => this.pipeline.setMember(i, member, epoch),
       rebalancing: () => void this.commitRound(),
       revoking: (i, partitions, at, done) =>
         void this.pipeline.revoke(i, partitions, at, this.consumers.get(i)?.worker.commit).finally(done),

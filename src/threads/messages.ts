@@ -123,7 +123,7 @@ export type ToConsumer =
 export type FromConsumer =
   | { readonly type: "joined"; readonly owner: number }
   /** The member's group metadata changed (a join): exactly-once mode sends offsets with it. */
-  | { readonly type: "member"; readonly member: GroupMember }
+  | { readonly type: "member"; readonly member: GroupMember; readonly epoch: number }
   /** The group is rebalancing: a good moment to commit what is done before partitions move. */
   | { readonly type: "rebalancing"; readonly owner: number }
   /**
@@ -137,6 +137,8 @@ export type FromConsumer =
       readonly partitions: ReadonlyArray<{ topic: string; partition: number }>;
       /** The member's group metadata now (the revocation may come before the join event that announces it). */
       readonly member: GroupMember | null;
+      /** The assignment epoch `member` is valid from. */
+      readonly epoch: number;
     }
   | { readonly type: "commit-result"; readonly requestId: number; readonly committed: readonly CommitOffset[]; readonly failure?: Failure }
   | { readonly type: "fatal"; readonly failure: Failure }

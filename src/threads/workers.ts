@@ -54,7 +54,7 @@ class TypedWorker<In, Out extends { type: string }> {
 export interface ConsumerEvents {
   joined(owner: number): void;
   /** The member's group metadata changed (exactly-once mode commits offsets with it). */
-  member(owner: number, member: GroupMember): void;
+  member(owner: number, member: GroupMember, epoch: number): void;
   rebalancing(owner: number): void;
   /** The group is taking partitions away: finish and commit them, then call `done` (see ConsumerLoop.onRevoke). */
   revoking(owner: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, at: number, done: () => void): void;
@@ -81,12 +81,12 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
           case "joined":
             return events.joined(message.owner);
           case "member":
-            return events.member(owner, message.member);
+            return events.member(owner, message.member, message.epoch);
           case "rebalancing":
             return events.rebalancing(message.owner);
           case "revoking": {
             const { requestId } = message;
-            if (message.member !== null) events.member(owner, message.member);
+            if (message.member !== null) events.member(owner, message.member, message.epoch);
             return events.revoking(owner, message.partitions, message.at, () => this.send({ type: "revoke-done", requestId }));
           }
           case "lag":

@@ -161,7 +161,7 @@ class Rig {
   }
 
   member(): void {
-    this.pipeline.setMember(0, MEMBER);
+    this.pipeline.setMember(0, MEMBER, 0);
   }
 
   /** An assignment frame: consumer 0 owns exactly these partitions (`refetched`: read again after an abort). */
@@ -455,6 +455,48 @@ describe("exactly-once: transaction boundaries", () => {
     // nothing new: no empty transaction
     await r.commit();
     expect(r.commits().length).toBe(2);
+  });
+});
+
+describe("exactly-once: partitions leaving with uncommitted outputs", () => {
+  test("a partition dropped after its outputs were released but before they were committed: the next round aborts instead of committing them", async () => {
+    const r = new Rig(handlerResult);
+    rig = r;
+    r.member();
+    await r.claim([PA, PB]);
+    await r.send(PA, 0, 5);
+    await r.send(PB, 0, 3);
+    await r.until(() => r.outputs.length === allOutputs(PA, 0, 5).length + allOutputs(PB, 0, 3).length, "first outputs written");
+    await r.commit();
+    expect(r.committed(PA)).toBe(5);
+    await r.send(PA, 5, 8);
+    await r.until(() => r.outputs.length === allOutputs(PA, 0, 8).length + allOutputs(PB, 0, 3).length, "more outputs written");
+    // PA goes (another member took it) while its outputs 5..7 sit in the open transaction
+    await r.claim([PB]);
+    await r.idle();
+    const commitsBefore = r.commits().length;
+    await r.commit();
+    await r.idle();
+    expect(r.commits().length).toBe(commitsBefore);
+    expect(r.controls.filter((c) => c.control.type === "abort").length).toBe(2);
+    expect(r.pipeline.stats.transactionsAborted).toBe(1);
+    expect(r.refetches).toContain(0);
+    expect(r.committed(PA)).toBe(5);
+  });
+
+  test("group metadata reported for a later assignment frame than the intake has read is not used yet", async () => {
+    const r = new Rig(handlerResult);
+    rig = r;
+    await r.claim([PA]);
+    await r.send(PA, 0, 4);
+    await r.until(() => r.outputs.length === allOutputs(PA, 0, 4).length, "outputs written");
+    r.pipeline.setMember(0, MEMBER, 1_000);
+    await r.commit();
+    await r.idle();
+    expect(r.controls).toEqual([]);
+    r.pipeline.setMember(0, MEMBER, 0);
+    await r.commit();
+    expect(r.committed(PA)).toBe(4);
   });
 });
 
