@@ -306,8 +306,14 @@ export class ConsumerLoop {
       }
     }
     this.output.publish();
-    // a stream dropped on purpose (expelled, or refetch): the next one starts from the committed offsets
-    if (!this.stopping && stream !== this.discarded) throw new Error("message stream ended unexpectedly");
+    if (!this.stopping && stream === this.discarded) {
+      // Dropped on purpose (expelled, or refetch): the next stream starts from the committed offsets. Only once this
+      // one is closed: its close un-subscribes the topics, and a rejoin after a new stream subscribed them would
+      // then ask the group for nothing.
+      await stream.close().catch(() => undefined);
+      return;
+    }
+    if (!this.stopping) throw new Error("message stream ended unexpectedly");
   }
 
   /**
