@@ -29,6 +29,8 @@ import { preciseNow, RingOutput } from "./ring-output.ts";
 const PUBLISH_EVERY = 256;
 /** Beyond --revoke-timeout, time for the main thread's commit of revoked partitions to come back. */
 const REVOKE_COMMIT_GRACE_MS = 10_000;
+/** How long a new stream waits for the client to finish a rejoin of its own (see untilMember). */
+const MEMBER_WAIT_MS = 30_000;
 export class ConsumerLoop {
   private readonly output: RingOutput;
   private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -238,6 +240,7 @@ export class ConsumerLoop {
     let failures = 0;
     while (!this.stopping) {
       try {
+        await this.untilMember();
         const stream = (await this.consumer.consume({
           topics: [...this.settings.topics],
           mode: MessagesStreamModes.COMMITTED,
@@ -282,6 +285,15 @@ export class ConsumerLoop {
       }
     }
     await this.output.close();
+  }
+
+  /**
+   * A member the group expelled has no member id until the client's own rejoin is done; a stream asked for
+   * meanwhile would start a second JoinGroup next to it (and the member came out of that without partitions).
+   */
+  private async untilMember(): Promise<void> {
+    const deadline = Date.now() + MEMBER_WAIT_MS;
+    while (this.joined && !this.stopping && !this.consumer.memberId && Date.now() < deadline) await sleep(50);
   }
 
   private async pump(stream: Stream): Promise<void> {
