@@ -185,14 +185,13 @@ export class TransactionalSender {
     this.doomedBy = null;
     if (transaction === null) return;
     this.log.warn("aborting the transaction", { reason });
-    try {
-      await transaction.abort();
-      return;
-    } catch (error) {
-      this.log.warn("abort refused; starting a new producer with the same transactional id (which aborts it)", {
-        error: describeError(error),
-      });
-    }
+    await transaction
+      .abort()
+      .catch((error: unknown) =>
+        this.log.warn("abort refused; the new producer's registration aborts it", { error: describeError(error) }),
+      );
+    // Always a new producer, registered again under the same transactional id: that aborts whatever is still
+    // open, and starts its sequence numbers afresh (after a lost batch the old ones are out of order for good).
     await this.replaceProducer();
     await this.open();
   }
