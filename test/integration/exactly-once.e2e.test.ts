@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Producer } from "@platformatic/kafka";
 import { committedOffsets, createTopicSet, deleteTopics, endOffsets, BROKERS, uniqueName } from "../support/kafka.ts";
+import { localBroker } from "../support/local-broker.ts";
 import { buildBinary, eventually, startProcessor, topicArgs, type RunningProcessor } from "../support/processor.ts";
 import { produceSeedCases, seedCases, type SeedCase } from "../support/seed-data.ts";
 import { kcatConsume } from "../../scripts/lib/kcat.ts";
@@ -17,7 +18,10 @@ const created: string[] = [];
 const topics = (prefix: string, partitions: number) => createTopicSet(created, prefix, partitions);
 
 beforeAll(() => buildBinary(), 120_000);
-afterAll(() => deleteTopics(created));
+afterAll(async () => {
+  localBroker("start"); // whatever happened, leave a running broker for the other tests
+  await deleteTopics(created);
+});
 
 type Isolation = "read_committed" | "read_uncommitted";
 
@@ -71,7 +75,7 @@ async function stop(processor: RunningProcessor): Promise<number> {
 
 test("exactly-once: SIGKILL twice mid-stream (2 consumers, 2 producers), restart with the same transactional id: 0 lost, 0 duplicates read_committed", async () => {
   const t = await topics("eos-kill", 6);
-  const cases = await produceSeedCases(t.input, 60_000, 400, 5000);
+  const cases = await produceSeedCases(t.input, 100_000, 400, 5000);
   const groupId = uniqueName("g");
   const args = [
     ...topicArgs(t.input, t.output, groupId),
@@ -91,17 +95,26 @@ test("exactly-once: SIGKILL twice mid-stream (2 consumers, 2 producers), restart
     "6s",
     "--heartbeat-interval",
     "1s",
+    // long enough that the kill surely lands on an open transaction holding outputs
+    "--commit-interval",
+    "2s",
   ];
+  const openOutputs = async () =>
+    (await idsByKcat(t.output, "read_uncommitted")).length - (await idsByKcat(t.output, "read_committed")).length;
   const kills: string[] = [];
-  for (const killAt of [10_000, 30_000]) {
+  let killAt = 10_000;
+  for (let round = 0; round < 2; round++) {
     const victim = startProcessor(args);
-    // killed once this many input records are committed: mid-stream, with a transaction open behind them
-    expectWithLogs(await eventually(async () => (await committedTotal(groupId, t.input)) >= killAt, 90_000, 50), victim);
+    // killed mid-stream: this run committed progress, and outputs are written in a transaction still open
+    const aborted = await openOutputs();
+    const due = async () => (await committedTotal(groupId, t.input)) >= killAt && (await openOutputs()) > aborted + 500;
+    expectWithLogs(await eventually(due, 90_000, 50), victim);
     victim.process.kill("SIGKILL");
     expect(await victim.exited()).not.toBe(0);
     const committed = await committedTotal(groupId, t.input);
     expect(committed).toBeLessThan(cases.length);
     kills.push(`${committed} committed`);
+    killAt = committed + 10_000;
   }
   const last = startProcessor(args);
   expectWithLogs(await waitCommittedToEnd(groupId, t.input), last);
@@ -195,3 +208,29 @@ test("an input written with transactions: only what was committed is processed, 
   const seen = await landingsByKcat(t, [...committed, ...aborted], "read_committed");
   expect(seen).toEqual({ records: committed.length, lost: aborted.length, duplicates: 0, strangers: 0, misplaced: 0 });
 }, 120_000);
+
+test("exactly-once: the broker is stopped mid-stream and started again: 0 lost, 0 duplicates read_committed", async () => {
+  const t = await topics("eos-broker", 3);
+  const cases = await produceSeedCases(t.input, 60_000, 300, 5000);
+  const groupId = uniqueName("g");
+  const processor = startProcessor([
+    ...topicArgs(t.input, t.output, groupId),
+    "--guarantee",
+    "exactly-once",
+    "--transactional-id",
+    uniqueName("tx"),
+    "--producers",
+    "2",
+  ]);
+  // stopped while outputs are being written: a produce, an offset commit or an EndTxn is in flight
+  expectWithLogs(await eventually(async () => (await idsByKcat(t.output, "read_uncommitted")).length >= 15_000, 90_000, 50), processor);
+  localBroker("stop");
+  await Bun.sleep(3_000);
+  expect(processor.process.exitCode).toBeNull(); // still running with the broker gone
+  localBroker("start");
+  expectWithLogs(await waitCommittedToEnd(groupId, t.input, 120_000), processor);
+  expect(await stop(processor)).toBe(0);
+  const seen = await landingsByKcat(t, cases, "read_committed");
+  console.log(`exactly-once broker restart: read_committed ${seen.records} records, lost ${seen.lost}, duplicates ${seen.duplicates}`);
+  expect(seen).toEqual({ records: cases.length, lost: 0, duplicates: 0, strangers: 0, misplaced: 0 });
+}, 300_000);
