@@ -109,7 +109,7 @@ export class ProducerLoop {
       }
       if (control !== null && this.transactions !== null) {
         const outcome = await this.transactions.end(control.request);
-        this.post({ type: "transaction", ref: control.ref, ...outcome });
+        this.post({ type: "transaction", ref: control.ref, outcome });
       }
     }
   }

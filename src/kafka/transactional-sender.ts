@@ -11,7 +11,7 @@
  */
 import type { MessageToProduce, Producer } from "@platformatic/kafka";
 import type { Logger } from "../observability/logger.ts";
-import type { CommitOffset, Failure, GroupMember, TransactionControl } from "../threads/messages.ts";
+import type { CommitOffset, GroupMember, TransactionControl, TransactionOutcome } from "../threads/messages.ts";
 import { backoffMs, classify, describeError, sleep } from "./errors.ts";
 
 type OutMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
@@ -54,8 +54,6 @@ export function transactionEndedBy(error: unknown): string | null {
     return `the group coordinator refused the offsets of this member (${refused}): it is no longer in the group's current generation`;
   return null;
 }
-
-export type TransactionOutcome = { readonly committed: true } | { readonly committed: false; readonly failure: Failure };
 
 const aborted = (message: string): TransactionOutcome => ({ committed: false, failure: { kind: "transaction", message, retriable: true } });
 

@@ -9,7 +9,7 @@
  * round again its dead-letter copy (or stub) goes in place of what was refused.
  */
 import { createRing, RingWriter, type RingBuffers } from "../threads/byte-ring.ts";
-import type { Failure, TransactionControl } from "../threads/messages.ts";
+import type { TransactionControl, TransactionOutcome } from "../threads/messages.ts";
 import { RecordEncoder } from "../threads/record-codec.ts";
 import type { Ticket } from "../offsets/offset-tracker.ts";
 import { errorText, type ResolvedOutput } from "../handlers/run-handler.ts";
@@ -53,9 +53,6 @@ interface PendingDelivery {
 }
 
 export type OutboxSettings = Pick<PipelineSettings, "producers" | "ringBytes" | "dlqTopic" | "guarantee">;
-
-/** How a transaction a control frame ended came out. */
-export type TransactionOutcome = { readonly committed: true } | { readonly committed: false; readonly failure: Failure };
 
 /** Refusals remembered for the replay after the abort, at most this many (the oldest go first). */
 const MAX_REMEMBERED_REFUSALS = 100_000;

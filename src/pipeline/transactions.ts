@@ -6,8 +6,7 @@
  * partition again from its committed offsets (see Pipeline.abortAndReplay).
  */
 import { partitionKey, type CommitRequest, type OffsetTracker } from "../offsets/offset-tracker.ts";
-import type { CommitOffset, GroupMember, TransactionControl } from "../threads/messages.ts";
-import type { TransactionOutcome } from "./outbox.ts";
+import type { CommitOffset, GroupMember, TransactionControl, TransactionOutcome } from "../threads/messages.ts";
 import type { PipelineObserver, PipelineStats } from "./types.ts";
 
 /** What the transactions need of the rest of the pipeline. */

@@ -101,6 +101,9 @@ export type TransactionControl =
   /** Abort the open transaction: everything before this frame is thrown away. */
   | { readonly type: "abort" };
 
+/** How a transaction a control frame ended came out (`failure`: it was aborted). */
+export type TransactionOutcome = { readonly committed: true } | { readonly committed: false; readonly failure: Failure };
+
 export type ToConsumer =
   | { readonly type: "init"; readonly owner: number; readonly ring: RingBuffers; readonly settings: ConsumerSettings }
   | { readonly type: "commit"; readonly requestId: number; readonly offsets: readonly CommitOffset[] }
@@ -173,7 +176,7 @@ export type FromProducer =
    */
   | { readonly type: "rejected"; readonly id: number; readonly failure: Failure }
   /** Exactly-once mode: how the transaction a control frame ended came out (`failure` set: aborted). */
-  | { readonly type: "transaction"; readonly ref: number; readonly committed: boolean; readonly failure?: Failure }
+  | { readonly type: "transaction"; readonly ref: number; readonly outcome: TransactionOutcome }
   | { readonly type: "closed" };
 
 /**

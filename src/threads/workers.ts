@@ -1,5 +1,14 @@
 /** Typed wrappers around the Kafka Workers: start them, talk to them, stop them. */
-import type { FromConsumer, FromProducer, ToConsumer, ToProducer, CommitOffset, Failure, GroupMember } from "./messages.ts";
+import type {
+  FromConsumer,
+  FromProducer,
+  ToConsumer,
+  ToProducer,
+  CommitOffset,
+  Failure,
+  GroupMember,
+  TransactionOutcome,
+} from "./messages.ts";
 
 export interface WorkerUrls {
   readonly consumer: URL;
@@ -145,7 +154,7 @@ export interface ProducerEvents {
   /** Kafka refused this output for good; `failure.message` is the dead-letter reason. */
   onRejected(id: number, failure: Failure): void;
   /** Exactly-once mode: how the transaction ended by control frame `ref` came out. */
-  onTransaction(ref: number, outcome: { committed: true } | { committed: false; failure: Failure }): void;
+  onTransaction(ref: number, outcome: TransactionOutcome): void;
   /** Connected, and the topics it was asked to check exist. */
   onReady(): void;
   onFatal: Fatal;
@@ -162,11 +171,7 @@ export class ProducerWorker extends TypedWorker<ToProducer, FromProducer> {
         else if (message.type === "ready") onReady();
         else if (message.type === "rejected") onRejected(message.id, message.failure);
         else if (message.type === "fatal") onFatal(message.failure);
-        else if (message.type === "transaction")
-          onTransaction(
-            message.ref,
-            message.committed || message.failure === undefined ? { committed: true } : { committed: false, failure: message.failure },
-          );
+        else if (message.type === "transaction") onTransaction(message.ref, message.outcome);
       },
       onFatal,
     );

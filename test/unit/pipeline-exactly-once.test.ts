@@ -11,7 +11,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Pipeline, type PipelineObserver, type PipelineSettings } from "../../src/pipeline/pipeline.ts";
-import type { TransactionOutcome } from "../../src/pipeline/outbox.ts";
+import type { TransactionOutcome } from "../../src/threads/messages.ts";
 import { createRing, RingReader, RingWriter, type RingBuffers } from "../../src/threads/byte-ring.ts";
 import { decodeRecordAt, RecordEncoder, type DecodedRecord, type WireRecord } from "../../src/threads/record-codec.ts";
 import type { AssignmentChange, GroupMember, TransactionControl } from "../../src/threads/messages.ts";
