@@ -52,6 +52,15 @@ interface PendingDelivery {
   abandoned: boolean;
 }
 
+/** A record's outputs on their way: none delivered yet. */
+const newPending = (ticket: Ticket, input: InputRecord, outputs: number, deadLetterCopy: DeadLetterCopy | undefined): PendingDelivery => ({
+  ticket,
+  remaining: outputs,
+  input,
+  deadLettered: deadLetterCopy !== undefined,
+  abandoned: false,
+});
+
 export type OutboxSettings = Pick<PipelineSettings, "producers" | "ringBytes" | "dlqTopic" | "guarantee">;
 
 /** Refusals remembered for the replay after the abort, at most this many (the oldest go first). */
@@ -164,13 +173,7 @@ export class Outbox {
       this.events.complete(ticket);
       return;
     }
-    const pending: PendingDelivery = {
-      ticket,
-      remaining: outputs.length,
-      input,
-      deadLettered: deadLetterCopy !== undefined,
-      abandoned: false,
-    };
+    const pending = newPending(ticket, input, outputs.length, deadLetterCopy);
     const writer = this.writers[this.producerFor(route)]!;
     this.queuePublish();
     for (let i = 0; i < outputs.length; i++) {
@@ -197,13 +200,7 @@ export class Outbox {
       this.stats.deadLettered++;
     }
     if (outputs.length === 0) return null;
-    const pending: PendingDelivery = {
-      ticket,
-      remaining: outputs.length,
-      input,
-      deadLettered: deadLetterCopy !== undefined,
-      abandoned: false,
-    };
+    const pending = newPending(ticket, input, outputs.length, deadLetterCopy);
     const ids: number[] = [];
     const frames = outputs.map((output) => {
       const frame = this.encodeFrame(output).slice();

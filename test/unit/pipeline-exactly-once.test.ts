@@ -18,6 +18,7 @@ import type { AssignmentChange, GroupMember, TransactionControl } from "../../sr
 import { createLogger } from "../../src/observability/logger.ts";
 import { PermanentError, type Handler, type HandlerResult, type InputRecord } from "../../src/handlers/types.ts";
 import { tick, within } from "../support/async.ts";
+import { prng } from "../support/random.ts";
 
 const IN = "in";
 const OUT = "out";
@@ -56,18 +57,6 @@ function producerOf(partition: number, producers = 2): number {
 }
 const PA = 0;
 const PB = [1, 2, 3, 4, 5, 6, 7, 8, 9].find((p) => producerOf(p) !== producerOf(PA)) ?? 1;
-
-/** mulberry32: seeded, so a failing interleaving can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function header(frame: DecodedRecord, name: string): string | undefined {
   const found = frame.headers.find(([n]) => fromUtf8.decode(n) === name);

@@ -5,20 +5,9 @@
 import { describe, expect, test } from "bun:test";
 import { ReleaseGate } from "../../src/pipeline/release-gate.ts";
 import type { Ticket } from "../../src/offsets/offset-tracker.ts";
+import { prng } from "../support/random.ts";
 
 const ticket = (partitionKey: string, offset: number, generation = 1): Ticket => ({ partitionKey, generation, offset });
-
-/** mulberry32: a small seeded PRNG, so a failing order can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
