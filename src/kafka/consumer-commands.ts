@@ -1,5 +1,6 @@
 /** What a consumer Worker does with each message from the main thread (see ConsumerLoop). */
 import { createLogger } from "../observability/logger.ts";
+import { profileThread } from "../observability/thread-profile.ts";
 import type { FromConsumer, ToConsumer } from "../threads/messages.ts";
 import type { Post } from "../threads/worker-entry.ts";
 import { ConsumerLoop } from "./consumer-loop.ts";
@@ -9,6 +10,7 @@ export function consumerCommands(): (message: ToConsumer, post: Post<FromConsume
   return async (message, post) => {
     switch (message.type) {
       case "init": {
+        profileThread(`consumer-${message.owner}`);
         const log = createLogger(message.settings.logLevel, { component: `consumer-${message.owner}` });
         loop = new ConsumerLoop(message.owner, message.ring, message.settings, post, log);
         loop.start();

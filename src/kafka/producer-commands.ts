@@ -1,5 +1,6 @@
 /** What a producer Worker does with each message from the main thread (see ProducerLoop). */
 import { createLogger } from "../observability/logger.ts";
+import { profileThread } from "../observability/thread-profile.ts";
 import type { FromProducer, ToProducer } from "../threads/messages.ts";
 import { watchHeartbeat } from "../threads/stall-watchdog.ts";
 import type { Post } from "../threads/worker-entry.ts";
@@ -14,6 +15,7 @@ export function producerCommands(): (message: ToProducer, post: Post<FromProduce
   return async (message, post) => {
     switch (message.type) {
       case "init": {
+        profileThread(`producer-${message.index}`);
         const failure = message.checkTopics.length > 0 ? await checkTopics(message.settings, message.checkTopics) : null;
         if (failure !== null) {
           post({ type: "fatal", failure });

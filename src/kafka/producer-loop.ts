@@ -11,7 +11,7 @@
  */
 import { compatibilityPartitioner, Producer, type MessageToProduce } from "@platformatic/kafka";
 import { RingReader, type RingBuffers } from "../threads/byte-ring.ts";
-import { decodeRecord } from "../threads/record-codec.ts";
+import { decodeRecordAt, isControlFrame } from "../threads/record-codec.ts";
 import { TransactionalSender, transactionEndedBy } from "./transactional-sender.ts";
 import type { Logger } from "../observability/logger.ts";
 import { baseClientOptions } from "./client-options.ts";
@@ -28,8 +28,6 @@ const MAX_BATCH_BYTES = 8 << 20;
 const REJECTED = 0;
 
 const textDecoder = new TextDecoder();
-
-const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** A record's payload size as the broker counts it against max.message.bytes, near enough (framing left out). */
 function recordBytes(
@@ -200,39 +198,47 @@ export class ProducerLoop {
   private takeBatch(): { messages: OutMessage[]; ids: Uint32Array; control: { ref: number; request: TransactionControl } | null } {
     const messages: OutMessage[] = [];
     const ids: number[] = [];
-    let bytes = 0;
     let control: { ref: number; request: TransactionControl } | null = null;
-    for (let frame = this.reader.poll(); frame; frame = this.reader.poll()) {
-      const record = decodeRecord(frame);
-      if (record.kind === "control") {
-        control = { ref: record.ref, request: JSON.parse(textDecoder.decode(record.value ?? new Uint8Array(0))) as TransactionControl };
-        break;
-      }
-      const size = recordBytes(record.key, record.value, record.headers);
-      if (size > this.maxMessageBytes) {
-        const message = `${record.topic}: the output record (${size} bytes) is larger than --max-message-bytes (${this.maxMessageBytes})`;
-        this.transactions?.doom(message);
-        this.post({ type: "rejected", id: record.ref, failure: { kind: "too-large", message, retriable: false, topic: record.topic } });
-        continue;
-      }
-      // Keys are Buffer objects, so repeated header names stay separate entries, in order.
-      const headers = new Map<Buffer, Buffer>();
-      for (const [name, value] of record.headers)
-        headers.set(asBuffer(name), value === null ? (null as unknown as Buffer) : asBuffer(value));
-      const message: OutMessage = {
-        topic: record.topic,
-        key: record.key === null ? undefined : asBuffer(record.key),
-        // null, not undefined: a null value is a tombstone (or a dead-lettered null record), and the client
-        // rejects a message without the property
-        value: record.value === null ? (null as unknown as Buffer) : asBuffer(record.value),
-        headers,
-      };
-      if (record.partition >= 0) message.partition = record.partition;
-      messages.push(message);
-      ids.push(record.ref);
-      bytes += frame.length;
-      if (messages.length >= MAX_BATCH_RECORDS || bytes >= MAX_BATCH_BYTES) break;
-    }
+    let view: DataView | null = null;
+    let batchBuffer: Buffer | null = null;
+    // One copy out of the ring per batch, as a Buffer: every key, value and header decoded from it is a Buffer view,
+    // which is what the client takes (no per-field wrapping).
+    this.reader.drainBatch(
+      MAX_BATCH_BYTES,
+      (batch, start) => {
+        if (batchBuffer === null || batchBuffer.buffer !== batch.buffer) {
+          batchBuffer = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+          view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+        }
+        const record = decodeRecordAt(batchBuffer, view!, start);
+        if (record.kind === "control") {
+          control = { ref: record.ref, request: JSON.parse(textDecoder.decode(record.value ?? new Uint8Array(0))) as TransactionControl };
+          return;
+        }
+        const size = recordBytes(record.key, record.value, record.headers);
+        if (size > this.maxMessageBytes) {
+          const message = `${record.topic}: the output record (${size} bytes) is larger than --max-message-bytes (${this.maxMessageBytes})`;
+          this.transactions?.doom(message);
+          this.post({ type: "rejected", id: record.ref, failure: { kind: "too-large", message, retriable: false, topic: record.topic } });
+          return;
+        }
+        // Keys are Buffer objects, so repeated header names stay separate entries, in order.
+        const headers = new Map<Buffer, Buffer>();
+        for (const [name, value] of record.headers) headers.set(name as Buffer, value as Buffer);
+        const message: OutMessage = {
+          topic: record.topic,
+          key: record.key === null ? undefined : (record.key as Buffer),
+          // null, not undefined: a null value is a tombstone (or a dead-lettered null record), and the client
+          // rejects a message without the property
+          value: record.value as Buffer,
+          headers,
+        };
+        if (record.partition >= 0) message.partition = record.partition;
+        messages.push(message);
+        ids.push(record.ref);
+      },
+      { maxFrames: MAX_BATCH_RECORDS, endsBatch: isControlFrame },
+    );
     this.reader.release();
     return { messages, ids: Uint32Array.from(ids), control };
   }

@@ -4,6 +4,7 @@ import { HandlerLoadError, loadHandler } from "../handlers/load-handler.ts";
 import type { Handler } from "../handlers/types.ts";
 import { EndpointListenError } from "../observability/http-endpoint.ts";
 import { createLogger } from "../observability/logger.ts";
+import { profileThread } from "../observability/thread-profile.ts";
 import { Supervisor, EXIT_FATAL } from "./supervisor.ts";
 import type { WorkerUrls } from "../threads/workers.ts";
 
@@ -37,6 +38,7 @@ export async function run(
     return loaded.code;
   }
   const { config } = loaded;
+  profileThread("main");
   const log = createLogger(config.logLevel, { component: "main" });
   for (const warning of loaded.warnings) log.warn(warning);
 

@@ -19,6 +19,9 @@ export type FrameKind = "record" | "assignment" | "output" | "control";
 const KIND_CODES: Readonly<Record<FrameKind, number>> = { record: 0, assignment: 1, output: 2, control: 3 };
 const KINDS: readonly FrameKind[] = ["record", "assignment", "output", "control"];
 
+/** Whether a frame whose first byte this is is a control frame (ring readers stop a batch there). */
+export const isControlFrame = (firstByte: number): boolean => firstByte === KIND_CODES.control;
+
 export interface WireRecord {
   kind: FrameKind;
   /** What it refers to depends on the kind (see above). */

@@ -38,17 +38,25 @@ export class RingReader extends RingSide {
   /**
    * Takes every complete frame available now (up to about `maxBytes`) with a single copy and calls `onFrame`
    * with the batch and each frame's bounds. A frame larger than the ring goes through `poll()` instead.
-   * Returns the number of frames. Call `release()` afterwards.
+   * Returns the number of frames. Call `release()` afterwards. `limits.maxFrames` caps the count; a frame whose first
+   * byte `limits.endsBatch` accepts is the last one taken, so what follows it stays in the ring.
    */
-  drainBatch(maxBytes: number, onFrame: (batch: Uint8Array, start: number, end: number) => void): number {
+  drainBatch(
+    maxBytes: number,
+    onFrame: (batch: Uint8Array, start: number, end: number) => void,
+    limits: { readonly maxFrames?: number; readonly endsBatch?: (firstByte: number) => boolean } = {},
+  ): number {
+    const { maxFrames = Number.POSITIVE_INFINITY, endsBatch } = limits;
     const available = this.partial ? 0 : this.available();
     let scanned = 0;
     let count = 0;
-    while (scanned + LENGTH_BYTES <= available && scanned < maxBytes) {
+    while (scanned + LENGTH_BYTES <= available && scanned < maxBytes && count < maxFrames) {
       const length = this.peekLength(scanned);
       if (LENGTH_BYTES + length > this.capacity || scanned + LENGTH_BYTES + length > available) break;
+      const ends = endsBatch !== undefined && length > 0 && endsBatch(this.peekByte(scanned + LENGTH_BYTES));
       scanned += LENGTH_BYTES + length;
       count++;
+      if (ends) break;
     }
     if (count === 0) {
       const frame = this.poll();
@@ -102,6 +110,10 @@ export class RingReader extends RingSide {
     const b = this.bytes;
     const m = this.mask;
     return (b[at]! | (b[(at + 1) & m]! << 8) | (b[(at + 2) & m]! << 16) | (b[(at + 3) & m]! << 24)) >>> 0;
+  }
+
+  private peekByte(ahead: number): number {
+    return this.bytes[(this.readPos + ahead) & this.mask]!;
   }
 
   private skip(length: number): void {
