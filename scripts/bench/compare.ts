@@ -13,7 +13,8 @@
  *   --contenders LIST  names (default: each test's usual set, below); a named contender joins every selected test it fits
  *   --quick            small T2–T4: rates 1k,5k for 5 s, T3 backlog = --count, T4 2,000 records
  *   --keep             keep the topics and groups (default: deleted at the end)
- *   --no-build         reuse dist/processor-bench, .cache/bench/kafkajs-contender.mjs, .cache/bench/streams
+ *   --no-build         reuse dist/processor-bench, .cache/bench/kafkajs-contender.mjs, .cache/bench/streams,
+ *                      .cache/bench/go-contender
  *   --t3-count N (2,000,000)  --t4-count N (20,000)  --rates LIST (1000,5000,20000)  --seconds N (15)
  *   --brokers LIST (127.0.0.1:9092; the local broker is started by scripts/kafka/start.sh only for that address)
  *   --report FILE (BENCHMARKS.md)  --svg-dir DIR (docs/bench)  --json FILE (raw results, for tests)
@@ -31,6 +32,8 @@
  *                            left at Streams' exactly-once default (100 ms) (T1, T2)
  *   streams-t2               the same with 2 stream threads (only when named)
  *   kafkajs                  KafkaJS 2 eachBatch on Node: produce the chunk, await the ack, commit (T1, T2, T3)
+ *   go                       scripts/bench/contenders/go: franz-go, records spread over goroutine lanes by key, async
+ *                            idempotent produce (acks=all, linger 5 ms), commits the acked prefix every 1 s (T1, T2, T3)
  *   plain                    scripts/bench/plain-loop.ts: one @platformatic/kafka consumer+producer loop on Bun (T1, T2, T3)
  *   processor                dist/processor-bench with its defaults (T1, T2, T3)
  *   processor-eos            the same with --guarantee exactly-once --transactional-id <its group> (a transaction per
@@ -69,7 +72,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { buildBinary, buildKafkajs, buildStreams, built } from "./lib/build.ts";
+import { buildBinary, buildGo, buildKafkajs, buildStreams, built } from "./lib/build.ts";
 import { CONTENDERS, contenderByName, needsBuild, STREAMS_JVM, type Contender, type Paths } from "./lib/contenders.ts";
 import { drain, type DrainResult } from "./lib/drain.ts";
 import { BenchKafka } from "./lib/kafka.ts";
@@ -191,6 +194,7 @@ const paths: Paths = {
   binary: resolve(ROOT, values.binary),
   kafkajsBundle: join(ROOT, ".cache/bench/kafkajs-contender.mjs"),
   streamsDir: join(ROOT, ".cache/bench/streams"),
+  goBinary: join(ROOT, ".cache/bench/go-contender"),
 };
 const say = (line = ""): void => void process.stdout.write(`${line}\n`);
 const secs = (ms: number): string => (ms / 1000).toFixed(1);
@@ -296,7 +300,14 @@ try {
     if (what === null) continue;
     if (values["no-build"] && have[what]) continue;
     const started = performance.now();
-    const text = what === "binary" ? await buildBinary(paths) : what === "kafkajs" ? await buildKafkajs(paths) : await buildStreams(paths);
+    const text =
+      what === "binary"
+        ? await buildBinary(paths)
+        : what === "kafkajs"
+          ? await buildKafkajs(paths)
+          : what === "go"
+            ? await buildGo(paths)
+            : await buildStreams(paths);
     say(`build ${what}: ${text.split("\n").at(-1)} (${secs(performance.now() - started)} s)`);
   }
 

@@ -1,4 +1,7 @@
-/** Builds what the contenders run: the processor binary, the KafkaJS bundle for Node, the Kafka Streams classes. */
+/**
+ * Builds what the contenders run: the processor binary, the KafkaJS bundle for Node, the Kafka Streams classes, the Go
+ * contender.
+ */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Paths } from "./contenders.ts";
@@ -49,8 +52,15 @@ export async function buildStreams(p: Paths): Promise<string> {
   return `mvn package (online) → ${p.streamsDir}`;
 }
 
-export const built = (p: Paths): Record<"binary" | "kafkajs" | "streams", boolean> => ({
+/** go build of scripts/bench/contenders/go: go.mod and go.sum pin the modules, fetched from the module proxy if missing. */
+export async function buildGo(p: Paths): Promise<string> {
+  await must(["go", "build", "-o", p.goBinary, "."], join(p.root, "scripts/bench/contenders/go"), "go build (Go contender)");
+  return `go build → ${p.goBinary}`;
+}
+
+export const built = (p: Paths): Record<"binary" | "kafkajs" | "streams" | "go", boolean> => ({
   binary: existsSync(p.binary),
   kafkajs: existsSync(p.kafkajsBundle),
   streams: existsSync(join(p.streamsDir, "classes/bench/SeedStreams.class")),
+  go: existsSync(p.goBinary),
 });

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 
-export type Family = "processor" | "plain" | "streams" | "kafkajs" | "kcat" | "perf-producer" | "perf-consumer";
+export type Family = "processor" | "plain" | "streams" | "kafkajs" | "go" | "kcat" | "perf-producer" | "perf-consumer";
 
 export interface Contender {
   readonly name: string;
@@ -31,6 +31,7 @@ export interface Paths {
   binary: string;
   kafkajsBundle: string;
   streamsDir: string;
+  goBinary: string;
 }
 
 export interface Endpoints {
@@ -113,6 +114,15 @@ export const CONTENDERS: readonly Contender[] = [
     tests: [],
     commitInterval: "1 s (commit.interval.ms=1000)",
   },
+  {
+    name: "go",
+    label: "Go processor on franz-go (key lanes, async produce, commit of the acked prefix)",
+    family: "go",
+    transforms: true,
+    args: [],
+    tests: ["T1", "T2", "T3"],
+    commitInterval: "1 s",
+  },
   { name: "kafkajs", label: "KafkaJS eachBatch (Node)", family: "kafkajs", transforms: true, args: [], tests: ["T1", "T2", "T3"] },
   {
     name: "plain",
@@ -165,8 +175,8 @@ export function contenderByName(name: string): Contender | undefined {
 }
 
 /** Processes a family needs built before it can run. */
-export const needsBuild = (family: Family): "binary" | "kafkajs" | "streams" | null =>
-  family === "processor" ? "binary" : family === "kafkajs" ? "kafkajs" : family === "streams" ? "streams" : null;
+export const needsBuild = (family: Family): "binary" | "kafkajs" | "streams" | "go" | null =>
+  family === "processor" ? "binary" : family === "kafkajs" ? "kafkajs" : family === "streams" ? "streams" : family === "go" ? "go" : null;
 
 const sh = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 
@@ -250,6 +260,8 @@ export function commandOf(c: Contender, e: Endpoints, p: Paths, logLevel: string
         cwd: p.root,
         env: { ...env, JAVA_HOME: process.env.JAVA_HOME ?? "" },
       };
+    case "go":
+      return { argv: [p.goBinary, e.brokers, e.input, e.output, e.dlq, e.group, ...c.args], cwd: p.root, env };
     case "kcat": {
       // passthrough: key TAB value per line (the values are one-line JSON). -G commits with librdkafka's auto-commit
       // (every 1 s here) the offsets of records handed to stdout, not of records the second kcat got acked.
