@@ -73,7 +73,11 @@ const child = Bun.spawn(argv, {
   env: {
     PATH: process.env.PATH ?? "",
     // runtime tuning under test (BUN_JSC_*, BUN_OPTIONS) passes through
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("BUN_JSC_") || k === "BUN_OPTIONS")),
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([k]) => k.startsWith("BUN_JSC_") || k === "BUN_OPTIONS" || k.startsWith("PROCESSOR_GC_") || k.startsWith("MIMALLOC_"),
+      ),
+    ),
     ...(values["threads-only"] ? {} : { PROCESSOR_PROFILE_DIR: outDir }),
   },
 });
@@ -125,7 +129,8 @@ function threadCpu(pid: number): Map<string, number> | null {
 }
 
 const perRecord = (seconds: number): string => `${((seconds * 1e6) / COUNT).toFixed(2)} µs/record`;
-console.log("\n## CPU by OS thread (user+sys, whole run incl. start-up)");
+const totalCpu = [...threads.values()].reduce((a, b) => a + b, 0);
+console.log(`\n## CPU by OS thread (user+sys, whole run incl. start-up): ${totalCpu.toFixed(2)} s in all, ${perRecord(totalCpu)}`);
 for (const [name, cpu] of [...threads].sort((a, b) => b[1] - a[1])) {
   if (cpu > 0.05) console.log(`${cpu.toFixed(2).padStart(8)} s  ${perRecord(cpu).padStart(16)}  ${name}`);
 }

@@ -1,6 +1,8 @@
 /** Calls a handler once and turns whatever it does (returns, throws, hangs) into a plain outcome. */
 import {
   isPermanent,
+  type BatchHandler,
+  type BatchResult,
   type Bytes,
   type Handler,
   type HandlerResult,
@@ -110,6 +112,82 @@ export function runHandler(
   return Promise.race([result, timeout])
     .then((value) => settle(value, input, defaultTopic), failure)
     .finally(() => clearTimeout(timer));
+}
+
+/**
+ * Calls a batch handler once for `inputs` (one outcome each, in order). A call that throws, rejects or gives the
+ * wrong number of results is split in two and each half called again, down to single records, so only the records
+ * that fail fail. A batch that outlives `timeoutMs` fails all of its records (each is retried on its own terms).
+ * Synchronous handlers get a synchronous answer.
+ */
+export function runBatchHandler(
+  batch: BatchHandler,
+  inputs: readonly InputRecord[],
+  defaultTopic: string,
+  timeoutMs: number,
+): HandlerOutcome[] | Promise<HandlerOutcome[]> {
+  let result: BatchResult | Promise<BatchResult>;
+  try {
+    result = batch(inputs);
+  } catch (error) {
+    return splitAfter(error, batch, inputs, defaultTopic, timeoutMs);
+  }
+  if (!(result instanceof Promise)) return settleBatch(result, batch, inputs, defaultTopic, timeoutMs);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = Symbol("timed out");
+  const timeout = new Promise<typeof timedOut>((resolve) => {
+    timer = setTimeout(() => resolve(timedOut), timeoutMs);
+  });
+  return Promise.race([result, timeout])
+    .then(
+      (value) =>
+        value === timedOut
+          ? inputs.map(() => failure(new Error(`batch handler timed out after ${timeoutMs} ms (${inputs.length} records)`)))
+          : settleBatch(value, batch, inputs, defaultTopic, timeoutMs),
+      (error: unknown) => splitAfter(error, batch, inputs, defaultTopic, timeoutMs),
+    )
+    .finally(() => clearTimeout(timer));
+}
+
+function settleBatch(
+  results: BatchResult,
+  batch: BatchHandler,
+  inputs: readonly InputRecord[],
+  defaultTopic: string,
+  timeoutMs: number,
+): HandlerOutcome[] | Promise<HandlerOutcome[]> {
+  if (!Array.isArray(results) || results.length !== inputs.length) {
+    const got = Array.isArray(results) ? `${results.length} results` : describe(results);
+    return splitAfter(
+      new WrongResult(`a batch of ${inputs.length} records needs as many results, got ${got}`),
+      batch,
+      inputs,
+      defaultTopic,
+      timeoutMs,
+    );
+  }
+  const outcomes: HandlerOutcome[] = new Array(inputs.length);
+  for (let i = 0; i < inputs.length; i++) {
+    const result = results[i];
+    outcomes[i] = result instanceof Error ? failure(result) : settle(result, inputs[i]!, defaultTopic);
+  }
+  return outcomes;
+}
+
+/** The whole call failed: a single record gets the failure, a larger batch is halved and each half tried again. */
+function splitAfter(
+  error: unknown,
+  batch: BatchHandler,
+  inputs: readonly InputRecord[],
+  defaultTopic: string,
+  timeoutMs: number,
+): HandlerOutcome[] | Promise<HandlerOutcome[]> {
+  if (inputs.length <= 1) return inputs.map(() => failure(error));
+  const half = inputs.length >>> 1;
+  const first = runBatchHandler(batch, inputs.slice(0, half), defaultTopic, timeoutMs);
+  const second = runBatchHandler(batch, inputs.slice(half), defaultTopic, timeoutMs);
+  if (!(first instanceof Promise) && !(second instanceof Promise)) return first.concat(second);
+  return Promise.all([first, second]).then(([a, b]) => a.concat(b));
 }
 
 function settle(result: HandlerResult | undefined, input: InputRecord, defaultTopic: string): HandlerOutcome {

@@ -43,7 +43,7 @@
  * seed-rule/go-utf8.ts (UTF-8 as Go decodes and counts it), seed-rule/go-time.ts (time.Parse RFC 3339),
  * seed-rule/marshal.ts (json.Marshal of the result); this file holds the rule itself and its options.
  */
-import { PermanentError, type Handler, type InputRecord, type OutputRecord } from "./types.ts";
+import { PermanentError, type BatchHandler, type Handler, type InputRecord, type OutputRecord } from "./types.ts";
 import { DATA, fieldSet, fieldValues, forgetFieldValues, ID, SYNTAX, TIMESTAMP, unmarshal } from "./seed-rule/go-json.ts";
 import { DAY_SECONDS, parsedTime, parseRfc3339 } from "./seed-rule/go-time.ts";
 import { decodeLikeGo, startsJsonValue, utf8Length } from "./seed-rule/go-utf8.ts";
@@ -93,8 +93,22 @@ function resolveOptions(options: SeedRuleOptions): ResolvedOptions {
   return { rejectFutureMs: rejectFutureMs ?? null, strictUtf8: strictUtf8 === true, requireFields: requireFields === true };
 }
 
+/**
+ * A rejection: its stack would only point into this file, and taking it costs more than the rest of the check, on
+ * what may be every record of a bad stream.
+ */
+function rejection(message: string): PermanentError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new PermanentError(message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 function check(value: string | Uint8Array | null, nowMs: number, options: ResolvedOptions): SeedMessage {
-  if (value === null) throw new PermanentError("value is null");
+  if (value === null) throw rejection("value is null");
   const fromString = typeof value === "string";
   let source: string;
   let badUtf8 = false;
@@ -104,21 +118,21 @@ function check(value: string | Uint8Array | null, nowMs: number, options: Resolv
     try {
       source = fatalDecoder.decode(value);
     } catch {
-      if (options.strictUtf8) throw new PermanentError("value is not valid UTF-8");
+      if (options.strictUtf8) throw rejection("value is not valid UTF-8");
       badUtf8 = true;
       // junk that cannot start a JSON value fails without decoding it (binary values can be large)
-      if (!startsJsonValue(value)) throw new PermanentError(SYNTAX_NOT_UTF8);
+      if (!startsJsonValue(value)) throw rejection(SYNTAX_NOT_UTF8);
       source = decodeLikeGo(value);
     }
   }
   const error = unmarshal(source);
-  if (error !== null) throw new PermanentError(error === SYNTAX && badUtf8 ? SYNTAX_NOT_UTF8 : error);
+  if (error !== null) throw rejection(error === SYNTAX && badUtf8 ? SYNTAX_NOT_UTF8 : error);
   const timestamp = wellFormed(fieldValues[TIMESTAMP], fromString);
   const id = wellFormed(fieldValues[ID], fromString);
   const data = wellFormed(fieldValues[DATA], fromString);
   forgetFieldValues();
   if (!parseRfc3339(timestamp)) {
-    throw new PermanentError(
+    throw rejection(
       timestamp === "" ? "timestamp is missing, null or empty: not RFC 3339" : `timestamp is not RFC 3339: ${timestamp.slice(0, 64)}`,
     );
   }
@@ -128,14 +142,14 @@ function check(value: string | Uint8Array | null, nowMs: number, options: Resolv
   const nowNanos = (now - nowSeconds * 1000) * 1_000_000;
   const ageSeconds = nowSeconds - parsedTime.seconds;
   if (ageSeconds > DAY_SECONDS || (ageSeconds === DAY_SECONDS && nowNanos > parsedTime.nanos)) {
-    throw new PermanentError(`timestamp is older than 24 hours: ${timestamp.slice(0, 64)}`);
+    throw rejection(`timestamp is older than 24 hours: ${timestamp.slice(0, 64)}`);
   }
   if (options.rejectFutureMs !== null && -ageSeconds * 1000 + (parsedTime.nanos - nowNanos) / 1_000_000 > options.rejectFutureMs) {
-    throw new PermanentError(`timestamp is in the future: ${timestamp.slice(0, 64)}`);
+    throw rejection(`timestamp is in the future: ${timestamp.slice(0, 64)}`);
   }
   if (options.requireFields) {
-    if (!fieldSet[ID]) throw new PermanentError("id is missing or null");
-    if (!fieldSet[DATA]) throw new PermanentError("data is missing or null");
+    if (!fieldSet[ID]) throw rejection("id is missing or null");
+    if (!fieldSet[DATA]) throw rejection("data is missing or null");
   }
   return {
     id,
@@ -157,6 +171,25 @@ export function createSeedRule(options: SeedRuleOptions = {}): Handler {
   const resolved = resolveOptions(options);
   const clock = options.now ?? Date.now;
   return (record: InputRecord): OutputRecord => ({ value: serialiseSeedMessage(check(record.value, clock(), resolved)) });
+}
+
+/**
+ * The rule's batch form (--batch-size > 1): one clock reading per batch, and a rejected record's PermanentError in its
+ * place instead of thrown, so one bad record does not split the batch.
+ */
+export function createSeedBatchRule(options: SeedRuleOptions = {}): BatchHandler {
+  const resolved = resolveOptions(options);
+  const clock = options.now ?? Date.now;
+  return (records) => {
+    const now = clock();
+    return records.map((record) => {
+      try {
+        return { value: serialiseSeedMessage(check(record.value, now, resolved)) };
+      } catch (error) {
+        return error instanceof Error ? error : new PermanentError(String(error));
+      }
+    });
+  };
 }
 
 /** The seed's rule, exactly. */

@@ -41,6 +41,20 @@ export type HandlerResult = OutputRecord | ReadonlyArray<OutputRecord> | null;
 export type Handler = (record: InputRecord) => HandlerResult | Promise<HandlerResult>;
 
 /**
+ * Batch form (export `batch`): one result per record, in order, with the same rules as a Handler's; an Error in a
+ * record's place fails that record alone (a PermanentError sends it to the dead-letter topic at once). A batch that
+ * throws, or gives the wrong number of results, is split and called again until the failing records are alone.
+ */
+export type BatchResult = ReadonlyArray<HandlerResult | Error>;
+export type BatchHandler = (records: readonly InputRecord[]) => BatchResult | Promise<BatchResult>;
+
+/** What a handler module provides: the per-record form, the batch form, or both. */
+export interface Handlers {
+  readonly record: Handler;
+  readonly batch: BatchHandler | null;
+}
+
+/**
  * Throw this (or any error with `permanent: true`) for input that no retry can fix: the record goes to the
  * dead-letter topic at once.
  */

@@ -16,6 +16,8 @@ export interface Logger {
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
   child(fields: LogFields): Logger;
+  /** Whether a line at `level` would be written: lets a hot path skip building its fields. */
+  enabled(level: Exclude<LogLevel, "silent">): boolean;
 }
 
 function wrap(instance: pino.Logger): Logger {
@@ -25,6 +27,7 @@ function wrap(instance: pino.Logger): Logger {
     warn: (message, fields) => instance.warn(fields ?? {}, message),
     error: (message, fields) => instance.error(fields ?? {}, message),
     child: (fields) => wrap(instance.child(fields)),
+    enabled: (level) => instance.isLevelEnabled(level),
   };
 }
 

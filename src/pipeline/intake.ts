@@ -22,6 +22,8 @@ export interface RevokeCommits {
 export interface IntakeRunner {
   /** May finish synchronously: the scheduler then allocates no promise for the record. */
   execute(task: Task<RecordWork>): TaskOutcome | Promise<TaskOutcome>;
+  /** Batch mode (--batch-size > 1): runs tasks together, one outcome each. */
+  executeBatch?(tasks: ReadonlyArray<Task<RecordWork>>): ReadonlyArray<TaskOutcome | Promise<TaskOutcome>>;
   onExecuteError(task: Task<RecordWork>, error: unknown): TaskOutcome;
   /** A task settled or queued work was dropped: the pipeline may have gone idle. */
   settled(): void;
@@ -64,14 +66,21 @@ export class Intake {
     /** Exactly-once mode: records are released in partition order (see ReleaseGate). */
     private readonly gate: ReleaseGate | null = null,
   ) {
-    this.maxBufferedRecords = Math.max(4096, settings.concurrency * 4);
+    const { executeBatch } = runner;
+    if (settings.batchSize > 1 && executeBatch === undefined) throw new Error("batch mode needs a runner that runs batches");
+    // batch mode: a batch is at most what may run at once, so as many may
+    const concurrency = Math.max(settings.concurrency, settings.batchSize);
+    this.maxBufferedRecords = Math.max(4096, concurrency * 4);
     this.maxBufferedBytes = settings.ringBytes * 2;
     this.scheduler = new Scheduler<RecordWork>({
-      concurrency: settings.concurrency,
+      concurrency,
       pickUp: settings.pickUp,
       execute: (task) => runner.execute(task),
       onExecuteError: (task, error) => runner.onExecuteError(task, error),
       onSettled: () => this.onSettled(),
+      ...(settings.batchSize > 1 && {
+        batch: { size: settings.batchSize, waitMs: settings.batchWaitMs, execute: (tasks) => executeBatch!.call(runner, tasks) },
+      }),
     });
   }
 

@@ -11,7 +11,7 @@
 import type { RingBuffers } from "../threads/byte-ring.ts";
 import type { Task, TaskOutcome } from "../scheduler/scheduler.ts";
 import { OffsetTracker } from "../offsets/offset-tracker.ts";
-import type { Handler } from "../handlers/types.ts";
+import type { Handler, Handlers } from "../handlers/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { GroupMember, TransactionOutcome } from "../threads/messages.ts";
 import { Commits } from "./commits.ts";
@@ -51,7 +51,7 @@ export class Pipeline {
 
   constructor(
     settings: PipelineSettings,
-    handler: Handler,
+    handler: Handler | Handlers,
     private readonly log: Logger,
     private readonly observer: PipelineObserver = NO_OBSERVER,
   ) {
@@ -79,12 +79,24 @@ export class Pipeline {
       observer,
       {
         execute: (task) => this.processor.process(task, this.act),
+        executeBatch: (tasks) => this.processor.processBatch(tasks, this.act),
         onExecuteError: (task, error) => this.onInternalError(task, error),
         settled: () => this.notifyIdle(),
       },
       this.gate,
     );
-    this.processor = new RecordProcessor(settings, handler, this.stats, log, observer, (ticket) => tracker.isCurrent(ticket));
+    const handlers: Handlers = typeof handler === "function" ? { record: handler, batch: null } : handler;
+    if (settings.batchSize > 1 && handlers.batch === null)
+      throw new Error("batch mode (--batch-size > 1) needs a handler with a batch form");
+    this.processor = new RecordProcessor(
+      settings,
+      handlers.record,
+      this.stats,
+      log,
+      observer,
+      (ticket) => tracker.isCurrent(ticket),
+      settings.batchSize > 1 ? handlers.batch : null,
+    );
     this.outbox = new Outbox(settings, this.stats, log, observer, {
       // exactly-once mode: a record completes when it is released into its transaction (see release)
       complete: (ticket) => (exactlyOnce ? undefined : tracker.complete(ticket)),

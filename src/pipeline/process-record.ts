@@ -3,12 +3,13 @@
  * halting (the dead-letter guard tripped) and dropping it (stale). It returns that decision and writes nothing:
  * the pipeline acts on it. It counts and logs what it decided.
  */
-import { runHandler, errorText, type HandlerOutcome, type ResolvedOutput } from "../handlers/run-handler.ts";
-import type { Handler } from "../handlers/types.ts";
+import { runBatchHandler, runHandler, errorText, type HandlerOutcome, type ResolvedOutput } from "../handlers/run-handler.ts";
+import type { BatchHandler, Handler, InputRecord } from "../handlers/types.ts";
 import type { Task } from "../scheduler/scheduler.ts";
 import type { Ticket } from "../offsets/offset-tracker.ts";
 import { backoffMs } from "../kafka/errors.ts";
 import type { Logger } from "../observability/logger.ts";
+import { LogLimiter } from "../observability/log-limiter.ts";
 import { deadLetter, type DeadLetterKind } from "./dead-letter.ts";
 import { DeadLetterGuard } from "./dead-letter-guard.ts";
 import { logSafe, type PipelineObserver, type PipelineSettings, type PipelineStats, type RecordWork } from "./types.ts";
@@ -64,6 +65,8 @@ export type ProcessSettings = Pick<
 
 export class RecordProcessor {
   readonly guard: DeadLetterGuard;
+  /** A flood of bad records is summed up, not logged line by line. */
+  private readonly deadLetterLog: LogLimiter;
 
   constructor(
     private readonly settings: ProcessSettings,
@@ -73,8 +76,11 @@ export class RecordProcessor {
     private readonly observer: Pick<PipelineObserver, "handlerSeconds">,
     /** False once the record's partition was revoked or re-fetched. */
     private readonly isCurrent: (ticket: Ticket) => boolean,
+    /** Batch mode (--batch-size > 1): the handler's batch form, used by processBatch. */
+    private readonly batchHandler: BatchHandler | null = null,
   ) {
     this.guard = new DeadLetterGuard(settings);
+    this.deadLetterLog = new LogLimiter(log, "records sent to the dead-letter topic");
   }
 
   /**
@@ -97,6 +103,50 @@ export class RecordProcessor {
     }
     this.observer.handlerSeconds((performance.now() - started) / 1000);
     return then(task, this.decide(task, outcome));
+  }
+
+  /**
+   * Batch mode: decides a batch of records (at most one per ordering lane) with one call of the batch handler, and
+   * passes each record's decision to `then`, in order. Each record is decided as `process` would: stale records are
+   * dropped, retries and dead-lettering stay per record. Synchronous when the handler is.
+   */
+  processBatch<R>(
+    tasks: ReadonlyArray<Task<RecordWork>>,
+    then: (task: Task<RecordWork>, outcome: RecordOutcome) => R,
+  ): Array<R | Promise<Awaited<R>>> {
+    const results: Array<R | Promise<Awaited<R>>> = new Array(tasks.length);
+    const live: number[] = [];
+    const inputs: InputRecord[] = [];
+    for (let i = 0; i < tasks.length; i++) {
+      const task = tasks[i]!;
+      const work = task.payload;
+      if (this.isStale(task)) results[i] = then(task, DROP);
+      else if (work.internalFailures >= INTERNAL_ATTEMPTS) results[i] = then(task, this.deadLetterInternal(task));
+      else {
+        work.input.attempt = task.attempt - work.internalFailures;
+        live.push(i);
+        inputs.push(work.input);
+      }
+    }
+    if (live.length === 0) return results;
+    const started = performance.now();
+    const decideAll = (outcomes: readonly HandlerOutcome[]): Array<R | Promise<Awaited<R>>> => {
+      // one call for the batch: each record's share of its time
+      const seconds = (performance.now() - started) / 1000 / live.length;
+      return live.map((i, j) => {
+        this.observer.handlerSeconds(seconds);
+        return then(tasks[i]!, this.decide(tasks[i]!, outcomes[j]!));
+      });
+    };
+    const outcomes = runBatchHandler(this.batchHandler!, inputs, this.settings.outputTopic, this.settings.handlerTimeoutMs);
+    if (!(outcomes instanceof Promise)) {
+      const decided = decideAll(outcomes);
+      for (let j = 0; j < live.length; j++) results[live[j]!] = decided[j]!;
+      return results;
+    }
+    const decided = outcomes.then(decideAll);
+    for (let j = 0; j < live.length; j++) results[live[j]!] = decided.then((all) => all[j] as Awaited<R> | PromiseLike<Awaited<R>>);
+    return results;
   }
 
   /**
@@ -146,27 +196,31 @@ export class RecordProcessor {
     if (!outcome.permanent && attempt <= this.settings.retries) {
       this.stats.retried++;
       const delayMs = backoffMs(attempt - 1, this.settings.retryBackoffMs, this.settings.retryBackoffMaxMs);
-      this.log.debug("handler failed; will retry", {
-        topic,
-        partition,
-        offset,
-        error: logSafe(outcome.reason),
-        attempt,
-        retryInMs: delayMs,
-      });
+      if (this.log.enabled("debug")) {
+        this.log.debug("handler failed; will retry", {
+          topic,
+          partition,
+          offset,
+          error: logSafe(outcome.reason),
+          attempt,
+          retryInMs: delayMs,
+        });
+      }
       return { kind: "retry", delayMs };
     }
     const halt = this.feedGuard(true);
     if (halt !== null) return halt;
     const kind: DeadLetterKind = outcome.permanent ? "permanent" : "retries-exhausted";
-    this.log.warn("record sent to the dead-letter topic", {
-      topic,
-      partition,
-      offset,
-      error: logSafe(outcome.reason),
-      attempts: attempt,
-      dlqTopic: this.settings.dlqTopic,
-    });
+    if (this.deadLetterLog.allow()) {
+      this.log.warn("record sent to the dead-letter topic", {
+        topic,
+        partition,
+        offset,
+        error: logSafe(outcome.reason),
+        attempts: attempt,
+        dlqTopic: this.settings.dlqTopic,
+      });
+    }
     this.stats.deadLettered++;
     return {
       kind: "dead-letter",
@@ -187,13 +241,15 @@ export class RecordProcessor {
     const { input, internalReason } = task.payload;
     const reason = internalReason ?? "internal error in processor";
     const { topic, partition, offset } = input;
-    this.log.warn("record sent to the dead-letter topic", {
-      topic,
-      partition,
-      offset,
-      error: logSafe(reason),
-      dlqTopic: this.settings.dlqTopic,
-    });
+    if (this.deadLetterLog.allow()) {
+      this.log.warn("record sent to the dead-letter topic", {
+        topic,
+        partition,
+        offset,
+        error: logSafe(reason),
+        dlqTopic: this.settings.dlqTopic,
+      });
+    }
     this.stats.deadLettered++;
     return {
       kind: "dead-letter",

@@ -13,6 +13,10 @@ export interface PipelineSettings extends DeadLetterGuardSettings {
   /** Handler calls at once (--workers). */
   readonly concurrency: number;
   readonly pickUp: number;
+  /** Batch mode when > 1: records per call of the handler's batch form. */
+  readonly batchSize: number;
+  /** Batch mode: longest wait of a smaller batch for more records. */
+  readonly batchWaitMs: number;
   readonly ordering: Ordering;
   readonly guarantee: Guarantee;
   readonly retries: number;

@@ -1,7 +1,7 @@
 /** The program: configuration → handler → supervisor → exit code. Signals reach only the main thread. */
 import { loadConfig } from "../config/index.ts";
 import { HandlerLoadError, loadHandler } from "../handlers/load-handler.ts";
-import type { Handler } from "../handlers/types.ts";
+import type { Handlers } from "../handlers/types.ts";
 import { EndpointListenError } from "../observability/http-endpoint.ts";
 import { createLogger } from "../observability/logger.ts";
 import { profileThread } from "../observability/thread-profile.ts";
@@ -42,13 +42,17 @@ export async function run(
   const log = createLogger(config.logLevel, { component: "main" });
   for (const warning of loaded.warnings) log.warn(warning);
 
-  let handler: Handler;
+  let handler: Handlers;
   try {
-    handler = await loadHandler(config.handler, {
-      ...(config.seedRejectFutureMs !== undefined && { rejectFutureMs: config.seedRejectFutureMs }),
-      strictUtf8: config.seedStrictUtf8,
-      requireFields: config.seedRequireFields,
-    });
+    handler = await loadHandler(
+      config.handler,
+      {
+        ...(config.seedRejectFutureMs !== undefined && { rejectFutureMs: config.seedRejectFutureMs }),
+        strictUtf8: config.seedStrictUtf8,
+        requireFields: config.seedRequireFields,
+      },
+      config.batchSize > 1,
+    );
     if (config.handler !== undefined && (config.seedRejectFutureMs !== undefined || config.seedStrictUtf8 || config.seedRequireFields)) {
       log.warn("--seed-* options apply to the default rule only; --handler is given, so they have no effect");
     }

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Config } from "../config/index.ts";
-import type { Handler } from "../handlers/types.ts";
+import type { Handlers } from "../handlers/types.ts";
 import type { ClientSettings, Failure } from "../threads/messages.ts";
 import { clientSecurity } from "../kafka/client-options.ts";
 import { createRing } from "../threads/byte-ring.ts";
@@ -68,7 +68,7 @@ export class Supervisor implements HealthState {
 
   constructor(
     private readonly config: Config,
-    handler: Handler,
+    handler: Handlers,
     private readonly urls: WorkerUrls,
     private readonly log: Logger,
   ) {

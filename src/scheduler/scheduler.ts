@@ -5,6 +5,10 @@
  * A lane is a chain of tasks that must run one after another in arrival order (same key, or same partition);
  * only a lane's head is ever in the pending queue. A task asking for a retry gives its slot back while it
  * waits, but keeps its lane blocked so later tasks of the same lane cannot overtake it.
+ *
+ * Batch mode (`batch` set): tasks started together go to `batch.execute` in one call, up to `batch.size` of them.
+ * Only lane heads are ever pending, so a batch holds at most one task per lane and order within a lane still holds.
+ * Fewer than `batch.size` startable tasks wait up to `batch.waitMs` for more before they start as a smaller batch.
  */
 import { LinkedList } from "./linked-list.ts";
 
@@ -32,6 +36,12 @@ export interface SchedulerOptions<T> {
   readonly onExecuteError?: (task: Task<T>, error: unknown) => TaskOutcome;
   /** Called after every run of a task (done or retry), e.g. to resume intake held back by a size limit. */
   readonly onSettled?: () => void;
+  /** Batch mode: run started tasks together (see above). One outcome per task, in order. */
+  readonly batch?: {
+    readonly size: number;
+    readonly waitMs: number;
+    readonly execute: (tasks: ReadonlyArray<Task<T>>) => ReadonlyArray<TaskOutcome | Promise<TaskOutcome>>;
+  };
 }
 
 export interface SchedulerStats {
@@ -55,7 +65,11 @@ export class Scheduler<T> {
   private nextId = 1;
   private pumpQueued = false;
   private pumping = false;
+  /** The batch timer fired: start what is there even if smaller than a batch. */
+  private flushing = false;
   private idleWaiters: Array<() => void> = [];
+  /** Batch mode: a smaller batch waiting for more tasks until this timer fires. */
+  private batchTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly options: SchedulerOptions<T>) {
     if (options.concurrency < 1 || options.pickUp < 1 || options.pickUp > options.concurrency) {
@@ -133,32 +147,81 @@ export class Scheduler<T> {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      const { concurrency, pickUp } = this.options;
+      const { concurrency, pickUp, batch } = this.options;
+      // batch mode refills a whole batch at a time: refilled by pick-up, a busy pool would shrink every batch to it
+      const refill = batch === undefined ? pickUp : Math.max(pickUp, Math.min(batch.size, concurrency));
       while (this.pending.size > 0) {
         const running = this.runningTasks.size;
         const free = concurrency - running;
-        if (free <= 0 || (running > 0 && free < pickUp)) return;
-        const batch = running === 0 ? free : pickUp;
-        for (let i = 0; i < batch && this.pending.size > 0; i++) this.start(this.pending.shift()!);
+        if (free <= 0 || (running > 0 && free < refill)) return;
+        if (batch === undefined) {
+          const count = running === 0 ? free : pickUp;
+          for (let i = 0; i < count && this.pending.size > 0; i++) this.start(this.pending.shift()!);
+        } else if (!this.startBatch(Math.min(free, batch.size), batch)) {
+          return;
+        }
       }
     } finally {
       this.pumping = false;
     }
   }
 
+  /** Batch mode: starts up to `room` pending tasks as one batch, or false while a smaller one waits for more. */
+  private startBatch(room: number, batch: NonNullable<SchedulerOptions<T>["batch"]>): boolean {
+    const count = Math.min(room, this.pending.size);
+    if (count < batch.size && batch.waitMs > 0 && count < room) {
+      this.batchTimer ??= setTimeout(() => {
+        this.batchTimer = null;
+        this.flushing = true;
+        try {
+          this.pump();
+        } finally {
+          this.flushing = false;
+        }
+      }, batch.waitMs);
+      if (!this.flushing) return false;
+    }
+    if (this.batchTimer !== null) {
+      clearTimeout(this.batchTimer);
+      this.batchTimer = null;
+    }
+    const tasks: Array<Task<T>> = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const task = this.pending.shift()!;
+      this.runningTasks.add(task);
+      tasks[i] = task;
+    }
+    let outcomes: ReadonlyArray<TaskOutcome | Promise<TaskOutcome>>;
+    try {
+      outcomes = batch.execute(tasks);
+      if (outcomes.length !== count) throw new Error(`batch.execute gave ${outcomes.length} outcomes for ${count} tasks`);
+    } catch (error) {
+      outcomes = tasks.map((task) => this.failed(task, error));
+    }
+    for (let i = 0; i < count; i++) this.settle(tasks[i]!, outcomes[i]!);
+    return true;
+  }
+
+  private failed(task: Task<T>, error: unknown): TaskOutcome {
+    return this.options.onExecuteError?.(task, error) ?? { kind: "retry", delayMs: 1000 };
+  }
+
   private start(task: Task<T>): void {
     this.runningTasks.add(task);
-    const failed = (error: unknown): TaskOutcome => this.options.onExecuteError?.(task, error) ?? { kind: "retry", delayMs: 1000 };
     let outcome: TaskOutcome | Promise<TaskOutcome>;
     try {
       outcome = this.options.execute(task);
     } catch (error) {
-      outcome = failed(error);
+      outcome = this.failed(task, error);
     }
+    this.settle(task, outcome);
+  }
+
+  private settle(task: Task<T>, outcome: TaskOutcome | Promise<TaskOutcome>): void {
     if (outcome instanceof Promise) {
       outcome.then(
         (result) => this.finish(task, result),
-        (error: unknown) => this.finish(task, failed(error)),
+        (error: unknown) => this.finish(task, this.failed(task, error)),
       );
     } else {
       this.finish(task, outcome);

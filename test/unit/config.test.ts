@@ -91,6 +91,8 @@ describe("defaults", () => {
         seedRejectFutureMs: undefined,
         seedStrictUtf8: false,
         seedRequireFields: false,
+        batchSize: 1,
+        batchWaitMs: 0,
         handlerTimeoutMs: 30_000,
         shutdownTimeoutMs: 30_000,
         commitIntervalMs: 1_000,
@@ -138,6 +140,8 @@ describe("defaults", () => {
       transactionTimeoutMs: number;
       concurrency: number;
       pickUp: number;
+      batchSize: number;
+      batchWaitMs: number;
       consumers: number;
       producers: number;
       ordering: "key" | "partition" | "none";

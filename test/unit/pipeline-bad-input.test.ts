@@ -57,6 +57,8 @@ const startsWith = (value: Uint8Array | null, part: string): boolean => value !=
 const BASE: PipelineSettings = {
   concurrency: 8,
   pickUp: 1,
+  batchSize: 1,
+  batchWaitMs: 0,
   ordering: "key",
   guarantee: "at-least-once",
   retries: 0,

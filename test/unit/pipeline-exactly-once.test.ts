@@ -31,6 +31,8 @@ const MEMBER: GroupMember = { groupId: "g", generationId: 1, memberId: "m", grou
 const BASE: PipelineSettings = {
   concurrency: 8,
   pickUp: 1,
+  batchSize: 1,
+  batchWaitMs: 0,
   ordering: "key",
   guarantee: "exactly-once",
   retries: 0,

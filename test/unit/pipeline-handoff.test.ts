@@ -63,6 +63,8 @@ function settingsFor(ordering: Ordering, revokeTimeoutMs: number): PipelineSetti
   return {
     concurrency: 8,
     pickUp: 1,
+    batchSize: 1,
+    batchWaitMs: 0,
     ordering,
     guarantee: "at-least-once",
     retries: 0,

@@ -23,6 +23,8 @@ const fromUtf8 = new TextDecoder();
 const SETTINGS: PipelineSettings = {
   concurrency: 1,
   pickUp: 1,
+  batchSize: 1,
+  batchWaitMs: 0,
   ordering: "partition",
   guarantee: "at-least-once",
   retries: 0,

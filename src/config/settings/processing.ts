@@ -91,6 +91,27 @@ export const processingSettings = {
     },
     "false",
   ),
+  batchSize: withDefault(
+    {
+      flag: "batch-size",
+      env: ["PROCESSOR_BATCH_SIZE"],
+      group: "Processing",
+      description:
+        "Batch mode when > 1: the handler's `batch` export gets up to this many records per call (at most one per ordering lane; --workers is raised to at least this). 1 = one call per record.",
+      type: integer(1, 100_000),
+    },
+    "1",
+  ),
+  batchWaitMs: withDefault(
+    {
+      flag: "batch-wait",
+      env: ["PROCESSOR_BATCH_WAIT"],
+      group: "Processing",
+      description: "Batch mode: how long a batch smaller than --batch-size may wait for more records before it runs (0 = never waits).",
+      type: duration(0),
+    },
+    "0ms",
+  ),
   handlerTimeoutMs: withDefault(
     {
       flag: "handler-timeout",
