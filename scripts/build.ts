@@ -30,6 +30,8 @@ const result = await Bun.build({
     ...(values.target ? { target: values.target as Bun.Build.CompileTarget } : {}),
   },
   minify: true,
+  bytecode: true,
+  format: "esm",
   sourcemap: "linked",
   define: buildDefines({ testFaults: values["test-faults"] }),
   plugins: [

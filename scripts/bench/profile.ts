@@ -75,7 +75,12 @@ const child = Bun.spawn(argv, {
     // runtime tuning under test (BUN_JSC_*, BUN_OPTIONS) passes through
     ...Object.fromEntries(
       Object.entries(process.env).filter(
-        ([k]) => k.startsWith("BUN_JSC_") || k === "BUN_OPTIONS" || k.startsWith("PROCESSOR_GC_") || k.startsWith("MIMALLOC_"),
+        ([k]) =>
+          k.startsWith("BUN_JSC_") ||
+          k === "BUN_OPTIONS" ||
+          k.startsWith("PROCESSOR_GC_") ||
+          k.startsWith("MIMALLOC_") ||
+          k === "PROCESSOR_HEAP_BOUND",
       ),
     ),
     ...(values["threads-only"] ? {} : { PROCESSOR_PROFILE_DIR: outDir }),
