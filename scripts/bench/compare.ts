@@ -40,6 +40,7 @@
  *                            --commit-interval, default 1 s) (T1, T2)
  *   processor-eos-100ms      the same with --commit-interval 100ms, Streams' exactly-once default (only when named)
  *   processor-c2-p2-w64, processor-none-w64, processor-partition-w64   other configurations (T1, T3)
+ *   processor-batch          --batch-size 256: batch mode with the seed rule's batch form (T1)
  *   processor-slow           --handler test/fixtures/slow-handler.ts (SLOW_HANDLER_MS=20) --workers 2048, key ordering (T4)
  *   kafkajs-slow             KafkaJS with a 20 ms await per record, in order per partition, 6 partitions at once (T4)
  *

@@ -122,7 +122,8 @@ function threadCpu(pid: number): Map<string, number> | null {
     const result = new Map<string, number>();
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      // the process's own thread is the main JavaScript thread, whatever the executable is called
+      const name = tid === String(pid) ? "main" : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const cpu = (Number(fields[11]) + Number(fields[12])) / tick;
       result.set(name, (result.get(name) ?? 0) + cpu);
@@ -146,8 +147,79 @@ interface ThreadProfile {
   samples: number;
   self: Record<string, number>;
   total: Record<string, number>;
+  stacks: Record<string, number>;
   peakHeap: number;
   heap: number;
+}
+
+/**
+ * Stages of the data path, per thread kind: a sample counts for the first rule that matches a frame, going from the
+ * innermost frame outwards (so a native `subarray` called by the ring decoder counts as ring decoding).
+ */
+type Rule = readonly [stage: string, matches: (frame: string) => boolean];
+const file = (path: string) => (frame: string) => frame.includes(` ${path}`);
+const fn = (names: readonly string[], path: string) => (frame: string) =>
+  frame.includes(` ${path}`) && names.includes(frame.slice(0, frame.indexOf(" ")));
+const STAGES: Record<string, readonly Rule[]> = {
+  consumer: [
+    ["record → consumer ring (frame encode, ring write)", (f) => file("src/kafka/ring-output.ts")(f) || file("src/threads/")(f)],
+    [
+      "client: fetch response decode (record batches)",
+      (f) => ["records.js", "reader.js", "dynamic-buffer", "fetch-v"].some((x) => f.includes(x)),
+    ],
+    ["client: message objects (#pushRecords)", file("node_modules/@platformatic/kafka/dist/clients/consumer/messages-stream.js")],
+    ["processor consumer loop (ownership, flow control)", file("src/")],
+    ["client: fetch requests, network, rest of the client", file("node_modules/")],
+  ],
+  main: [
+    ["handler (seed rule)", file("src/handlers/")],
+    [
+      "consumer ring → records (decode)",
+      (f) =>
+        fn(["decodeRecordAt", "readBytes", "decodeName", "decode"], "src/threads/record-codec.ts")(f) ||
+        file("src/threads/ring-reader.ts")(f) ||
+        file("src/pipeline/input-record.ts")(f),
+    ],
+    [
+      "outputs → producer ring (frame encode, ring write)",
+      (f) => file("src/threads/")(f) || fn(["encodeOutput", "encodeFrame", "framed"], "src/pipeline/outbox.ts")(f),
+    ],
+    ["dead-letter copies", file("src/pipeline/dead-letter.ts")],
+    [
+      "offset tracking and commits",
+      (f) => file("src/offsets/")(f) || file("src/pipeline/commits.ts")(f) || file("src/kafka/commit-floor.ts")(f),
+    ],
+    ["scheduler (lanes, pool)", file("src/scheduler/")],
+    ["acknowledgements (delivered ids)", (f) => fn(["delivered", "onDelivered"], "src/")(f) || file("src/threads/workers.ts")(f)],
+    ["pipeline bookkeeping (intake, decisions, outbox)", file("src/pipeline/")],
+    ["metrics, logging, supervisor", (f) => file("src/observability/")(f) || file("src/runtime/")(f)],
+  ],
+  producer: [
+    ["producer ring → messages (decode)", (f) => file("src/threads/")(f) || fn(["takeBatch"], "src/kafka/producer-loop.ts")(f)],
+    ["client: record batch encode", (f) => f.includes("protocol/records.js") || f.includes("crc32c")],
+    ["client: partitioning (murmur2)", (f) => f.includes("murmur2") || f.includes("partitioners")],
+    ["client: send path, request encode, network", file("node_modules/")],
+    ["processor producer loop", file("src/")],
+  ],
+};
+
+function breakdown(p: ThreadProfile): Array<[string, number]> {
+  const rules = STAGES[p.thread.replace(/-\d+$/, "")] ?? [];
+  const counts = new Map<string, number>();
+  for (const [stack, n] of Object.entries(p.stacks ?? {})) {
+    const frames = stack.split(" < ");
+    let stage = "other (runtime, event loop, native)";
+    outer: for (const frame of frames) {
+      for (const [name, matches] of rules) {
+        if (matches(frame)) {
+          stage = name;
+          break outer;
+        }
+      }
+    }
+    counts.set(stage, (counts.get(stage) ?? 0) + n);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]);
 }
 const TOP = Number(values.top);
 for (const file of readdirSync(outDir).filter((f) => f.endsWith(".json"))) {
@@ -165,6 +237,11 @@ for (const file of readdirSync(outDir).filter((f) => f.endsWith(".json"))) {
       console.log(`${((100 * n) / p.samples).toFixed(1).padStart(6)}%  ${perRecord(n * p.interval).padStart(16)}  ${name}`);
     }
   };
+  console.log("### stages (µs of JavaScript per record)");
+  for (const [stage, n] of breakdown(p)) console.log(`${perRecord(n * p.interval).padStart(16)}  ${stage}`);
+  const cpu = threads.get(p.thread);
+  if (cpu !== undefined)
+    console.log(`${perRecord(Math.max(0, cpu - busy)).padStart(16)}  not in JavaScript samples (GC, runtime, waiting on atomics)`);
   show("self", p.self);
   show("inclusive", p.total);
 }

@@ -24,6 +24,8 @@ export interface ThreadProfile {
   readonly self: Record<string, number>;
   /** samples with the function anywhere on the stack (counted once per sample) */
   readonly total: Record<string, number>;
+  /** samples per whole stack, innermost frame first, frames joined by " < " (for breakdowns by caller) */
+  readonly stacks: Record<string, number>;
   /** this thread's JavaScriptCore heap, bytes: highest seen at a dump, and at the last one */
   peakHeap: number;
   heap: number;
@@ -45,6 +47,8 @@ export function collect(profile: ThreadProfile, traces: Traces): void {
     const seen = new Set<string>();
     for (const f of frames) seen.add(frameName(f));
     for (const name of seen) profile.total[name] = (profile.total[name] ?? 0) + 1;
+    const stack = frames.map(frameName).join(" < ");
+    profile.stacks[stack] = (profile.stacks[stack] ?? 0) + 1;
   }
 }
 
@@ -52,7 +56,7 @@ export function collect(profile: ThreadProfile, traces: Traces): void {
 export function profileThread(thread: string): void {
   const dir = process.env.PROCESSOR_PROFILE_DIR;
   if (!dir) return;
-  const profile: ThreadProfile = { thread, interval: 0, samples: 0, self: {}, total: {}, peakHeap: 0, heap: 0 };
+  const profile: ThreadProfile = { thread, interval: 0, samples: 0, self: {}, total: {}, stacks: {}, peakHeap: 0, heap: 0 };
   jsc.startSamplingProfiler();
   const dump = (): void => {
     collect(profile, takeSamples());

@@ -94,3 +94,38 @@ test("a stream nobody reads yet loses nothing when a revocation pauses and resum
   await stream.close();
   await Promise.all([first.close(true), second.close(true)]);
 }, 60_000);
+
+test("per-record tracing (consumer:receives) still fires for every record when someone subscribes, and records flow without", async () => {
+  const { tracingChannel } = await import("node:diagnostics_channel");
+  const topic = await topicWith(2, 150);
+  const read = async (): Promise<number> => {
+    const consumer = member(uniqueName("patch-trace"));
+    const stream = await consume(consumer, topic);
+    let count = 0;
+    try {
+      for await (const _ of stream) if (++count === 300) break;
+    } finally {
+      await stream.close().catch(() => undefined);
+      await consumer.close(true).catch(() => undefined);
+    }
+    return count;
+  };
+  expect(await read()).toBe(300); // nobody listens: the patch skips the per-record context
+
+  const channel = tracingChannel("plt:kafka:consumer:receives");
+  const seen = { start: 0, asyncStart: 0, end: 0 };
+  const handlers = {
+    start: () => void seen.start++,
+    end: () => void seen.end++,
+    asyncStart: () => void seen.asyncStart++,
+    asyncEnd: () => undefined,
+    error: () => undefined,
+  };
+  channel.subscribe(handlers);
+  try {
+    expect(await read()).toBe(300);
+  } finally {
+    channel.unsubscribe(handlers);
+  }
+  expect(seen).toEqual({ start: 300, asyncStart: 300, end: 300 });
+}, 60_000);

@@ -148,6 +148,7 @@ export const CONTENDERS: readonly Contender[] = [
     exactlyOnce: true,
     commitInterval: "100 ms (--commit-interval 100ms, Streams' exactly-once default)",
   },
+  proc("processor-batch", "--batch-size 256 (the seed rule's batch form)", ["--batch-size", "256"], ["T1"]),
   proc("processor-c2-p2-w64", "-c 2 -p 2 -w 64", ["--consumers", "2", "--producers", "2", "--workers", "64"]),
   proc("processor-none-w64", "--ordering none -w 64", ["--ordering", "none", "--workers", "64"]),
   proc("processor-partition-w64", "--ordering partition -w 64", ["--ordering", "partition", "--workers", "64"]),
