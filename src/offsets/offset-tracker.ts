@@ -57,8 +57,13 @@ export interface AssignResult {
 
 export type TrackResult = { readonly ticket: Ticket; readonly rewound: boolean } | null;
 
+/** One string per partition, made once: a per-record key would be a new string to allocate and hash every time. */
+const partitionKeys = new Map<string, string[]>();
+
 export function partitionKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
+  let keys = partitionKeys.get(topic);
+  if (keys === undefined) partitionKeys.set(topic, (keys = []));
+  return (keys[partition] ??= `${topic}\u0000${partition}`);
 }
 
 export class OffsetTracker {

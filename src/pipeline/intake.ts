@@ -219,7 +219,7 @@ export class Intake {
     this.bufferedBytes += bytes;
     this.scheduler.schedule(
       { input: new QueuedInput(record), ticket, bytes, internalFailures: 0, internalReason: null },
-      this.laneOf(record),
+      this.laneOf(record, ticket.partitionKey),
       ticket.partitionKey,
     );
     this.limitUncommitted(owner, record.topic, record.partition, ticket.partitionKey);
@@ -264,15 +264,16 @@ export class Intake {
     return this.lastView;
   }
 
-  private laneOf(record: DecodedRecord): string | null {
+  /** `partition`: the record's partitionKey (the tracker's, so no new string per record). */
+  private laneOf(record: DecodedRecord, partition: string): string | null {
     switch (this.settings.ordering) {
       case "none":
         return null;
       case "partition":
-        return partitionKey(record.topic, record.partition);
+        return partition;
       case "key":
         // Kafka promises no order for records without a key.
-        return record.key === null ? null : `${partitionKey(record.topic, record.partition)}\u0000${latin1.decode(record.key)}`;
+        return record.key === null ? null : `${partition}\u0000${latin1.decode(record.key)}`;
     }
   }
 
