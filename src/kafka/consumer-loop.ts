@@ -49,6 +49,16 @@ export class ConsumerLoop {
   private epoch = 0;
   /** Exactly-once mode: the main thread aborted a transaction; the next stream's first frame says `refetched`. */
   private refetchPending = false;
+  /**
+   * Since when the client has been rejoining its group (a rebalance event, until the join event), or null. A stream
+   * closed meanwhile takes the connection the JoinGroup is waiting on with it, and a new one starts a second
+   * JoinGroup: either can leave the rejoin hanging, and the group's rebalance with it, until the rebalance timeout.
+   */
+  private rebalancingSince: number | null = null;
+  /** A refetch asked for during a rejoin: its stream is closed once the rejoin is done. */
+  private closeAfterRejoin: ReturnType<typeof setTimeout> | null = null;
+  /** Called by the join event: a refetch that waited for the rejoin goes ahead. */
+  private whenRejoined: (() => void) | null = null;
   /** The group metadata last posted (exactly-once mode sends offsets with it). */
   private postedMember = "";
   private joined = false;
@@ -94,8 +104,12 @@ export class ConsumerLoop {
     // without one, so the assignment is also compared after heartbeats, rebalances and revocations.
     watchGroupEvents(this.consumer, log, {
       joined: (memberId) => {
+        this.rebalancingSince = null;
         if (this.memberId !== null && memberId !== this.memberId) this.restartAfterExpulsion();
         this.memberId = memberId;
+        const rejoined = this.whenRejoined;
+        this.whenRejoined = null;
+        rejoined?.();
         // a new assignment reads the group's offsets itself; an unchanged one after a rejoin must too
         if (!this.syncAssignment()) this.loadFloor();
         // after the frames: the new metadata must not be used for what the member owned before
@@ -111,6 +125,7 @@ export class ConsumerLoop {
           this.log.info("partitions assigned", { epoch: this.epoch, partitions: this.assignment.describe(), afterRevoke: true });
       },
       rebalancing: () => {
+        this.rebalancingSince ??= Date.now();
         this.postMember();
         this.post({ type: "rebalancing", owner: this.owner });
         setImmediate(() => this.syncAssignment());
@@ -170,10 +185,28 @@ export class ConsumerLoop {
   refetch(): void {
     this.refetchPending = true;
     this.log.info("reading the assigned partitions again from their committed offsets (a transaction was aborted)");
-    if (this.stream !== null) {
-      this.discarded = this.stream;
-      void this.stream.close().catch(() => undefined);
+    if (this.rebalancingSince === null) {
+      this.discardStream();
+      return;
     }
+    // not in the middle of a rejoin (see rebalancingSince): once it is done, or after MEMBER_WAIT_MS at the latest
+    if (this.closeAfterRejoin !== null) return;
+    const deadline = Math.max(0, this.rebalancingSince + MEMBER_WAIT_MS - Date.now());
+    const close = (): void => {
+      if (this.closeAfterRejoin === null) return;
+      clearTimeout(this.closeAfterRejoin);
+      this.closeAfterRejoin = null;
+      this.discardStream();
+    };
+    this.closeAfterRejoin = setTimeout(close, deadline);
+    this.whenRejoined = close;
+  }
+
+  /** Reads no more of the current stream (its buffered records are stale) and closes it; the run loop opens the next. */
+  private discardStream(): void {
+    if (this.stream === null || this.stream === this.discarded) return;
+    this.discarded = this.stream;
+    void this.stream.close().catch(() => undefined);
   }
 
   /** Where this member stands in its group, or null before it joined. */
@@ -223,6 +256,8 @@ export class ConsumerLoop {
   /** Stops fetching; records already in the ring are still processed and committed by the main thread. */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.closeAfterRejoin !== null) clearTimeout(this.closeAfterRejoin);
+    this.closeAfterRejoin = null;
     this.lag.stop();
     this.quietDisconnects(); // closing the stream closes its fetch connections
     this.onStop();
@@ -288,12 +323,14 @@ export class ConsumerLoop {
   }
 
   /**
-   * A member the group expelled has no member id until the client's own rejoin is done; a stream asked for
-   * meanwhile would start a second JoinGroup next to it (and the member came out of that without partitions).
+   * A member the group expelled has no member id until the client's own rejoin is done, and a member rejoining
+   * (rebalancingSince) has a JoinGroup in flight: a stream asked for meanwhile would start a second JoinGroup next to
+   * it (the member came out of that without partitions, or the rejoin hung).
    */
   private async untilMember(): Promise<void> {
     const deadline = Date.now() + MEMBER_WAIT_MS;
-    while (this.joined && !this.stopping && !this.consumer.memberId && Date.now() < deadline) await sleep(50);
+    const waiting = (): boolean => !this.consumer.memberId || this.rebalancingSince !== null;
+    while (this.joined && !this.stopping && waiting() && Date.now() < deadline) await sleep(50);
   }
 
   private async pump(stream: Stream): Promise<void> {
