@@ -203,8 +203,11 @@ const STAGES: Record<string, readonly Rule[]> = {
   ],
 };
 
+/** The sampler's own work (reading and writing its samples), kept apart from every thread's stages. */
+const PROFILER: Rule = ["the profiler itself", (f) => f.includes("thread-profile.ts") || f.startsWith("samplingProfilerStackTraces ")];
+
 function breakdown(p: ThreadProfile): Array<[string, number]> {
-  const rules = STAGES[p.thread.replace(/-\d+$/, "")] ?? [];
+  const rules = [PROFILER, ...(STAGES[p.thread.replace(/-\d+$/, "")] ?? [])];
   const counts = new Map<string, number>();
   for (const [stack, n] of Object.entries(p.stacks ?? {})) {
     const frames = stack.split(" < ");
