@@ -115,13 +115,21 @@ export class RecordProcessor {
     then: (task: Task<RecordWork>, outcome: RecordOutcome) => R,
   ): Array<R | Promise<Awaited<R>>> {
     const results: Array<R | Promise<Awaited<R>>> = new Array(tasks.length);
+    // what acting on one record throws concerns that record alone (the scheduler's onExecuteError), as in process()
+    const act = (task: Task<RecordWork>, decideOne: () => RecordOutcome): R | Promise<Awaited<R>> => {
+      try {
+        return then(task, decideOne());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
     const live: number[] = [];
     const inputs: InputRecord[] = [];
     for (let i = 0; i < tasks.length; i++) {
       const task = tasks[i]!;
       const work = task.payload;
-      if (this.isStale(task)) results[i] = then(task, DROP);
-      else if (work.internalFailures >= INTERNAL_ATTEMPTS) results[i] = then(task, this.deadLetterInternal(task));
+      if (this.isStale(task)) results[i] = act(task, () => DROP);
+      else if (work.internalFailures >= INTERNAL_ATTEMPTS) results[i] = act(task, () => this.deadLetterInternal(task));
       else {
         work.input.attempt = task.attempt - work.internalFailures;
         live.push(i);
@@ -135,7 +143,7 @@ export class RecordProcessor {
       const seconds = (performance.now() - started) / 1000 / live.length;
       return live.map((i, j) => {
         this.observer.handlerSeconds(seconds);
-        return then(tasks[i]!, this.decide(tasks[i]!, outcomes[j]!));
+        return act(tasks[i]!, () => this.decide(tasks[i]!, outcomes[j]!));
       });
     };
     const outcomes = runBatchHandler(this.batchHandler!, inputs, this.settings.outputTopic, this.settings.handlerTimeoutMs);

@@ -285,3 +285,46 @@ describe("process-record: dead-letter guard", () => {
     expect((r.decide(taskOf(5)).outcome as RecordOutcome).kind).toBe("halt");
   });
 });
+
+describe("batch mode (processBatch)", () => {
+  const batchRig = () =>
+    new RecordProcessor(
+      SETTINGS,
+      () => null,
+      newStats(),
+      log,
+      { handlerSeconds: () => undefined },
+      () => true,
+      (records) => records.map((r) => ({ value: `out-${r.offset}` })),
+    );
+
+  test("acting on one record throwing fails that record alone (a rejected outcome), not the batch", async () => {
+    const acted: number[] = [];
+    const results = batchRig().processBatch([taskOf(1), taskOf(2), taskOf(3)], (task, outcome) => {
+      if (task.payload.input.offset === 2) throw new Error("cannot frame this output");
+      acted.push(task.payload.input.offset);
+      return outcome.kind;
+    });
+    expect(acted).toEqual([1, 3]);
+    expect(results[0]).toBe("outputs");
+    expect(results[2]).toBe("outputs");
+    expect(results[1]).toBeInstanceOf(Promise);
+    await expect(results[1] as Promise<unknown>).rejects.toThrow("cannot frame this output");
+  });
+
+  test("a stale record in a batch is dropped without calling the handler for it", () => {
+    const seen: number[] = [];
+    const processor = new RecordProcessor(
+      SETTINGS,
+      () => null,
+      newStats(),
+      log,
+      { handlerSeconds: () => undefined },
+      (ticket) => ticket.offset !== 5,
+      (records) => records.map((r) => (seen.push(r.offset), null)),
+    );
+    const kinds = processor.processBatch([taskOf(4), taskOf(5), taskOf(6)], (_, outcome) => outcome.kind);
+    expect(kinds).toEqual(["outputs", "drop", "outputs"]);
+    expect(seen).toEqual([4, 6]);
+  });
+});
