@@ -321,7 +321,11 @@ describe("batch mode (processBatch)", () => {
       log,
       { handlerSeconds: () => undefined },
       (ticket) => ticket.offset !== 5,
-      (records) => records.map((r) => (seen.push(r.offset), null)),
+      (records) =>
+        records.map((r) => {
+          seen.push(r.offset);
+          return null;
+        }),
     );
     const kinds = processor.processBatch([taskOf(4), taskOf(5), taskOf(6)], (_, outcome) => outcome.kind);
     expect(kinds).toEqual(["outputs", "drop", "outputs"]);
