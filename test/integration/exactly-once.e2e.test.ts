@@ -238,3 +238,31 @@ test("exactly-once: the broker is stopped mid-stream and started again: 0 lost, 
   console.log(`exactly-once broker restart: read_committed ${seen.records} records, lost ${seen.lost}, duplicates ${seen.duplicates}`);
   expect(seen).toEqual({ records: cases.length, lost: 0, duplicates: 0, strangers: 0, misplaced: 0 });
 }, 300_000);
+
+test("exactly-once in batch mode (--batch-size 32, 2 consumers, 2 producers): every seed case exactly once read_committed", async () => {
+  const t = await topics("eos-batch", 4);
+  const cases = await produceSeedCases(t.input, 6000, 60);
+  const groupId = uniqueName("g");
+  const processor = startProcessor([
+    ...topicArgs(t.input, t.output, groupId),
+    "--guarantee",
+    "exactly-once",
+    "--transactional-id",
+    uniqueName("tx"),
+    "--batch-size",
+    "32",
+    "--consumers",
+    "2",
+    "--producers",
+    "2",
+  ]);
+  expectWithLogs(await waitCommittedToEnd(groupId, t.input), processor);
+  expect(await stop(processor)).toBe(0);
+  expect(await landingsByKcat(t, cases, "read_committed")).toEqual({
+    records: cases.length,
+    lost: 0,
+    duplicates: 0,
+    strangers: 0,
+    misplaced: 0,
+  });
+}, 180_000);
