@@ -10,12 +10,13 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Pipeline, type PipelineObserver, type PipelineSettings } from "../../src/pipeline/pipeline.ts";
-import { createRing, RingReader, RingWriter, type RingBuffers } from "../../src/threads/byte-ring.ts";
-import { decodeRecordAt, RecordEncoder, type DecodedRecord, type WireRecord } from "../../src/threads/record-codec.ts";
+import { createRing, RingWriter, type RingBuffers } from "../../src/threads/byte-ring.ts";
+import { RecordEncoder, type DecodedRecord, type WireRecord } from "../../src/threads/record-codec.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { PermanentError, type Handler, type InputRecord } from "../../src/handlers/types.ts";
 import { assignmentFrame } from "../support/frames.ts";
 import { tick, within } from "../support/async.ts";
+import { ProducerSide, type Out } from "../support/producer-side.ts";
 
 const IN = "in";
 const OUT = "out";
@@ -86,21 +87,14 @@ interface Rec {
   readonly headers?: ReadonlyArray<readonly [Uint8Array, Uint8Array | null]>;
 }
 
-interface Out {
-  readonly id: number;
-  readonly frame: DecodedRecord;
-  state: "open" | "delivered" | "rejected";
-}
-
 class Rig {
   readonly pipeline: Pipeline;
-  readonly outputs: Out[] = [];
   readonly commits: Array<{ owner: number; partition: number; offset: number }> = [];
   readonly fatal: string[] = [];
   readonly flows: Array<{ owner: number; partition: number; paused: boolean; consumed: number }> = [];
   private readonly consumers = new Map<number, { ring: RingBuffers; writer: RingWriter }>();
   private readonly encoder = new RecordEncoder();
-  private readonly producer: RingReader;
+  private readonly producerSide: ProducerSide;
   private epoch = 0;
   private closed = false;
 
@@ -116,7 +110,7 @@ class Rig {
       },
     };
     this.pipeline = new Pipeline({ ...BASE, ...settings }, handler, log, observer);
-    this.producer = new RingReader(this.pipeline.producerRings[0]!);
+    this.producerSide = new ProducerSide(this.pipeline);
   }
 
   consumer(owner = 0): void {
@@ -157,39 +151,26 @@ class Rig {
   }
 
   /** Every output frame the pipeline wrote so far (frames larger than the ring are assembled). */
+  get outputs(): Out[] {
+    return this.producerSide.outputs;
+  }
+
   readProducer(): void {
-    for (;;) {
-      const frames = this.producer.drainBatch(1 << 22, (batch, start) => {
-        const frame = decodeRecordAt(batch, new DataView(batch.buffer, batch.byteOffset, batch.byteLength), start);
-        this.outputs.push({ id: frame.ref, frame, state: "open" });
-      });
-      this.producer.release();
-      if (frames === 0) return;
-    }
+    this.producerSide.read();
   }
 
   to(topic: string): Out[] {
-    return this.outputs.filter((o) => o.frame.topic === topic);
+    return this.producerSide.to(topic);
   }
 
   /** The fake producer acknowledges the open outputs `which` picks. */
-  deliver(which: (o: Out) => boolean = () => true): number {
-    this.readProducer();
-    const chosen = this.outputs.filter((o) => o.state === "open" && which(o));
-    for (const o of chosen) o.state = "delivered";
-    if (chosen.length > 0) this.pipeline.delivered(Uint32Array.from(chosen.map((o) => o.id)));
-    return chosen.length;
+  deliver(which?: (o: Out) => boolean): number {
+    return this.producerSide.deliver(which);
   }
 
   /** Kafka refuses the open outputs `which` picks. */
   reject(which: (o: Out) => boolean, reason: string): number {
-    this.readProducer();
-    const chosen = this.outputs.filter((o) => o.state === "open" && which(o));
-    for (const o of chosen) {
-      o.state = "rejected";
-      this.pipeline.rejected(o.id, reason);
-    }
-    return chosen.length;
+    return this.producerSide.reject(which, reason);
   }
 
   commit(): Promise<void> {

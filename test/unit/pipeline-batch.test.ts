@@ -9,8 +9,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { Pipeline, type PipelineObserver, type PipelineSettings } from "../../src/pipeline/pipeline.ts";
-import { createRing, RingReader, RingWriter, type RingBuffers } from "../../src/threads/byte-ring.ts";
-import { decodeRecordAt, RecordEncoder, type DecodedRecord, type WireRecord } from "../../src/threads/record-codec.ts";
+import { createRing, RingWriter, type RingBuffers } from "../../src/threads/byte-ring.ts";
+import { RecordEncoder, type DecodedRecord, type WireRecord } from "../../src/threads/record-codec.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import {
   PermanentError,
@@ -22,6 +22,7 @@ import {
 } from "../../src/handlers/types.ts";
 import { assignmentFrame } from "../support/frames.ts";
 import { tick, within } from "../support/async.ts";
+import { ProducerSide, type Out } from "../support/producer-side.ts";
 import { prng } from "../support/random.ts";
 
 const IN = "in";
@@ -62,21 +63,14 @@ interface Rec {
   readonly value: string;
 }
 
-interface Out {
-  readonly id: number;
-  readonly frame: DecodedRecord;
-  state: "open" | "delivered";
-}
-
 class Rig {
   readonly pipeline: Pipeline;
-  readonly outputs: Out[] = [];
   readonly commits: Array<{ partition: number; offset: number }> = [];
   readonly fatal: string[] = [];
   private ring: RingBuffers | null = null;
   private writer: RingWriter | null = null;
   private readonly encoder = new RecordEncoder();
-  private readonly producer: RingReader;
+  private readonly producerSide: ProducerSide;
   private epoch = 0;
 
   constructor(handlers: Handlers, settings: Partial<PipelineSettings> = {}) {
@@ -89,7 +83,7 @@ class Rig {
       partitionFlow: () => undefined,
     };
     this.pipeline = new Pipeline({ ...SETTINGS, ...settings }, handlers, log, observer);
-    this.producer = new RingReader(this.pipeline.producerRings[0]!);
+    this.producerSide = new ProducerSide(this.pipeline);
   }
 
   attach(): void {
@@ -126,27 +120,21 @@ class Rig {
     writer.publish();
   }
 
+  get outputs(): Out[] {
+    return this.producerSide.outputs;
+  }
+
   readProducer(): void {
-    for (;;) {
-      const frames = this.producer.drainBatch(1 << 22, (batch, start) => {
-        const frame = decodeRecordAt(batch, new DataView(batch.buffer, batch.byteOffset, batch.byteLength), start);
-        this.outputs.push({ id: frame.ref, frame, state: "open" });
-      });
-      this.producer.release();
-      if (frames === 0) return;
-    }
+    this.producerSide.read();
   }
 
   to(topic: string): Out[] {
-    return this.outputs.filter((o) => o.frame.topic === topic);
+    return this.producerSide.to(topic);
   }
 
-  deliver(which: (o: Out) => boolean = () => true): number {
-    this.readProducer();
-    const chosen = this.outputs.filter((o) => o.state === "open" && which(o));
-    for (const o of chosen) o.state = "delivered";
-    if (chosen.length > 0) this.pipeline.delivered(Uint32Array.from(chosen.map((o) => o.id)));
-    return chosen.length;
+  /** The fake producer acknowledges the open outputs `which` picks. */
+  deliver(which?: (o: Out) => boolean): number {
+    return this.producerSide.deliver(which);
   }
 
   commit(): Promise<void> {
