@@ -1,5 +1,5 @@
 /**
- * Resolve the configuration from argv + env: CLI flag > env > default.
+ * Resolve the configuration from argv + env (+ the --config file): CLI flag > env > config file > default.
  * Pure: never prints, never exits — the caller acts on the LoadResult.
  */
 import { configSchema, type Config, type RawConfig, type SettingKey } from "./settings.ts";
@@ -7,6 +7,8 @@ import { buildParser, dashed, KNOWN_NAMES, PROGRAM, settingList } from "./load/c
 import { describeIssue, suggestFlag } from "./load/error-messages.ts";
 import { envRaw, flagRaw, type Source } from "./load/raw-sources.ts";
 import { guardSecrets, scrub, type GuardedArgs } from "./load/secret-guard.ts";
+import { readConfigFile } from "./load/config-file.ts";
+import { describeConfig } from "./load/effective-config.ts";
 
 export { PROGRAM };
 
@@ -25,11 +27,18 @@ function exitError(message: string): LoadResult {
  * (i.e. `process.argv.slice(2)`); `env` is usually `process.env`.
  */
 export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, version: string): LoadResult {
-  const guarded = guardSecrets(argv, env);
-  return scrub(resolve(guarded, env, version), guarded.values);
+  // `processor config [options]` prints the effective configuration instead of running
+  const printConfig = argv[0] === "config";
+  const guarded = guardSecrets(printConfig ? argv.slice(1) : argv, env);
+  return scrub(resolve(guarded, env, version, printConfig), guarded.values);
 }
 
-function resolve(guarded: GuardedArgs, env: Readonly<Record<string, string | undefined>>, version: string): LoadResult {
+function resolve(
+  guarded: GuardedArgs,
+  env: Readonly<Record<string, string | undefined>>,
+  version: string,
+  printConfig: boolean,
+): LoadResult {
   let failure: string | undefined;
   const { args, hidden, maybeSecret } = guarded;
   const parser = buildParser(args, (message) => {
@@ -71,6 +80,13 @@ function resolve(guarded: GuardedArgs, env: Readonly<Record<string, string | und
   }
   if (failure !== undefined) return exitError(failure);
 
+  const configFlag = parsed.config;
+  if (configFlag === "" || (configFlag !== undefined && typeof configFlag !== "string"))
+    return exitError("invalid --config: expected a file path");
+  const configPath = typeof configFlag === "string" ? configFlag : env.PROCESSOR_CONFIG?.trim() || undefined;
+  const file = configPath === undefined ? null : readConfigFile(configPath);
+  if (file !== null && "error" in file) return exitError(file.error);
+
   const warnings: string[] = [];
   const sources = new Map<SettingKey, Source>();
   for (const [key, s] of settingList) {
@@ -78,10 +94,12 @@ function resolve(guarded: GuardedArgs, env: Readonly<Record<string, string | und
       const flag = flagRaw(s, parsed[s.flag]);
       if ("error" in flag) return exitError(`invalid --${s.flag} (env ${s.env.join(", ")}): ${flag.error}`);
       sources.set(key, { kind: "flag", raw: flag.raw });
-    } else {
-      const fromEnv = envRaw(s, env, warnings);
-      if (fromEnv !== undefined) sources.set(key, fromEnv);
+      continue;
     }
+    const fromEnv = envRaw(s, env, warnings);
+    const fromFile = file?.values.get(key);
+    if (fromEnv !== undefined) sources.set(key, fromEnv);
+    else if (fromFile !== undefined && configPath !== undefined) sources.set(key, { kind: "file", path: configPath, ...fromFile });
   }
 
   const raw: RawConfig = Object.fromEntries([...sources].map(([key, source]) => [key, source.raw]));
@@ -92,6 +110,7 @@ function resolve(guarded: GuardedArgs, env: Readonly<Record<string, string | und
   }
 
   const config = result.data;
+  if (printConfig) return { kind: "exit", code: 0, output: describeConfig(config, sources) };
   for (const [key, s] of settingList) {
     const warning = s.warn?.(config[key]);
     if (warning !== undefined) warnings.push(warning);

@@ -11,7 +11,8 @@ export const PROGRAM = "processor";
 const HELP_WIDTH = 100;
 
 const EPILOG = [
-  "Precedence: command-line flag > environment variable > default.",
+  "Precedence: command-line flag > environment variable > config file (--config) > default.",
+  "`processor config [options]` prints the effective configuration and where each value came from.",
   "Empty environment variables count as unset. A flag given twice: the last one wins.",
   "Lists are comma or space separated. Durations: 500ms, 30s, 2m, 1h, or integer milliseconds.",
   "Sizes: 512KiB, 8MiB, 1GiB, 1MB, or integer bytes. Booleans: true/false, 1/0, yes/no",
@@ -21,6 +22,10 @@ const EPILOG = [
 export const settingList: readonly (readonly [SettingKey, Setting])[] = settingKeys.map((key) => [key, settings[key]] as const);
 
 const META_OPTIONS = {
+  config: {
+    describe: "YAML or JSON file of settings: keys are the long option names (camelCase or as written here).\n[env: PROCESSOR_CONFIG]",
+    type: "string",
+  },
   help: { alias: "h", describe: "Show this help and exit." },
   version: { alias: "V", describe: "Show the version and exit." },
 } as const;
@@ -29,7 +34,7 @@ const META_OPTIONS = {
 export const KNOWN_NAMES: ReadonlySet<string> = new Set([
   "_",
   "$0",
-  ...Object.entries(META_OPTIONS).flatMap(([name, o]) => [name, o.alias]),
+  ...Object.entries(META_OPTIONS).flatMap(([name, o]) => ("alias" in o ? [name, o.alias] : [name])),
   ...settingList.flatMap(([, s]) => [s.flag, ...(s.aliases ?? [])]),
 ]);
 
@@ -65,7 +70,7 @@ export function buildParser(argv: readonly string[], onFail: (message: string) =
 
   let parser = yargs([...argv])
     .scriptName(PROGRAM)
-    .usage(`${PROGRAM} [options]`)
+    .usage(`${PROGRAM} [options]\n${PROGRAM} config [options]`)
     .locale("en")
     .exitProcess(false)
     .help(false)

@@ -37,7 +37,7 @@ export function describeIssue(issue: z.core.$ZodIssue, sources: ReadonlyMap<Sett
   const s: Setting = settings[key as SettingKey];
   const source = sources.get(key as SettingKey);
   const envText = source?.kind === "env" ? source.name : s.env.join(", ");
-  const where = `--${s.flag} (env ${envText})`;
+  const where = source?.kind === "file" ? `${source.key} in config file ${source.path}` : `--${s.flag} (env ${envText})`;
   if (source === undefined && s.presence.kind === "required" && issue.code === "invalid_type") {
     return `missing required ${where}`;
   }

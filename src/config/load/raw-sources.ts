@@ -1,8 +1,14 @@
-/** Where a setting's raw string comes from: its flag (as yargs-parser hands it over) or its environment variables. */
+/**
+ * Where a setting's raw string comes from: its flag (as yargs-parser hands it over), its environment variables, or
+ * the config file (see config-file.ts).
+ */
 import type { Setting } from "../settings.ts";
 
 /** Where a setting's raw value came from. */
-export type Source = { kind: "flag"; raw: string } | { kind: "env"; name: string; raw: string };
+export type Source =
+  | { kind: "flag"; raw: string }
+  | { kind: "env"; name: string; raw: string }
+  | { kind: "file"; path: string; key: string; raw: string };
 
 /** A flag value as yargs-parser returns it → the raw string, or an error message. */
 export function flagRaw(s: Setting, value: unknown): { raw: string } | { error: string } {
