@@ -12,6 +12,7 @@ import {
   type OutputRecord,
 } from "./types.ts";
 import { illegalTopicName } from "../kafka/topic-name.ts";
+import { withTraceContext } from "../observability/trace-context.ts";
 
 export interface ResolvedOutput {
   topic: string;
@@ -36,17 +37,19 @@ function isBytesOrString(value: unknown): value is string | Bytes {
   return typeof value === "string" || value instanceof Uint8Array;
 }
 
+/** The output's headers (the input's when the handler gave none), with the record's trace context continued. */
 function resolveHeaders(headers: OutputRecord["headers"], input: InputRecord): ReadonlyArray<readonly [HeaderName, Bytes | null]> {
-  if (headers === undefined) return input.rawHeaders;
+  if (headers === undefined) return withTraceContext(input.rawHeaders, input);
   const entries: ReadonlyArray<readonly [HeaderName, HeaderValue]> = Array.isArray(headers)
     ? (headers as ReadonlyArray<readonly [HeaderName, HeaderValue]>)
     : Object.entries(headers as Readonly<Record<string, HeaderValue>>);
-  return entries.map((entry) => {
+  const resolved = entries.map((entry) => {
     if (!Array.isArray(entry) || !isBytesOrString(entry[0]) || (entry[1] !== null && !isBytesOrString(entry[1]))) {
       throw new WrongResult("a header must be [name: string | Uint8Array, value: string | Uint8Array | null]");
     }
     return [entry[0], entry[1] === null ? null : toBytes(entry[1])] as const;
   });
+  return withTraceContext(resolved, input);
 }
 
 function resolveOutput(output: unknown, input: InputRecord, defaultTopic: string): ResolvedOutput {

@@ -1,6 +1,7 @@
 /** The dead-letter copy of a record: its original key, value and headers (byte-exact), plus headers saying why. */
 import type { InputRecord } from "../handlers/types.ts";
 import type { ResolvedOutput } from "../handlers/run-handler.ts";
+import { withTraceContext } from "../observability/trace-context.ts";
 
 export const DLQ_HEADER_PREFIX = "x-processor-";
 const encoder = new TextEncoder();
@@ -17,7 +18,7 @@ export function deadLetter(input: InputRecord, dlqTopic: string, reason: string,
     topic: dlqTopic,
     key: input.key,
     value: input.value,
-    headers: [...input.rawHeaders, ...whyHeaders(input, reason, attempts, kind)],
+    headers: [...withTraceContext(input.rawHeaders, input), ...whyHeaders(input, reason, attempts, kind)],
   };
 }
 
@@ -40,7 +41,7 @@ export function deadLetterStub(
       "value, headers (and a key over 64 KiB) left out: the full copy was too large for the dead-letter topic; the original is at the source topic/partition/offset",
     ),
   ]);
-  return { topic: dlqTopic, key, value: null, headers: why };
+  return { topic: dlqTopic, key, value: null, headers: [...withTraceContext([], input), ...why] };
 }
 
 function whyHeaders(input: InputRecord, reason: string, attempts: number, kind: DeadLetterKind): Array<readonly [string, Uint8Array]> {
