@@ -22,7 +22,7 @@ function nameIs(name: Bytes | string, expected: string): boolean {
   return true;
 }
 
-function valueOf(headers: ReadonlyArray<readonly [Bytes | string, Bytes | null]>, name: string): Bytes | null {
+function headerValue(headers: ReadonlyArray<readonly [Bytes | string, Bytes | null]>, name: string): Bytes | null {
   for (const [n, v] of headers) if (nameIs(n, name)) return v;
   return null;
 }
@@ -37,7 +37,7 @@ function newSpanId(): string {
 export function continuedTraceparent(input: InputRecord): Bytes | null {
   const known = continued.get(input);
   if (known !== undefined) return known;
-  const parent = valueOf(input.rawHeaders, TRACEPARENT);
+  const parent = headerValue(input.rawHeaders, TRACEPARENT);
   if (parent === null || parent.length !== 55) return null;
   const text = latin1.decode(parent);
   if (!VALID.test(text)) return null;
@@ -57,7 +57,7 @@ export function withTraceContext<N extends Bytes | string>(
 ): ReadonlyArray<readonly [N | string, Bytes | null]> {
   const traceparent = continuedTraceparent(input);
   if (traceparent === null) return headers;
-  const inputParent = valueOf(input.rawHeaders, TRACEPARENT);
+  const inputParent = headerValue(input.rawHeaders, TRACEPARENT);
   let found = false;
   const result: Array<readonly [N | string, Bytes | null]> = headers.map(([name, value]) => {
     if (!nameIs(name, TRACEPARENT)) return [name, value] as const;
@@ -68,8 +68,8 @@ export function withTraceContext<N extends Bytes | string>(
   });
   if (!found) {
     result.push([TRACEPARENT, traceparent]);
-    const state = valueOf(input.rawHeaders, TRACESTATE);
-    if (state !== null && valueOf(headers, TRACESTATE) === null) result.push([TRACESTATE, state]);
+    const state = headerValue(input.rawHeaders, TRACESTATE);
+    if (state !== null && headerValue(headers, TRACESTATE) === null) result.push([TRACESTATE, state]);
   }
   return result;
 }
