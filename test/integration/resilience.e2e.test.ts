@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { committedOffsets, deleteTopics, endOffsets, produce, readAll, uniqueName, createTopicSet } from "../support/kafka.ts";
-import { buildBinary, eventually, startProcessor, topicArgs, type RunningProcessor } from "../support/processor.ts";
+import { BINARY, buildBinary, eventually, startProcessor, topicArgs, type RunningProcessor } from "../support/processor.ts";
 import { produceSeedCases } from "../support/seed-data.ts";
 import { verify } from "../support/verify.ts";
 import { sum } from "../../scripts/lib/stats.ts";
@@ -315,13 +315,13 @@ test("SIGTERM while consumers are still joining the group exits 0 promptly", asy
 
 test("fatal broker problems exit non-zero with one clear line", async () => {
   const unreachable = Bun.spawnSync(
-    [resolve(root, "dist/processor-test"), "--brokers", "127.0.0.1:1", "--input-topics", "a", "--output-topic", "b"],
+    [BINARY, "--brokers", "127.0.0.1:1", "--input-topics", "a", "--output-topic", "b"],
     { stderr: "pipe" },
   );
   expect(unreachable.exitCode).toBe(1);
   expect(unreachable.stderr.toString()).toContain("processor: cannot reach brokers 127.0.0.1:1");
   const unknownHost = Bun.spawnSync(
-    [resolve(root, "dist/processor-test"), "--brokers", "no-such-host.invalid:9092", "--input-topics", "a", "--output-topic", "b"],
+    [BINARY, "--brokers", "no-such-host.invalid:9092", "--input-topics", "a", "--output-topic", "b"],
     { stderr: "pipe" },
   );
   expect(unknownHost.exitCode).toBe(1);

@@ -6,7 +6,8 @@ import { spawnLogged, type Spawned } from "../../scripts/lib/processes.ts";
 import { BROKERS, committedOffsets, endOffsets } from "./kafka.ts";
 
 const root = resolve(import.meta.dir, "../..");
-export const BINARY = resolve(root, "dist/processor-test");
+// PROCESSOR_TEST_BINARY lets parallel test runs (e.g. two checkouts' sessions) build their own binary.
+export const BINARY = process.env.PROCESSOR_TEST_BINARY ?? resolve(root, "dist/processor-test");
 let built: Promise<void> | null = null;
 
 export function buildBinary(): Promise<void> {
