@@ -314,16 +314,12 @@ test("SIGTERM while consumers are still joining the group exits 0 promptly", asy
 }, 60_000);
 
 test("fatal broker problems exit non-zero with one clear line", async () => {
-  const unreachable = Bun.spawnSync(
-    [BINARY, "--brokers", "127.0.0.1:1", "--input-topics", "a", "--output-topic", "b"],
-    { stderr: "pipe" },
-  );
+  const unreachable = Bun.spawnSync([BINARY, "--brokers", "127.0.0.1:1", "--input-topics", "a", "--output-topic", "b"], { stderr: "pipe" });
   expect(unreachable.exitCode).toBe(1);
   expect(unreachable.stderr.toString()).toContain("processor: cannot reach brokers 127.0.0.1:1");
-  const unknownHost = Bun.spawnSync(
-    [BINARY, "--brokers", "no-such-host.invalid:9092", "--input-topics", "a", "--output-topic", "b"],
-    { stderr: "pipe" },
-  );
+  const unknownHost = Bun.spawnSync([BINARY, "--brokers", "no-such-host.invalid:9092", "--input-topics", "a", "--output-topic", "b"], {
+    stderr: "pipe",
+  });
   expect(unknownHost.exitCode).toBe(1);
   expect(unknownHost.stderr.toString()).toMatch(/processor: .*(not found|cannot reach)/);
 }, 120_000);
