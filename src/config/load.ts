@@ -26,11 +26,16 @@ function exitError(message: string): LoadResult {
  * Resolve the configuration. `argv` excludes the runtime and script path
  * (i.e. `process.argv.slice(2)`); `env` is usually `process.env`.
  */
-export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, version: string): LoadResult {
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  version: string,
+  fallbacks: RawConfig = {},
+): LoadResult {
   // `processor config [options]` prints the effective configuration instead of running
   const printConfig = argv[0] === "config";
   const guarded = guardSecrets(printConfig ? argv.slice(1) : argv, env);
-  return scrub(resolve(guarded, env, version, printConfig), guarded.values);
+  return scrub(resolve(guarded, env, version, printConfig, fallbacks), guarded.values);
 }
 
 function resolve(
@@ -38,6 +43,7 @@ function resolve(
   env: Readonly<Record<string, string | undefined>>,
   version: string,
   printConfig: boolean,
+  fallbacks: RawConfig,
 ): LoadResult {
   let failure: string | undefined;
   const { args, hidden, maybeSecret } = guarded;
@@ -102,7 +108,8 @@ function resolve(
     else if (fromFile !== undefined && configPath !== undefined) sources.set(key, { kind: "file", path: configPath, ...fromFile });
   }
 
-  const raw: RawConfig = Object.fromEntries([...sources].map(([key, source]) => [key, source.raw]));
+  // fallbacks stand in for settings no source gives (a subcommand that needs no topics of its own)
+  const raw: RawConfig = { ...fallbacks, ...Object.fromEntries([...sources].map(([key, source]) => [key, source.raw])) };
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     const [issue] = result.error.issues;

@@ -16,6 +16,10 @@ export async function run(
   version: string,
   urls: WorkerUrls,
 ): Promise<number> {
+  if (argv[0] === "dlq") {
+    const { runDlq } = await import("../dlq/cli.ts");
+    return runDlq(argv.slice(1), env, version);
+  }
   // Signals are caught from the first moment: a stop during start-up must not kill the process mid-way.
   let signals = 0;
   let pendingSignal: string | null = null;

@@ -13,6 +13,7 @@ const HELP_WIDTH = 100;
 const EPILOG = [
   "Precedence: command-line flag > environment variable > config file (--config) > default.",
   "`processor config [options]` prints the effective configuration and where each value came from.",
+  "`processor dlq stats|replay` analyses and re-processes the dead-letter topic (see processor dlq --help).",
   "Empty environment variables count as unset. A flag given twice: the last one wins.",
   "Lists are comma or space separated. Durations: 500ms, 30s, 2m, 1h, or integer milliseconds.",
   "Sizes: 512KiB, 8MiB, 1GiB, 1MB, or integer bytes. Booleans: true/false, 1/0, yes/no",
