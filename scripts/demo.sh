@@ -10,7 +10,8 @@
 # demo-<time>-in (6 partitions), demo-<time>-out, demo-<time>-out.dlq, feed N seed-format records
 # (mostly valid, some short data, ~5% broken), run dist/processor with 6 workers, 2 consumers and
 # 2 producers until every record is in the output or dead-letter topic, stop it with SIGTERM,
-# then print counts, throughput, sample records and the group's committed offsets.
+# then print counts, throughput, sample records and the group's committed offsets, and end with
+# `processor dlq stats` of the dead-letter topic (what failed, why, from where, when).
 # processor's JSON log goes to .cache/demo/<name>.log.
 set -euo pipefail
 
@@ -148,3 +149,7 @@ step "Three dead-letter records ($dlq_topic)"
 kcat -b "$brokers" -C -t "$dlq_topic" -o beginning -e -c 3 -q \
   -f '  partition %p offset %o key %k\n    value:   %s\n    headers: %h\n' |
   sed 's/,x-processor-/\n             x-processor-/g'
+
+step "What failed and why: processor dlq stats"
+echo "  dist/processor dlq stats --brokers $brokers --output-topic $out_topic"
+dist/processor dlq stats --brokers "$brokers" --output-topic "$out_topic" | sed 's/^/  /'

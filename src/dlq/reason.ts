@@ -8,12 +8,13 @@ const RULES: ReadonlyArray<readonly [RegExp, string]> = [
   [/"(?:[^"\\]|\\.)*"/g, '"…"'],
   [/'(?:[^'\\]|\\.)*'/g, "'…'"],
   [/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/gi, "<time>"],
+  [/\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} (?:GMT|UTC|[+-]\d{4})/g, "<time>"],
   [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, "<id>"],
   // hex ids and tokens mixing letters and digits (order-7f3a9c, abc123def)
   [/\b(?=[\w-]*\d)(?=[\w-]*[a-z])[\w-]{6,}\b/gi, "<id>"],
   [/-?\b\d+(?:[.,]\d+)*\b/g, "<n>"],
   // a single word after the last colon is the offending value (timestamp is not RFC 3339: yesterday)
-  [/: \S+$/, ": …"],
+  [/: (?!<\w+>$)\S+$/, ": …"],
 ];
 
 export function normalizeReason(reason: string | null): string {

@@ -91,10 +91,10 @@ function table(title: string, rows: readonly CountRow[], total: number): string[
   const rest = rows.slice(TOP_ROWS);
   if (rest.length > 0) shown.push({ name: `(${rest.length} more)`, count: rest.reduce((n, r) => n + r.count, 0) });
   const width = Math.max(5, ...shown.map((r) => number(r.count).length));
-  const lines = [`${title}:`, `  ${"count".padStart(width)}  share  ${title.replace(/^by /, "")}`];
+  const lines = [`${title}:`, `  ${"count".padStart(width)}   share  ${title.replace(/^by /, "")}`];
   for (const row of shown) {
     const share = total === 0 ? 0 : (row.count / total) * 100;
-    lines.push(`  ${number(row.count).padStart(width)}  ${`${share.toFixed(1)}%`.padStart(5)}  ${row.name}`);
+    lines.push(`  ${number(row.count).padStart(width)}  ${`${share.toFixed(1)}%`.padStart(6)}  ${row.name}`);
   }
   return lines;
 }

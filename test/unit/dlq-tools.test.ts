@@ -89,6 +89,9 @@ describe("reasons", () => {
     expect(normalizeReason('order 1234 of customer "ann" failed')).toBe(normalizeReason('order 99 of customer "bob" failed'));
     expect(normalizeReason("lookup 7f3a9c2e1b00 failed after 3 tries")).toBe("lookup <id> failed after <n> tries");
     expect(normalizeReason("id 3f2504e0-4f89-11d3-9a0c-0305e82c3301 unknown")).toBe("id <id> unknown");
+    expect(normalizeReason("PermanentError: timestamp is not RFC 3339: Mon, 30 Nov 2026 08:33:10 GMT")).toBe(
+      "PermanentError: timestamp is not RFC <n>: <time>",
+    );
     expect(normalizeReason("timestamp is not RFC 3339: yesterday")).toBe(normalizeReason("timestamp is not RFC 3339: tomorrow"));
     // what differs in words stays apart
     expect(normalizeReason("invalid JSON")).not.toBe(normalizeReason("timestamp is missing, null or empty: not RFC 3339"));
