@@ -4,6 +4,9 @@
  * topics; a large synthetic one replayed through a Ctrl-C and a SIGKILL, resumed by its consumer group.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   BROKERS,
   committedOffsets,
@@ -84,8 +87,10 @@ test("stats counts what processor dead-lettered; replay re-produces the original
     new Date(failedAt.at(-1)!).toISOString(),
   ]);
 
-  // the table, with the topic taken from the configuration as a run would derive it (<output-topic>.dlq)
-  const table = await dlq("stats", "--output-topic", t.output);
+  // the table, with the topic taken from a run's config file as the run derives it (<output-topic>.dlq)
+  const configFile = join(mkdtempSync(join(tmpdir(), "dlq-tools-")), "processor.yaml");
+  writeFileSync(configFile, `input-topics: [${t.input}]\noutput-topic: ${t.output}\nworkers: 4\n`);
+  const table = await dlq("stats", "--config", configFile);
   expect(table.code).toBe(0);
   expect(table.stdout).toContain(`dead-letter topic ${t.dlq}: 90 records in 3 partitions`);
   expect(table.stdout).toContain("by error kind:");
