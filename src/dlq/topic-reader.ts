@@ -5,6 +5,7 @@
  */
 import { Admin, Consumer, FetchIsolationLevels, MessagesStreamModes, type Message, type MessagesStream } from "@platformatic/kafka";
 import { baseClientOptions } from "../kafka/client-options.ts";
+import { classify } from "../kafka/errors.ts";
 import type { ClientSettings } from "../threads/messages.ts";
 
 type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
@@ -37,9 +38,7 @@ export async function planRead(settings: ClientSettings, topic: string, resumeGr
   const admin = new Admin({ ...baseClientOptions(settings, "dlq-admin"), retries: 3 });
   try {
     const metadata = await admin.metadata({ topics: [topic] }).catch((error: unknown) => {
-      throw /unknown topic|UNKNOWN_TOPIC/i.test(String((error as Error).message) + JSON.stringify(error))
-        ? new TopicNotFoundError(`topic not found: ${topic}`)
-        : error;
+      throw classify(error).kind === "unknown-topic" ? new TopicNotFoundError(`topic not found: ${topic}`) : error;
     });
     const partitions = metadata.topics.get(topic)?.partitionsCount ?? 0;
     if (partitions === 0) throw new TopicNotFoundError(`topic not found: ${topic}`);
