@@ -41,6 +41,9 @@
  *   processor-eos-100ms      the same with --commit-interval 100ms, Streams' exactly-once default (only when named)
  *   processor-c2-p2-w64, processor-none-w64, processor-partition-w64   other configurations (T1, T3)
  *   processor-batch          --batch-size 256: batch mode with the seed rule's batch form (T1)
+ *   processor-otel           --otel-endpoint to a local OTLP sink (scripts/bench/otlp-sink.ts, its own process, started
+ *                            and stopped here): a span per record exported (only when named)
+ *   processor-otel-10pct     the same with --otel-sample-ratio 0.1 (only when named)
  *   processor-slow           --handler test/fixtures/slow-handler.ts (SLOW_HANDLER_MS=20) --workers 2048, key ordering (T4)
  *   kafkajs-slow             KafkaJS with a 20 ms await per record, in order per partition, 6 partitions at once (T4)
  *
@@ -74,7 +77,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildBinary, buildGo, buildKafkajs, buildStreams, built } from "./lib/build.ts";
-import { CONTENDERS, contenderByName, needsBuild, STREAMS_JVM, type Contender, type Paths } from "./lib/contenders.ts";
+import { CONTENDERS, contenderByName, needsBuild, needsOtlpSink, STREAMS_JVM, type Contender, type Paths } from "./lib/contenders.ts";
 import { drain, type DrainResult } from "./lib/drain.ts";
 import { BenchKafka } from "./lib/kafka.ts";
 import { latency } from "./lib/latency.ts";
@@ -96,7 +99,7 @@ import {
 } from "./lib/report.ts";
 import { expectedMix } from "../lib/seed-data.ts";
 import { benchMix, loadSeedRecords } from "./lib/loader.ts";
-import { stopAll } from "./lib/spawn.ts";
+import { start, stopAll } from "./lib/spawn.ts";
 import { fmt, sum } from "../lib/stats.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -247,6 +250,22 @@ async function input(name: string, count: number, broken: boolean): Promise<{ to
   return { topic, ends, avgBytes: Math.round(loaded.bytes / count) };
 }
 
+/** Starts scripts/bench/otlp-sink.ts in a process of its own (stopped with the contenders) and returns its URL. */
+async function startOtlpSink(): Promise<string> {
+  const log = join(logDir, "otlp-sink.log");
+  const sink = start(
+    { argv: [process.execPath, join(ROOT, "scripts/bench/otlp-sink.ts")], cwd: ROOT, env: { PATH: process.env.PATH ?? "" } },
+    log,
+  );
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    const url = /listening (\S+)/.exec(await Bun.file(log).text())?.[1];
+    if (url !== undefined) return url;
+    if (sink.exitedAt() !== null || performance.now() > deadline) throw new Error(`the OTLP sink did not start; log: ${log}`);
+    await Bun.sleep(50);
+  }
+}
+
 const timeoutFor = (count: number, slow: boolean): number => (slow ? 120 + count / 100 : 120 + count / 2000) * 1000;
 const results: Results = { t1: [], t2: [], t3: [], t4: [] };
 
@@ -310,6 +329,11 @@ try {
             ? await buildGo(paths)
             : await buildStreams(paths);
     say(`build ${what}: ${text.split("\n").at(-1)} (${secs(performance.now() - started)} s)`);
+  }
+
+  if (ALL.some(needsOtlpSink)) {
+    paths.otlpSink = await startOtlpSink();
+    say(`OTLP sink: ${paths.otlpSink} (scripts/bench/otlp-sink.ts, stopped at the end)`);
   }
 
   if (PLAN.T1.length > 0) {

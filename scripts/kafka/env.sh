@@ -164,7 +164,7 @@ kafka_run_wrapper() {
 # Modes and topology
 #   single : node 1  broker 127.0.0.1:9092   controller 127.0.0.1:9093
 #   cluster: nodes 1-3 brokers 127.0.0.1:19092-19094 controllers 127.0.0.1:19192-19194
-#   secure : node 1  PLAINTEXT 127.0.0.1:29092 (admin), SASL_SSL 127.0.0.1:29093,
+#   secure : node 1  PLAINTEXT 127.0.0.1:29092 (admin), SASL_SSL 127.0.0.1:29093 (SCRAM, PLAIN, OAUTHBEARER),
 #            SSL (mTLS) 127.0.0.1:29094, controller 127.0.0.1:29193
 #   chaos  : node 1  broker 127.0.0.1:39092   controller 127.0.0.1:39093 (like single, but a
 #            broker of its own that fault-injection runs may stop or SIGKILL without

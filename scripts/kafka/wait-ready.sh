@@ -3,8 +3,10 @@
 #
 # usage: scripts/kafka/wait-ready.sh [--mode single|cluster|secure|chaos] [--timeout SECONDS] [--quiet]
 #   cluster: also waits until all 3 brokers are listed (registered and unfenced).
-#   secure : also checks a SASL PLAIN login on SASL_SSL :29093 and an mTLS connection on
-#            SSL :29094 (certs from .cache/kafka/run/secure/env.sh). SCRAM is not probed:
+#   secure : also checks a SASL PLAIN and an OAUTHBEARER login (kcat's unsigned JWT) on
+#            SASL_SSL :29093 and an mTLS connection on SSL :29094 (certs from
+#            .cache/kafka/run/secure/env.sh). A broker without OAUTHBEARER (started by an
+#            older start.sh) is therefore not ready. SCRAM is not probed:
 #            Debian's kcat links librdkafka 2.0.2, whose SCRAM is rejected by Kafka 4.x
 #            (nonce bug fixed in librdkafka 2.6.1); Java clients and SCRAM work fine.
 #   --timeout  default 60
@@ -47,6 +49,10 @@ secure_ok() {
   kcat -b "$KAFKA_SECURE_SASL_SSL_BOOTSTRAP" -L -t __kafka_ready_probe -m 3 -X log_level=0 \
     -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN \
     -X sasl.username="$KAFKA_SECURE_USERNAME" -X sasl.password="$KAFKA_SECURE_PASSWORD" \
+    -X ssl.ca.location="$KAFKA_SECURE_CA_PEM" >/dev/null 2>&1 || return 1
+  kcat -b "$KAFKA_SECURE_SASL_SSL_BOOTSTRAP" -L -t __kafka_ready_probe -m 3 -X log_level=0 \
+    -X security.protocol=SASL_SSL -X sasl.mechanisms=OAUTHBEARER \
+    -X enable.sasl.oauthbearer.unsecure.jwt=true -X sasl.oauthbearer.config="principal=$KAFKA_SECURE_USERNAME" \
     -X ssl.ca.location="$KAFKA_SECURE_CA_PEM" >/dev/null 2>&1 || return 1
   kcat -b "$KAFKA_SECURE_SSL_BOOTSTRAP" -L -t __kafka_ready_probe -m 3 -X log_level=0 \
     -X security.protocol=SSL -X ssl.ca.location="$KAFKA_SECURE_CA_PEM" \

@@ -4,7 +4,7 @@
  * schema (`configSchema`) and the yargs options are both generated from it.
  *
  * The entries live in one file per help group under settings/ (kafka.ts,
- * security.ts, processing.ts, reliability.ts, tuning.ts, logging.ts); this
+ * security.ts, processing.ts, reliability.ts, tuning.ts, logging.ts, tracing.ts); this
  * file puts them together in --help order. Adding a setting = adding one entry
  * to its group's file (plus, if it depends on other settings, a line in
  * `deriveDefaults` / `crossChecks` in settings/cross-checks.ts).
@@ -17,6 +17,7 @@ import { loggingSettings } from "./settings/logging.ts";
 import { processingSettings } from "./settings/processing.ts";
 import { reliabilitySettings } from "./settings/reliability.ts";
 import { securitySettings } from "./settings/security.ts";
+import { tracingSettings } from "./settings/tracing.ts";
 import { tuningSettings } from "./settings/tuning.ts";
 
 export { GROUPS, type Presence, type Setting, type SettingGroup } from "./settings/define.ts";
@@ -29,6 +30,7 @@ export const settings = {
   ...reliabilitySettings,
   ...tuningSettings,
   ...loggingSettings,
+  ...tracingSettings,
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof settings;

@@ -8,7 +8,7 @@
  */
 export type { ValueType } from "./value-types/define.ts";
 export { boolean, nonEmptyString, oneOf } from "./value-types/choices.ts";
-export { type FileValue, pemFile, Secret, secretFile, secretText } from "./value-types/files-and-secrets.ts";
+export { type FileValue, pemFile, readableFile, Secret, secretFile, secretText } from "./value-types/files-and-secrets.ts";
 export { brokerList, groupInstanceId, topic, topicList, transactionalIdPrefix } from "./value-types/kafka-names.ts";
-export { hostName, listenHost } from "./value-types/network.ts";
-export { byteSize, duration, integer, MAX_DURATION_MS, ratio } from "./value-types/numbers.ts";
+export { hostName, httpUrl, listenHost } from "./value-types/network.ts";
+export { byteSize, duration, fraction, integer, MAX_DURATION_MS, ratio } from "./value-types/numbers.ts";

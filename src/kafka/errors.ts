@@ -1,4 +1,5 @@
 /** Sorting Kafka client errors into "retry with backoff" and "stop with one clear message". */
+import { OAUTH_TOKEN_ERROR_CODE } from "./oauth-token.ts";
 
 interface ErrorLike {
   message?: unknown;
@@ -49,6 +50,8 @@ function codeAndMessage(e: ErrorLike): string {
 function authenticationReason(auth: ErrorLike): string {
   let closed = false;
   for (const e of walk(auth.cause)) {
+    // our OAUTHBEARER token provider, or the broker's answer to its token: that message is the explanation
+    if (e.code === OAUTH_TOKEN_ERROR_CODE && typeof e.message === "string") return `SASL authentication failed: ${oneLine(e.message)}`;
     if (e.apiId === "UNSUPPORTED_SASL_MECHANISM")
       return "the broker does not support the requested SASL mechanism (check --sasl-mechanism)";
     if (e.apiId === "SASL_AUTHENTICATION_FAILED") break;

@@ -8,6 +8,7 @@ import { FastHistogram } from "./fast-histogram.ts";
 import { registerProcessMetrics } from "./process-metrics.ts";
 import { ringUsage, type RingBuffers } from "../threads/byte-ring.ts";
 import type { PipelineStats } from "../pipeline/pipeline.ts";
+import type { SpanExportCounts } from "./otel/span-batcher.ts";
 
 export interface MetricsSources {
   readonly stats: () => PipelineStats;
@@ -17,6 +18,8 @@ export interface MetricsSources {
   /** Per partition: records received and not yet committable. */
   readonly uncommitted: () => ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly uncommitted: number }>;
   readonly rings: () => ReadonlyArray<{ readonly name: string; readonly ring: RingBuffers }>;
+  /** Span export (--otel-endpoint): spans exported, failed and dropped so far; absent when export is off (all 0). */
+  readonly spanExport?: () => Readonly<SpanExportCounts>;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -82,6 +85,20 @@ export class Metrics {
       "processor_transactions_aborted_total",
       "Exactly-once mode: times the open transactions were aborted and everything since the last commit processed again.",
       stat("transactionsAborted"),
+    );
+    const spans = (key: keyof SpanExportCounts) => () => sources.spanExport?.()[key] ?? 0;
+    counterFrom(r, "processor_otel_spans_exported_total", "Record spans accepted by the --otel-endpoint collector.", spans("exported"));
+    counterFrom(
+      r,
+      "processor_otel_spans_failed_total",
+      "Record spans lost with an export request that failed (endpoint unreachable, refused, or no answer in time).",
+      spans("failed"),
+    );
+    counterFrom(
+      r,
+      "processor_otel_spans_dropped_total",
+      "Record spans dropped before export: the export queue was full, or still held spans when shutdown ended.",
+      spans("dropped"),
     );
     const flowGauge = (name: string, help: string, value: () => number): void => {
       new Gauge({

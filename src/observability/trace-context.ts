@@ -3,6 +3,10 @@
  * its outputs and its dead-letter copy. They keep the trace id and the flags, and name processor's own span (one
  * per record, a new random span id) as their parent. `tracestate` travels on with them. An input without a valid
  * `traceparent` (version 00, lower-case hex, non-zero ids) leaves every header as it was.
+ *
+ * With span export on (--otel-endpoint), the exported span names the record's span instead (`continueAs`, called
+ * before the handler runs), so a tracing backend links input, processor's span and downstream consumers; a sampled
+ * record without a traceparent then starts a new trace, which its outputs carry.
  */
 import type { Bytes, InputRecord } from "../handlers/types.ts";
 
@@ -33,14 +37,52 @@ function newSpanId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** An input's trace context, from a valid `traceparent` (and its `tracestate`, if any). */
+export interface IncomingTraceContext {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** Two hex digits, as the input wrote them. */
+  readonly flags: string;
+  readonly sampled: boolean;
+  readonly traceState: string | null;
+}
+
+function validTraceparent(input: InputRecord): string | null {
+  const parent = headerValue(input.rawHeaders, TRACEPARENT);
+  if (parent === null || parent.length !== 55) return null;
+  const text = latin1.decode(parent);
+  return VALID.test(text) ? text : null;
+}
+
+/** The input's trace context, or null when it carries no valid traceparent. */
+export function incomingTraceContext(input: InputRecord): IncomingTraceContext | null {
+  const text = validTraceparent(input);
+  if (text === null) return null;
+  const flags = text.slice(53);
+  const state = headerValue(input.rawHeaders, TRACESTATE);
+  return {
+    traceId: text.slice(3, 35),
+    spanId: text.slice(36, 52),
+    flags,
+    sampled: (Number.parseInt(flags, 16) & 1) === 1,
+    traceState: state === null ? null : latin1.decode(state),
+  };
+}
+
+/**
+ * Names span `spanId` of trace `traceId` as the parent of this record's outputs and dead-letter copy (span export:
+ * the span exported for the record). Called before any output is built.
+ */
+export function continueAs(input: InputRecord, traceId: string, spanId: string, flags: string): void {
+  continued.set(input, ascii.encode(`00-${traceId}-${spanId}-${flags}`));
+}
+
 /** The traceparent processor's span gives this record's outputs, or null when the input carries none (valid). */
 export function continuedTraceparent(input: InputRecord): Bytes | null {
   const known = continued.get(input);
   if (known !== undefined) return known;
-  const parent = headerValue(input.rawHeaders, TRACEPARENT);
-  if (parent === null || parent.length !== 55) return null;
-  const text = latin1.decode(parent);
-  if (!VALID.test(text)) return null;
+  const text = validTraceparent(input);
+  if (text === null) return null;
   const next = ascii.encode(`00-${text.slice(3, 35)}-${newSpanId()}-${text.slice(53)}`);
   continued.set(input, next);
   return next;

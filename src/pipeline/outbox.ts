@@ -15,6 +15,7 @@ import type { Ticket } from "../offsets/offset-tracker.ts";
 import { errorText, type ResolvedOutput } from "../handlers/run-handler.ts";
 import type { InputRecord } from "../handlers/types.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { RecordTracing } from "../observability/otel/record-tracing.ts";
 import { deadLetter, deadLetterStub, type DeadLetterKind } from "./dead-letter.ts";
 import { logSafe, type PipelineObserver, type PipelineSettings, type PipelineStats } from "./types.ts";
 
@@ -97,6 +98,8 @@ export class Outbox {
     private readonly log: Logger,
     private readonly observer: Pick<PipelineObserver, "fatal">,
     private readonly events: OutboxEvents,
+    /** Span export (--otel-endpoint): a record's span ends when Kafka has all its outputs. Null when off. */
+    private readonly tracing: RecordTracing | null = null,
   ) {
     this.producerRings = Array.from({ length: settings.producers }, () => createRing(settings.ringBytes));
     this.writers = this.producerRings.map((ring) => new RingWriter(ring));
@@ -147,6 +150,7 @@ export class Outbox {
 
   /** Exactly-once mode, after an abort: outputs not yet acknowledged will never count. */
   forgetDeliveries(): void {
+    if (this.tracing !== null) for (const pending of new Set(this.deliveries.values())) this.tracing.end(pending.input, "aborted");
     this.deliveries.clear();
     this.deadLetterIds.clear();
     this.events.progressed();
@@ -171,6 +175,7 @@ export class Outbox {
   ): void | Promise<void> {
     if (outputs.length === 0) {
       this.events.complete(ticket);
+      this.tracing?.end(input, "filtered");
       return;
     }
     const pending = newPending(ticket, input, outputs.length, deadLetterCopy);
@@ -198,6 +203,7 @@ export class Outbox {
           : deadLetter(input, this.settings.dlqTopic, refusal.reason, input.attempt, refusal.kind),
       ];
       this.stats.deadLettered++;
+      this.tracing?.deadLettered(input, refusal.kind, refusal.reason);
     }
     if (outputs.length === 0) return null;
     const pending = newPending(ticket, input, outputs.length, deadLetterCopy);
@@ -236,7 +242,10 @@ export class Outbox {
       this.deliveries.delete(id);
       this.deadLetterIds.delete(id);
       this.stats.produced++;
-      if (--pending.remaining === 0 && !pending.abandoned) this.events.complete(pending.ticket);
+      if (--pending.remaining === 0 && !pending.abandoned) {
+        this.events.complete(pending.ticket);
+        this.tracing?.end(pending.input, pending.deadLettered ? "dead-lettered" : "produced");
+      }
     }
     this.events.progressed();
   }
@@ -277,10 +286,14 @@ export class Outbox {
       });
       copy = deadLetterStub(input, this.settings.dlqTopic, why, input.attempt, copyOf.kind);
       copyKind = { stub: true, reason: why, kind: copyOf.kind };
+      this.tracing?.deadLettered(input, copyOf.kind, why);
     } else if (pending.deadLettered || pending.abandoned) {
       // Another output of this record was refused already (its dead-letter copy stands for the record), or the
       // record runs again: this one is simply not coming.
-      if (--pending.remaining === 0 && !pending.abandoned) this.events.complete(pending.ticket);
+      if (--pending.remaining === 0 && !pending.abandoned) {
+        this.events.complete(pending.ticket);
+        this.tracing?.end(input, "dead-lettered");
+      }
       this.events.progressed();
       return;
     } else {
@@ -296,6 +309,7 @@ export class Outbox {
       this.stats.deadLettered++;
       copy = deadLetter(input, this.settings.dlqTopic, why, input.attempt, "output-refused");
       copyKind = { stub: false, reason: why, kind: "output-refused" };
+      this.tracing?.deadLettered(input, "output-refused", why);
     }
     let frame: Uint8Array;
     try {

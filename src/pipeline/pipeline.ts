@@ -11,8 +11,9 @@
 import type { RingBuffers } from "../threads/byte-ring.ts";
 import type { Task, TaskOutcome } from "../scheduler/scheduler.ts";
 import { OffsetTracker } from "../offsets/offset-tracker.ts";
-import type { Handler, Handlers } from "../handlers/types.ts";
+import type { Handler, Handlers, InputRecord } from "../handlers/types.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { RecordTracing } from "../observability/otel/record-tracing.ts";
 import type { GroupMember, TransactionOutcome } from "../threads/messages.ts";
 import { Commits } from "./commits.ts";
 import { Intake, type RevokeCommits } from "./intake.ts";
@@ -54,6 +55,8 @@ export class Pipeline {
     handler: Handler | Handlers,
     private readonly log: Logger,
     private readonly observer: PipelineObserver = NO_OBSERVER,
+    /** Span export (--otel-endpoint); null when off. */
+    private readonly tracing: RecordTracing | null = null,
   ) {
     const exactlyOnce = settings.guarantee === "exactly-once";
     const tracker = new OffsetTracker(exactlyOnce);
@@ -96,15 +99,23 @@ export class Pipeline {
       observer,
       (ticket) => tracker.isCurrent(ticket),
       settings.batchSize > 1 ? handlers.batch : null,
+      tracing,
     );
-    this.outbox = new Outbox(settings, this.stats, log, observer, {
-      // exactly-once mode: a record completes when it is released into its transaction (see release)
-      complete: (ticket) => (exactlyOnce ? undefined : tracker.complete(ticket)),
-      progressed: () => {
-        this.intake.progressed();
-        this.notifyIdle();
+    this.outbox = new Outbox(
+      settings,
+      this.stats,
+      log,
+      observer,
+      {
+        // exactly-once mode: a record completes when it is released into its transaction (see release)
+        complete: (ticket) => (exactlyOnce ? undefined : tracker.complete(ticket)),
+        progressed: () => {
+          this.intake.progressed();
+          this.notifyIdle();
+        },
       },
-    });
+      tracing,
+    );
   }
 
   get producerRings(): RingBuffers[] {
@@ -203,21 +214,24 @@ export class Pipeline {
       case "dead-letter":
         outputs = [outcome.copy];
         copy = { stub: false, reason: outcome.reason, kind: outcome.deadLetterKind };
+        this.tracing?.deadLettered(task.payload.input, outcome.deadLetterKind, outcome.reason);
         break;
       case "retry":
         return this.waitForRetry(task, outcome);
       case "halt":
+        this.tracing?.end(task.payload.input, "halted", outcome.reason);
         this.observer.halted(outcome.reason);
         return this.intake.done(task);
       case "drop":
         // stale (or after the dead-letter guard tripped): it never completes, so its offset is never committed
+        this.tracing?.end(task.payload.input, "dropped");
         return this.intake.done(task);
     }
     const { input, ticket } = task.payload;
     const written =
       this.gate === null
         ? this.outbox.emit(ticket, input, task.lane ?? task.partitionKey, outputs, copy)
-        : this.releaseInOrder(this.gate, ticket, this.outbox.prepare(ticket, input, outputs, copy));
+        : this.releaseInOrder(this.gate, ticket, input, this.outbox.prepare(ticket, input, outputs, copy));
     return written instanceof Promise ? written.then(() => this.intake.done(task)) : this.intake.done(task);
   }
 
@@ -226,10 +240,11 @@ export class Pipeline {
    * written, and the record completes, when every earlier record of its partition has been (ReleaseGate). Only a
    * record released at once waits for ring space; one released later has its frames queued in order.
    */
-  private releaseInOrder(gate: ReleaseGate, ticket: Ticket, prepared: PreparedRecord | null): void | Promise<void> {
+  private releaseInOrder(gate: ReleaseGate, ticket: Ticket, input: InputRecord, prepared: PreparedRecord | null): void | Promise<void> {
     let written: Promise<void> | undefined;
     gate.finish(ticket, () => {
       if (prepared !== null) written = this.outbox.write(prepared) ?? undefined;
+      else this.tracing?.end(input, "filtered");
       this.tracker.complete(ticket);
       this.intake.progressed();
     });
@@ -262,6 +277,7 @@ export class Pipeline {
     const outcome = this.processor.internalError(task, error);
     if (outcome.kind === "retry") return this.waitForRetry(task, outcome);
     if (outcome.kind === "fatal") this.observer.fatal(outcome.reason);
+    else this.tracing?.end(task.payload.input, "dropped");
     return this.intake.done(task);
   }
 

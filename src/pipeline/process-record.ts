@@ -10,6 +10,7 @@ import type { Ticket } from "../offsets/offset-tracker.ts";
 import { backoffMs } from "../kafka/errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import { LogLimiter } from "../observability/log-limiter.ts";
+import type { RecordTracing } from "../observability/otel/record-tracing.ts";
 import { deadLetter, type DeadLetterKind } from "./dead-letter.ts";
 import { DeadLetterGuard } from "./dead-letter-guard.ts";
 import { logSafe, type PipelineObserver, type PipelineSettings, type PipelineStats, type RecordWork } from "./types.ts";
@@ -78,6 +79,8 @@ export class RecordProcessor {
     private readonly isCurrent: (ticket: Ticket) => boolean,
     /** Batch mode (--batch-size > 1): the handler's batch form, used by processBatch. */
     private readonly batchHandler: BatchHandler | null = null,
+    /** Span export (--otel-endpoint); null when off. */
+    private readonly tracing: RecordTracing | null = null,
   ) {
     this.guard = new DeadLetterGuard(settings);
     this.deadLetterLog = new LogLimiter(log, "records sent to the dead-letter topic");
@@ -90,6 +93,7 @@ export class RecordProcessor {
   process<R>(task: Task<RecordWork>, then: (task: Task<RecordWork>, outcome: RecordOutcome) => R): R | Promise<Awaited<R>> {
     if (this.isStale(task)) return then(task, DROP);
     const work = task.payload;
+    this.tracing?.begin(work.input);
     if (work.internalFailures >= INTERNAL_ATTEMPTS) return then(task, this.deadLetterInternal(task));
     const started = performance.now();
     // internal failures are processor's, not the handler's: they do not use up its retries
@@ -128,8 +132,12 @@ export class RecordProcessor {
     for (let i = 0; i < tasks.length; i++) {
       const task = tasks[i]!;
       const work = task.payload;
-      if (this.isStale(task)) results[i] = act(task, () => DROP);
-      else if (work.internalFailures >= INTERNAL_ATTEMPTS) results[i] = act(task, () => this.deadLetterInternal(task));
+      if (this.isStale(task)) {
+        results[i] = act(task, () => DROP);
+        continue;
+      }
+      this.tracing?.begin(work.input);
+      if (work.internalFailures >= INTERNAL_ATTEMPTS) results[i] = act(task, () => this.deadLetterInternal(task));
       else {
         work.input.attempt = task.attempt - work.internalFailures;
         live.push(i);

@@ -4,6 +4,7 @@ import { HandlerLoadError, loadHandler } from "../handlers/load-handler.ts";
 import type { Handlers } from "../handlers/types.ts";
 import { EndpointListenError } from "../observability/http-endpoint.ts";
 import { createLogger } from "../observability/logger.ts";
+import { loadSpanExport } from "../observability/otel/load-span-export.ts";
 import { profileThread } from "../observability/thread-profile.ts";
 import { Supervisor, EXIT_FATAL } from "./supervisor.ts";
 import type { WorkerUrls } from "../threads/workers.ts";
@@ -66,7 +67,7 @@ export async function run(
     return EXIT_USAGE;
   }
 
-  const supervisor = new Supervisor(config, handler, urls, log);
+  const supervisor = new Supervisor(config, handler, urls, log, await loadSpanExport(config, version, log));
   try {
     await supervisor.start();
   } catch (error) {

@@ -10,6 +10,7 @@ import { clientSecurity } from "../kafka/client-options.ts";
 import { createRing } from "../threads/byte-ring.ts";
 import type { Logger } from "../observability/logger.ts";
 import { Metrics } from "../observability/metrics.ts";
+import type { SpanExport } from "../observability/otel/start-span-export.ts";
 import { serveEndpoints, type Check, type Endpoint, type HealthState } from "../observability/http-endpoint.ts";
 import type { RingBuffers } from "../threads/byte-ring.ts";
 import { Pipeline } from "../pipeline/pipeline.ts";
@@ -22,6 +23,8 @@ import { EventBudget, within } from "./timing.ts";
 const PROGRESS_EVERY_MS = 5_000;
 const RESTART_WINDOW_MS = 60_000;
 const MAX_RESTARTS_PER_WINDOW = 5;
+/** Graceful shutdown waits this long at most for queued spans to reach --otel-endpoint. */
+const SPAN_FLUSH_TIMEOUT_MS = 5_000;
 
 /**
  * Stable across restarts when it can be (a restart then aborts what its crashed predecessor left open at once);
@@ -71,23 +74,32 @@ export class Supervisor implements HealthState {
     handler: Handlers,
     private readonly urls: WorkerUrls,
     private readonly log: Logger,
+    /** Span export (--otel-endpoint), started by the caller; null when off. */
+    private readonly spanExport: SpanExport | null = null,
   ) {
     this.exitCode = new Promise((resolve) => (this.resolveExit = resolve));
     let metrics: Metrics | null = null;
-    this.pipeline = new Pipeline(config, handler, log, {
-      handlerSeconds: (seconds) => metrics?.handlerDuration.observe(seconds),
-      commitSeconds: (seconds) => metrics?.commitLatency.observe(seconds),
-      halted: (reason) => this.halt(reason),
-      fatal: (reason) => this.fatal({ kind: "internal", message: reason, retriable: false }),
-      partitionFlow: (owner, partitions, paused) => this.consumers.get(owner)?.worker.flow(partitions, paused),
-      refetch: (owner) => this.consumers.get(owner)?.worker.refetch(),
-    });
+    this.pipeline = new Pipeline(
+      config,
+      handler,
+      log,
+      {
+        handlerSeconds: (seconds) => metrics?.handlerDuration.observe(seconds),
+        commitSeconds: (seconds) => metrics?.commitLatency.observe(seconds),
+        halted: (reason) => this.halt(reason),
+        fatal: (reason) => this.fatal({ kind: "internal", message: reason, retriable: false }),
+        partitionFlow: (owner, partitions, paused) => this.consumers.get(owner)?.worker.flow(partitions, paused),
+        refetch: (owner) => this.consumers.get(owner)?.worker.refetch(),
+      },
+      spanExport?.tracing ?? null,
+    );
     metrics = new Metrics({
       stats: () => this.pipeline.stats,
       inFlight: () => this.pipeline.inFlight,
       flow: () => this.pipeline.flow,
       uncommitted: () => this.pipeline.uncommittedByPartition(),
       rings: () => this.rings,
+      ...(spanExport !== null && { spanExport: () => spanExport.counts() }),
     });
     this.metrics = metrics;
     this.transactionalIdPrefix = config.guarantee === "exactly-once" ? transactionalIdPrefix(config) : null;
@@ -278,6 +290,8 @@ export class Supervisor implements HealthState {
     if (timedOut) for (const producer of this.producers) producer.terminate();
     await within(Promise.all([...this.consumerWorkers(), ...(timedOut ? [] : this.producers)].map((w) => w.closed)), 10_000);
     for (const worker of [...this.consumerWorkers(), ...this.producers]) worker.terminate();
+    // every record's span has ended by now: send what is queued (bounded)
+    await this.spanExport?.close(SPAN_FLUSH_TIMEOUT_MS);
     this.reportProgress();
     this.log.info("stopped", { ms: Date.now() - started });
     this.endpoint?.stop();

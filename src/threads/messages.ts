@@ -2,6 +2,7 @@
 import type { RingBuffers } from "./byte-ring.ts";
 import type { LogLevel } from "../observability/logger.ts";
 import type { Failure } from "../kafka/errors.ts";
+import type { OAuthTokenSource } from "../kafka/oauth-token.ts";
 
 export type { Failure, FailureKind } from "../kafka/errors.ts";
 
@@ -15,7 +16,8 @@ export interface ClientSettings {
 
 /**
  * Connection security as plain data (it is structured-cloned to the Workers): PEM CONTENTS, not paths, read once
- * by the main thread. Holds secrets (password, private key): never log it.
+ * by the main thread. Holds secrets (password, private key, token command): never log it. An OAUTHBEARER token is
+ * the exception: it changes while running, so each thread reads it itself from its source.
  */
 export interface ClientSecurity {
   /** Present = TLS; the broker certificate is always verified. */
@@ -28,11 +30,13 @@ export interface ClientSecurity {
     /** SNI and certificate host name check; absent = the broker address. */
     readonly serverName?: string;
   };
-  readonly sasl?: {
-    readonly mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512";
-    readonly username: string;
-    readonly password: string;
-  };
+  readonly sasl?:
+    | {
+        readonly mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512";
+        readonly username: string;
+        readonly password: string;
+      }
+    | { readonly mechanism: "OAUTHBEARER"; readonly token: OAuthTokenSource };
 }
 
 export interface ConsumerSettings extends ClientSettings {

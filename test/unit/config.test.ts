@@ -113,6 +113,9 @@ describe("defaults", () => {
         logLevel: "info",
         metricsPort: 0,
         metricsHost: "0.0.0.0",
+        otelEndpoint: undefined,
+        otelServiceName: "processor",
+        otelSampleRatio: 1,
         tls: false,
         tlsCaFile: undefined,
         tlsCertFile: undefined,
@@ -122,6 +125,8 @@ describe("defaults", () => {
         saslUsername: undefined,
         saslPassword: undefined,
         saslPasswordFile: undefined,
+        saslOauthTokenFile: undefined,
+        saslOauthTokenCommand: undefined,
       },
     });
   });
@@ -172,22 +177,27 @@ describe("defaults", () => {
       logLevel: "debug" | "info" | "warn" | "error" | "silent";
       metricsPort: number;
       metricsHost: string;
+      otelEndpoint: string | undefined;
+      otelServiceName: string;
+      otelSampleRatio: number;
       tls: boolean;
       tlsCaFile: FileValue<string> | undefined;
       tlsCertFile: FileValue<string> | undefined;
       tlsKeyFile: FileValue<Secret> | undefined;
       tlsServerName: string | undefined;
-      saslMechanism: "plain" | "scram-sha-256" | "scram-sha-512" | undefined;
+      saslMechanism: "plain" | "scram-sha-256" | "scram-sha-512" | "oauthbearer" | undefined;
       saslUsername: string | undefined;
       saslPassword: Secret | undefined;
       saslPasswordFile: FileValue<Secret> | undefined;
+      saslOauthTokenFile: string | undefined;
+      saslOauthTokenCommand: Secret | undefined;
     };
     type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
     type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
     const same: Same<Config, Expected> = true;
     const onlyOptionalsMayBeUndefined: Same<
       OptionalKeys<Config>,
-      "handler" | "dlqMaxRatio" | "groupInstanceId" | "transactionalId" | "seedRejectFutureMs" | SecurityKeys
+      "handler" | "dlqMaxRatio" | "groupInstanceId" | "transactionalId" | "seedRejectFutureMs" | "otelEndpoint" | SecurityKeys
     > = true;
     expect(same && onlyOptionalsMayBeUndefined).toBe(true);
   });
@@ -707,7 +717,7 @@ describe("errors: kind exit, code 2, one line naming the flag and the env var", 
   });
 
   test("every setting rejects garbage from its flag and from each of its env names", () => {
-    const stringLike = new Set<SettingKey>(["groupId", "clientId", "handler"]);
+    const stringLike = new Set<SettingKey>(["groupId", "clientId", "handler", "otelServiceName"]);
     for (const key of settingKeys) {
       if (stringLike.has(key)) continue;
       const s = settings[key];
@@ -927,6 +937,8 @@ describe("security settings", () => {
       "saslUsername",
       "saslPassword",
       "saslPasswordFile",
+      "saslOauthTokenFile",
+      "saslOauthTokenCommand",
     ] as const) {
       expect(c[key]).toBeUndefined();
     }
@@ -1190,6 +1202,119 @@ describe("security settings", () => {
     expect(failsNaming([...REQ, "--sasl-password", PASSWORD], {}, "--sasl-password", "PROCESSOR_SASL_PASSWORD")).not.toContain(PASSWORD);
     expect(failsNaming(REQ, { KAFKA_SASL_PASSWORD: PASSWORD }, "--sasl-password", "KAFKA_SASL_PASSWORD")).not.toContain(PASSWORD);
     failsNaming([...REQ, "--sasl-password-file", f("password.txt")], {}, "--sasl-password-file", "PROCESSOR_SASL_PASSWORD_FILE");
+  });
+
+  describe("oauthbearer", () => {
+    const COMMAND = "get-token --client-secret s3cret-Cmd-77aa";
+    const oauth = ["--sasl-mechanism", "oauthbearer"];
+
+    test("--sasl-oauth-token-file: checked readable at load time, its path handed on (each thread reads the token itself)", () => {
+      writeFileSync(f("token.jwt"), "a.b.c\n");
+      const c = cfg([...REQ, "--tls", ...oauth, "--sasl-oauth-token-file", f("token.jwt")]);
+      expect(c.saslMechanism).toBe("oauthbearer");
+      expect(c.saslOauthTokenFile).toBe(f("token.jwt"));
+      expect(clientSecurity(c)).toEqual({ tls: {}, sasl: { mechanism: "OAUTHBEARER", token: { kind: "file", path: f("token.jwt") } } });
+      expect(
+        cfg(REQ, { PROCESSOR_SASL_MECHANISM: "OAUTHBEARER", PROCESSOR_SASL_OAUTH_TOKEN_FILE: f("token.jwt") }).saslOauthTokenFile,
+      ).toBe(f("token.jwt"));
+      expect(cfg([...REQ, ...oauth], { KAFKA_SASL_OAUTH_TOKEN_FILE: f("token.jwt") }).saslOauthTokenFile).toBe(f("token.jwt"));
+      expect(
+        failsNaming(
+          [...REQ, ...oauth, "--sasl-oauth-token-file", f("nope.jwt")],
+          {},
+          "--sasl-oauth-token-file",
+          "PROCESSOR_SASL_OAUTH_TOKEN_FILE",
+        ),
+      ).toContain("no such file");
+      expect(
+        failsNaming(
+          [...REQ, ...oauth],
+          { KAFKA_SASL_OAUTH_TOKEN_FILE: f("a-directory") },
+          "--sasl-oauth-token-file",
+          "KAFKA_SASL_OAUTH_TOKEN_FILE",
+        ),
+      ).toContain("directory");
+    });
+
+    test("--sasl-oauth-token-command: a secret, handed on as given; the client gets a token provider and the broker-answer check", () => {
+      const c = cfg([...REQ, ...oauth, "--sasl-oauth-token-command", COMMAND]);
+      expect(String(c.saslOauthTokenCommand)).toBe("<hidden>");
+      expect(c.saslOauthTokenCommand?.reveal()).toBe(COMMAND);
+      const security = clientSecurity(c);
+      expect(security).toEqual({ sasl: { mechanism: "OAUTHBEARER", token: { kind: "command", command: COMMAND } } });
+      const sasl = baseClientOptions({ brokers: ["a:1"], clientId: "x", logLevel: "silent", ...(security && { security }) }, "p").sasl;
+      expect(sasl?.mechanism).toBe("OAUTHBEARER");
+      expect(typeof sasl?.token).toBe("function");
+      expect(typeof sasl?.authBytesValidator).toBe("function");
+      expect(sasl && ("username" in sasl || "password" in sasl)).toBe(false);
+      for (const name of settings.saslOauthTokenCommand.env) {
+        expect(cfg([...REQ, ...oauth], { [name]: COMMAND }).saslOauthTokenCommand?.reveal()).toBe(COMMAND);
+      }
+    });
+
+    test("exactly one token source; no user name or password; token settings need oauthbearer: exit 2, one line", () => {
+      writeFileSync(f("token.jwt"), "a.b.c\n");
+      expect(failsNaming([...REQ, ...oauth], {}, "--sasl-mechanism", "PROCESSOR_SASL_MECHANISM")).toContain(
+        "needs a token: --sasl-oauth-token-file or --sasl-oauth-token-command",
+      );
+      const both = fails([...REQ, ...oauth, "--sasl-oauth-token-file", f("token.jwt"), "--sasl-oauth-token-command", COMMAND]);
+      expect(both).toContain("give either --sasl-oauth-token-file or --sasl-oauth-token-command, not both");
+      expect(both).not.toContain("s3cret");
+      const withUser = ["--sasl-username", "u", "--sasl-oauth-token-file", f("token.jwt")];
+      expect(failsNaming([...REQ, ...oauth, ...withUser], {}, "--sasl-username", "PROCESSOR_SASL_USERNAME")).toContain(
+        "does not apply to --sasl-mechanism oauthbearer",
+      );
+      const withPassword = failsNaming(
+        [...REQ, ...oauth, "--sasl-oauth-token-command", COMMAND],
+        { PROCESSOR_SASL_PASSWORD: PASSWORD },
+        "--sasl-password",
+        "PROCESSOR_SASL_PASSWORD",
+      );
+      expect(withPassword).toContain("does not apply to --sasl-mechanism oauthbearer");
+      expect(withPassword).not.toContain(PASSWORD);
+      for (const mechanism of ["plain", "scram-sha-512"]) {
+        const line = fails([
+          ...REQ,
+          "--sasl-mechanism",
+          mechanism,
+          "--sasl-username",
+          "u",
+          "--sasl-password",
+          PASSWORD,
+          "--sasl-oauth-token-file",
+          f("token.jwt"),
+        ]);
+        expect(line).toContain("invalid --sasl-oauth-token-file");
+        expect(line).toContain("needs --sasl-mechanism oauthbearer");
+      }
+      const stray = failsNaming(
+        [...REQ, "--sasl-oauth-token-command", COMMAND],
+        {},
+        "--sasl-oauth-token-command",
+        "PROCESSOR_SASL_OAUTH_TOKEN_COMMAND",
+      );
+      expect(stray).toContain("needs --sasl-mechanism oauthbearer");
+      expect(stray).not.toContain("s3cret");
+    });
+
+    test("the token command never shows: not in errors (flag or env), not in --help, <hidden> in processor config", () => {
+      const lines = [
+        fails([...REQ, ...oauth, "--sasl-oauth-token-command", COMMAND, "--workers", "0"]),
+        fails([...REQ, ...oauth, `--sasl-oauth-token-command=${COMMAND}`, "--bogus"]),
+        fails([...REQ, "--workers", "0"], { PROCESSOR_SASL_OAUTH_TOKEN_COMMAND: COMMAND }),
+        fails([...REQ, ...oauth, "--sasl-oauth-token-command", "--s3cret-Cmd-77aa"]),
+      ];
+      for (const line of lines) expect(line).not.toContain("s3cret-Cmd-77aa");
+      const help = load(["--help"], { PROCESSOR_SASL_OAUTH_TOKEN_COMMAND: COMMAND });
+      expect(help.kind === "exit" && help.output.includes("--sasl-oauth-token-command") && !help.output.includes("s3cret")).toBe(true);
+      const shown = load(["config", ...REQ, ...oauth], { KAFKA_SASL_OAUTH_TOKEN_COMMAND: COMMAND });
+      expect(shown.kind).toBe("exit");
+      if (shown.kind !== "exit") return;
+      expect(shown.code).toBe(0);
+      expect(shown.output).not.toContain("s3cret");
+      const row = shown.output.split("\n").find((l) => l.startsWith("--sasl-oauth-token-command "));
+      expect(row?.replace(/\s+/g, " ")).toBe("--sasl-oauth-token-command <hidden> env KAFKA_SASL_OAUTH_TOKEN_COMMAND");
+    });
   });
 
   test("no error ever contains the password, whatever else is wrong", () => {

@@ -32,7 +32,15 @@ export interface Paths {
   kafkajsBundle: string;
   streamsDir: string;
   goBinary: string;
+  /** URL of the OTLP sink compare.ts started (scripts/bench/otlp-sink.ts), when a contender needs one */
+  otlpSink?: string;
 }
+
+/** Stands in a contender's args for the OTLP sink's URL (see Paths.otlpSink). */
+export const OTLP_SINK = "{otlp-sink}";
+
+/** Whether the contender exports spans to the harness's OTLP sink. */
+export const needsOtlpSink = (c: Contender): boolean => c.args.includes(OTLP_SINK);
 
 export interface Endpoints {
   brokers: string;
@@ -149,6 +157,13 @@ export const CONTENDERS: readonly Contender[] = [
     commitInterval: "100 ms (--commit-interval 100ms, Streams' exactly-once default)",
   },
   proc("processor-batch", "--batch-size 256 (the seed rule's batch form)", ["--batch-size", "256"], ["T1"]),
+  proc("processor-otel", "--otel-endpoint <local sink> (a span per record)", ["--otel-endpoint", OTLP_SINK], []),
+  proc(
+    "processor-otel-10pct",
+    "--otel-endpoint <local sink> --otel-sample-ratio 0.1",
+    ["--otel-endpoint", OTLP_SINK, "--otel-sample-ratio", "0.1"],
+    [],
+  ),
   proc("processor-c2-p2-w64", "-c 2 -p 2 -w 64", ["--consumers", "2", "--producers", "2", "--workers", "64"]),
   proc("processor-none-w64", "--ordering none -w 64", ["--ordering", "none", "--workers", "64"]),
   proc("processor-partition-w64", "--ordering partition -w 64", ["--ordering", "partition", "--workers", "64"]),
@@ -194,7 +209,13 @@ export function commandOf(c: Contender, e: Endpoints, p: Paths, logLevel: string
   const io = ["--brokers", e.brokers];
   switch (c.family) {
     case "processor": {
-      const args = c.args.map((a) => (a.startsWith("test/") ? join(p.root, a) : a));
+      const args = c.args.map((a) => {
+        if (a === OTLP_SINK) {
+          if (p.otlpSink === undefined) throw new Error(`${c.name} needs the OTLP sink, and none was started`);
+          return p.otlpSink;
+        }
+        return a.startsWith("test/") ? join(p.root, a) : a;
+      });
       const hasLog = args.some((a) => a.startsWith("--log-level"));
       return {
         argv: [

@@ -59,7 +59,8 @@ function helpDescription(s: Setting): string {
         : p.kind === "required"
           ? " [required]"
           : "";
-  return `${s.description}\n[env: ${s.env.join(", ")}]${tail}`;
+  const envBase = s.envBase === undefined ? "" : `, ${s.envBase.name} (+ ${s.envBase.append})`;
+  return `${s.description}\n[env: ${s.env.join(", ")}${envBase}]${tail}`;
 }
 
 export function buildParser(argv: readonly string[], onFail: (message: string) => void): Argv {

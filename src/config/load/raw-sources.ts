@@ -23,14 +23,14 @@ export function flagRaw(s: Setting, value: unknown): { raw: string } | { error: 
   return { raw: String(value) };
 }
 
-/** First non-empty env variable among the setting's names (primary first). */
+/** First non-empty env variable among the setting's names (primary first), else its base variable (envBase). */
 export function envRaw(s: Setting, env: Readonly<Record<string, string | undefined>>, warnings: string[]): Source | undefined {
   const set = s.env.flatMap((name) => {
     const raw = env[name];
     return raw === undefined || raw.trim() === "" ? [] : [{ kind: "env" as const, name, raw }];
   });
   const [first, ...rest] = set;
-  if (first === undefined) return undefined;
+  if (first === undefined) return envBaseRaw(s, env);
   for (const other of rest) {
     if (other.raw.trim() !== first.raw.trim()) {
       const shown = s.secret === true ? "" : ` (${JSON.stringify(first.raw)})`;
@@ -38,4 +38,12 @@ export function envRaw(s: Setting, env: Readonly<Record<string, string | undefin
     }
   }
   return first;
+}
+
+/** The value made from the setting's base variable (`envBase`), when that is set. */
+function envBaseRaw(s: Setting, env: Readonly<Record<string, string | undefined>>): Source | undefined {
+  if (s.envBase === undefined) return undefined;
+  const base = env[s.envBase.name];
+  if (base === undefined || base.trim() === "") return undefined;
+  return { kind: "env", name: s.envBase.name, raw: `${base.trim().replace(/\/+$/, "")}${s.envBase.append}` };
 }

@@ -79,13 +79,34 @@ function securityChecks(c: Resolved, issue: (key: SettingKey, message: string, i
   if (c.saslPassword !== undefined && c.saslPasswordFile !== undefined) {
     issue("saslPasswordFile", "give either --sasl-password or --sasl-password-file, not both", c.saslPasswordFile.path);
   }
-  if (c.saslMechanism === undefined) {
-    const stray = (["saslUsername", "saslPassword", "saslPasswordFile"] as const).find((key) => c[key] !== undefined);
-    if (stray !== undefined) issue(stray, "needs --sasl-mechanism (plain|scram-sha-256|scram-sha-512)", undefined);
+  const credentials = (["saslUsername", "saslPassword", "saslPasswordFile"] as const).filter((key) => c[key] !== undefined);
+  const tokenSources = (["saslOauthTokenFile", "saslOauthTokenCommand"] as const).filter((key) => c[key] !== undefined);
+  if (c.saslMechanism === "oauthbearer") {
+    oauthBearerChecks(c, issue, credentials, tokenSources);
+  } else if (tokenSources[0] !== undefined) {
+    issue(tokenSources[0], "needs --sasl-mechanism oauthbearer", undefined);
+  } else if (c.saslMechanism === undefined) {
+    if (credentials[0] !== undefined) issue(credentials[0], "needs --sasl-mechanism (plain|scram-sha-256|scram-sha-512)", undefined);
   } else if (c.saslUsername === undefined) {
     issue("saslMechanism", "needs --sasl-username", c.saslMechanism);
   } else if (!hasPassword) {
     issue("saslMechanism", "needs a password: --sasl-password or --sasl-password-file", c.saslMechanism);
+  }
+}
+
+/** oauthbearer: the token names the principal, so exactly one token source and no user name or password. */
+function oauthBearerChecks(
+  c: Resolved,
+  issue: (key: SettingKey, message: string, input: unknown) => void,
+  credentials: readonly SettingKey[],
+  tokenSources: readonly SettingKey[],
+): void {
+  if (credentials[0] !== undefined) {
+    issue(credentials[0], "does not apply to --sasl-mechanism oauthbearer (the token names the principal)", undefined);
+  } else if (tokenSources.length === 0) {
+    issue("saslMechanism", "needs a token: --sasl-oauth-token-file or --sasl-oauth-token-command", c.saslMechanism);
+  } else if (tokenSources.length > 1) {
+    issue("saslOauthTokenCommand", "give either --sasl-oauth-token-file or --sasl-oauth-token-command, not both", undefined);
   }
 }
 

@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { ValueType } from "../value-types.ts";
 
 /** Help groups, in display order. */
-export const GROUPS = ["Kafka", "Security", "Processing", "Reliability", "Tuning", "Logging"] as const;
+export const GROUPS = ["Kafka", "Security", "Processing", "Reliability", "Tuning", "Logging", "Tracing"] as const;
 export type SettingGroup = (typeof GROUPS)[number];
 
 export interface SettingSpec<T> {
@@ -16,6 +16,11 @@ export interface SettingSpec<T> {
   readonly aliases?: readonly string[];
   /** Environment variable names; the first is the primary one and wins if several are set. */
   readonly env: readonly [string, ...string[]];
+  /**
+   * A last environment variable holding a base the value is made from by appending `append`, used when none of
+   * `env` is set (OTEL_EXPORTER_OTLP_ENDPOINT: the traces URL is that plus /v1/traces).
+   */
+  readonly envBase?: { readonly name: string; readonly append: string };
   readonly group: SettingGroup;
   readonly description: string;
   readonly type: ValueType<T>;

@@ -1,5 +1,5 @@
 /** Security settings: TLS and SASL towards the brokers. Entries in --help order. */
-import { boolean, hostName, nonEmptyString, oneOf, pemFile, secretFile, secretText } from "../value-types.ts";
+import { boolean, hostName, nonEmptyString, oneOf, pemFile, readableFile, secretFile, secretText } from "../value-types.ts";
 import { derived, optional, type Setting } from "./define.ts";
 
 export const securitySettings = {
@@ -45,8 +45,9 @@ export const securitySettings = {
     flag: "sasl-mechanism",
     env: ["PROCESSOR_SASL_MECHANISM", "KAFKA_SASL_MECHANISM"],
     group: "Security",
-    description: "SASL authentication: plain|scram-sha-256|scram-sha-512 (needs --sasl-username and a password).",
-    type: oneOf(["plain", "scram-sha-256", "scram-sha-512"]),
+    description:
+      "SASL authentication: plain|scram-sha-256|scram-sha-512 (needs --sasl-username and a password) or oauthbearer (needs --sasl-oauth-token-file or --sasl-oauth-token-command).",
+    type: oneOf(["plain", "scram-sha-256", "scram-sha-512", "oauthbearer"]),
   }),
   saslUsername: optional({
     flag: "sasl-username",
@@ -69,5 +70,20 @@ export const securitySettings = {
     group: "Security",
     description: "File holding the SASL password (trailing newlines dropped), e.g. a mounted secret.",
     type: secretFile(),
+  }),
+  saslOauthTokenFile: optional({
+    flag: "sasl-oauth-token-file",
+    env: ["PROCESSOR_SASL_OAUTH_TOKEN_FILE", "KAFKA_SASL_OAUTH_TOKEN_FILE"],
+    group: "Security",
+    description: "oauthbearer: file holding the token (a JWT), read again whenever it changes, e.g. one a sidecar keeps fresh.",
+    type: readableFile(),
+  }),
+  saslOauthTokenCommand: optional({
+    flag: "sasl-oauth-token-command",
+    env: ["PROCESSOR_SASL_OAUTH_TOKEN_COMMAND", "KAFKA_SASL_OAUTH_TOKEN_COMMAND"],
+    group: "Security",
+    description: "oauthbearer: shell command printing the token (a JWT) on stdout; run again before the token's exp. Treated as a secret.",
+    type: secretText(),
+    secret: true,
   }),
 } as const satisfies Record<string, Setting>;

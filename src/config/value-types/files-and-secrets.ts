@@ -110,3 +110,17 @@ export function secretText(): ValueType<Secret> {
     schema: custom((raw) => (raw.length === 0 ? fail("expected a non-empty value") : ok(new Secret(raw)))),
   };
 }
+
+/**
+ * A file that is read later, again and again (an OAUTHBEARER token file): only checked to be readable at load
+ * time, so a wrong path is a usage error; the contents are not kept.
+ */
+export function readableFile(): ValueType<string> {
+  return {
+    schema: custom((raw) => {
+      const path = raw.trim();
+      const read = readSmallFile(path);
+      return read.ok ? ok(path) : read;
+    }),
+  };
+}

@@ -43,3 +43,21 @@ export function hostName(): ValueType<string> {
     }),
   };
 }
+
+/** An http:// or https:// URL with a host, e.g. an OTLP/HTTP endpoint. Returned as given (trimmed). */
+export function httpUrl(): ValueType<string> {
+  return {
+    schema: custom((raw) => {
+      const text = raw.trim();
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        return fail("expected an http:// or https:// URL, e.g. http://localhost:4318/v1/traces");
+      }
+      if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "")
+        return fail("expected an http:// or https:// URL, e.g. http://localhost:4318/v1/traces");
+      return ok(text);
+    }),
+  };
+}

@@ -27,6 +27,20 @@ export function ratio(): ValueType<number> {
   };
 }
 
+/** A share from 0 to 1 inclusive: "0", "0.25", "25%", "1". */
+export function fraction(): ValueType<number> {
+  return {
+    schema: custom((raw) => {
+      const text = raw.trim();
+      const percent = text.endsWith("%");
+      const n = Number(percent ? text.slice(0, -1) : text) / (percent ? 100 : 1);
+      if (text === "" || text === "%" || !Number.isFinite(n) || n < 0 || n > 1)
+        return fail("expected a share from 0 to 1, like 0.1 or 10%");
+      return ok(n);
+    }),
+  };
+}
+
 /** Largest delay `setTimeout` honours (~24.8 days). */
 export const MAX_DURATION_MS = 2_147_483_647;
 
