@@ -9,16 +9,14 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Admin, Producer } from "@platformatic/kafka";
 import { uniqueName } from "../support/kafka.ts";
+import { SECURE_RUN_DIR, type SecureBroker, startSecureBroker } from "../support/secure-broker.ts";
 import { BINARY, buildBinary, eventually, type RunningProcessor, startProcessor, topicArgs } from "../support/processor.ts";
 import { type SeedCase, seedCases } from "../support/seed-data.ts";
 
-const root = resolve(import.meta.dir, "../..");
-// Where scripts/kafka keeps the secure broker (KAFKA_CACHE_DIR moves it, as in scripts/kafka/env.sh).
-const RUN_DIR = resolve(process.env.KAFKA_CACHE_DIR ?? resolve(root, ".cache/kafka"), "run/secure");
-const BROKER_LOG = join(RUN_DIR, "node1/logs/kafka.log");
+const BROKER_LOG = join(SECURE_RUN_DIR, "node1/logs/kafka.log");
 const ADMIN_BROKER = "127.0.0.1:29092"; // PLAINTEXT, no auth: setup and checks only
 const SASL_SSL = "127.0.0.1:29093";
 /** A secret in the token command's arguments: it must never show. */
@@ -31,38 +29,8 @@ const created: string[] = [];
 
 let caFile = "";
 let reauthMs = 0;
-let startedBroker = false;
+let secure: SecureBroker | undefined;
 let dir = "";
-
-/** Whether this checkout's secure broker runs (same test as scripts/kafka/env.sh kafka_node_pid). */
-function secureBrokerRunning(): boolean {
-  const pidFile = join(RUN_DIR, "node1/kafka.pid");
-  if (!existsSync(pidFile)) return false;
-  const pid = readFileSync(pidFile, "utf8").trim();
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(join(RUN_DIR, "node1/server.properties"));
-  } catch {
-    return false;
-  }
-}
-
-function script(name: string, ...args: string[]): void {
-  const run = Bun.spawnSync(["bash", resolve(root, `scripts/kafka/${name}`), ...args], { stdout: "pipe", stderr: "pipe" });
-  if (run.exitCode !== 0)
-    throw new Error(`${name} ${args.join(" ")} failed (${run.exitCode}): ${run.stderr.toString()}${run.stdout.toString()}`);
-}
-
-/** One variable of .cache/kafka/run/secure/env.sh, as bash sees it. */
-function secureEnv(name: string): string {
-  const run = Bun.spawnSync(["bash", "-c", 'source "$1" && printenv "$2"', "_", join(RUN_DIR, "env.sh"), name], {
-    stdout: "pipe",
-    stderr: "pipe",
-    env: {},
-  });
-  const value = run.stdout.toString().trim();
-  if (run.exitCode !== 0 || value === "") throw new Error(`env.sh has no ${name}: ${run.stderr.toString()}`);
-  return value;
-}
 
 /**
  * An unsigned JWT (alg none) as Kafka's unsecured validator takes it; lifetime in seconds from now (negative:
@@ -204,7 +172,7 @@ async function runToExit(name: string, args: string[], env: Record<string, strin
   const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   clearTimeout(timer);
   transcripts.push({ name, text: stdout + stderr });
-  return { code, stderr, ms: Date.now() - started };
+  return { code, stdout, stderr, ms: Date.now() - started };
 }
 
 /** A bad token: non-zero exit in under 30 s with exactly one `processor: ` line on stderr; returns that line. */
@@ -222,10 +190,9 @@ async function failsWith(name: string, tokenArgs: string[]): Promise<string> {
 const connectionsLost = (log: string) => log.split('"msg":"lost the connection to a broker').length - 1;
 
 beforeAll(async () => {
-  startedBroker = !secureBrokerRunning();
-  script("start.sh", "--mode", "secure", "--timeout", "120");
-  caFile = secureEnv("KAFKA_SECURE_CA_PEM");
-  reauthMs = Number(secureEnv("KAFKA_SECURE_OAUTH_REAUTH_MS"));
+  secure = startSecureBroker();
+  caFile = secure.need("KAFKA_SECURE_CA_PEM");
+  reauthMs = Number(secure.need("KAFKA_SECURE_OAUTH_REAUTH_MS"));
   dir = mkdtempSync(join(tmpdir(), "processor-oauth-"));
   writeFileSync(
     join(dir, "mint.sh"),
@@ -246,7 +213,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (created.length > 0) await withAdmin((admin) => admin.deleteTopics({ topics: created })).catch(() => undefined);
   if (dir !== "") rmSync(dir, { recursive: true, force: true });
-  if (startedBroker) script("stop.sh", "--mode", "secure");
+  secure?.release();
 }, 60_000);
 
 test("the broker ends OAUTHBEARER sessions after 15 s at most, so a test longer than that needs re-authentication", () => {
@@ -329,6 +296,15 @@ test("token file given by env, replaced while running: the new token is used, re
     `token file: ${brokerValidations(sub, "second")} validations of the new token, ${connectionsLost(processor.log())} connections lost`,
   );
   expect(connectionsLost(processor.log())).toBeLessThanOrEqual(2);
+
+  // the dead-letter tools connect with the same options: stats over OAUTHBEARER agrees with kcat on the admin listener
+  const stats = await runToExit("dlq stats", ["dlq", "stats", "--json", "--brokers", SASL_SSL, "--output-topic", topics.output], {
+    KAFKA_TLS_CA_FILE: caFile,
+    KAFKA_SASL_MECHANISM: "OAUTHBEARER",
+    PROCESSOR_SASL_OAUTH_TOKEN_FILE: tokenFile,
+  });
+  expect(stats.code).toBe(0);
+  expect(JSON.parse(stats.stdout).records).toBe((await idsIn(topics.dlq)).size);
 }, 90_000);
 
 test("a bad or expired token: quick exit, one clear line naming the problem", async () => {

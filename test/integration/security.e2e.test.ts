@@ -5,18 +5,16 @@
  * No password ever shows in any output.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Admin, Producer } from "@platformatic/kafka";
 import { uniqueName } from "../support/kafka.ts";
+import { type SecureBroker, startSecureBroker } from "../support/secure-broker.ts";
 import { BINARY, buildBinary, eventually, startProcessor, topicArgs } from "../support/processor.ts";
 import { seedCases } from "../support/seed-data.ts";
 import { sum } from "../../scripts/lib/stats.ts";
 
-const root = resolve(import.meta.dir, "../..");
-// Where scripts/kafka keeps the secure broker (KAFKA_CACHE_DIR moves it, as in scripts/kafka/env.sh).
-const RUN_DIR = resolve(process.env.KAFKA_CACHE_DIR ?? resolve(root, ".cache/kafka"), "run/secure");
 const ADMIN_BROKERS = ["127.0.0.1:29092"]; // PLAINTEXT, no auth: setup and checks only
 const SASL_SSL = "127.0.0.1:29093";
 const MTLS = "127.0.0.1:29094";
@@ -27,49 +25,13 @@ const secrets = new Set<string>([WRONG_PASSWORD]);
 const transcripts: { name: string; text: string }[] = [];
 const created: string[] = [];
 
-let secure: Record<string, string> = {};
-let startedBroker = false;
+let secure: SecureBroker | undefined;
 let dir = "";
 
-/** Whether this checkout's secure broker runs (same test as scripts/kafka/env.sh kafka_node_pid). */
-function secureBrokerRunning(): boolean {
-  const pidFile = join(RUN_DIR, "node1/kafka.pid");
-  if (!existsSync(pidFile)) return false;
-  const pid = readFileSync(pidFile, "utf8").trim();
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(join(RUN_DIR, "node1/server.properties"));
-  } catch {
-    return false;
-  }
-}
-
-function script(name: string, ...args: string[]): void {
-  const run = Bun.spawnSync(["bash", resolve(root, `scripts/kafka/${name}`), ...args], { stdout: "pipe", stderr: "pipe" });
-  if (run.exitCode !== 0)
-    throw new Error(`${name} ${args.join(" ")} failed (${run.exitCode}): ${run.stderr.toString()}${run.stdout.toString()}`);
-}
-
-/** The KAFKA_SECURE_* variables of .cache/kafka/run/secure/env.sh, as bash sees them. */
-function readSecureEnv(): Record<string, string> {
-  const run = Bun.spawnSync(["bash", "-c", 'source "$1" && env -0', "_", join(RUN_DIR, "env.sh")], {
-    stdout: "pipe",
-    stderr: "pipe",
-    env: {},
-  });
-  if (run.exitCode !== 0) throw new Error(`cannot source env.sh: ${run.stderr.toString()}`);
-  const values: Record<string, string> = {};
-  for (const entry of run.stdout.toString().split("\0")) {
-    const at = entry.indexOf("=");
-    if (entry.startsWith("KAFKA_SECURE_") && at > 0) values[entry.slice(0, at)] = entry.slice(at + 1);
-  }
-  return values;
-}
-
-function need(name: string): string {
-  const value = secure[name];
-  if (value === undefined || value === "") throw new Error(`env.sh has no ${name}`);
-  return value;
-}
+const need = (name: string): string => {
+  if (secure === undefined) throw new Error("the secure broker is not started");
+  return secure.need(name);
+};
 
 async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = new Admin({ clientId: "security-test-admin", bootstrapBrokers: ADMIN_BROKERS });
@@ -185,9 +147,7 @@ async function failsWith(name: string, args: string[], env: Record<string, strin
 }
 
 beforeAll(async () => {
-  startedBroker = !secureBrokerRunning();
-  script("start.sh", "--mode", "secure", "--timeout", "120");
-  secure = readSecureEnv();
+  secure = startSecureBroker();
   for (const name of ["KAFKA_SECURE_PASSWORD", "KAFKA_SECURE_ADMIN_PASSWORD", "KAFKA_SECURE_STORE_PASSWORD"]) secrets.add(need(name));
   dir = mkdtempSync(join(tmpdir(), "processor-security-"));
   writeFileSync(join(dir, "password"), `${need("KAFKA_SECURE_PASSWORD")}\n`);
@@ -220,7 +180,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (created.length > 0) await withAdmin((admin) => admin.deleteTopics({ topics: created })).catch(() => undefined);
   if (dir !== "") rmSync(dir, { recursive: true, force: true });
-  if (startedBroker) script("stop.sh", "--mode", "secure");
+  secure?.release();
 }, 60_000);
 
 const caArgs = () => ["--tls-ca-file", need("KAFKA_SECURE_CA_PEM")];
