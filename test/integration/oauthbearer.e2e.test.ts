@@ -161,7 +161,9 @@ async function stop(name: string, processor: RunningProcessor): Promise<number> 
 /** Runs the binary to its exit, capturing stdout and stderr (a wrong setup must stop on its own, quickly). */
 async function runToExit(name: string, args: string[], env: Record<string, string> = {}) {
   const started = Date.now();
-  const child = Bun.spawn([BINARY, "--log-level", "info", ...args], {
+  // a subcommand comes first; the log level goes after it
+  const argv = args[0] === "dlq" ? [BINARY, ...args] : [BINARY, "--log-level", "info", ...args];
+  const child = Bun.spawn(argv, {
     cwd: "/tmp",
     env: { PATH: process.env.PATH ?? "", ...env },
     stdin: "ignore",
