@@ -4,12 +4,11 @@
  */
 import { describe, expect, test } from "bun:test";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import { type ReadableSpan, TracerProvider } from "@opentelemetry/sdk-trace";
+import { AlwaysOnSampler, type ReadableSpan, TracerProvider } from "@opentelemetry/sdk-trace";
 import { runHandler, type HandlerOutcome } from "../../src/handlers/run-handler.ts";
 import { deadLetter } from "../../src/pipeline/dead-letter.ts";
 import { QueuedInput } from "../../src/pipeline/input-record.ts";
 import { RecordSpans } from "../../src/observability/otel/record-spans.ts";
-import { recordSampler } from "../../src/observability/otel/start-span-export.ts";
 import { continuedTraceparent } from "../../src/observability/trace-context.ts";
 
 const utf8 = new TextEncoder();
@@ -21,7 +20,7 @@ const PARENT = "00f067aa0ba902b7";
 function rig(sampleRatio = 1) {
   const ended: ReadableSpan[] = [];
   const provider = new TracerProvider({
-    sampler: recordSampler(sampleRatio),
+    sampler: new AlwaysOnSampler(),
     spanProcessors: [
       {
         onStart: () => undefined,
@@ -31,7 +30,7 @@ function rig(sampleRatio = 1) {
       },
     ],
   });
-  return { spans: new RecordSpans(provider.getTracer("test"), "group-1"), ended };
+  return { spans: new RecordSpans(provider.getTracer("test"), "group-1", sampleRatio), ended };
 }
 
 function input(headers: Array<[string, string]>, options: { key?: Uint8Array | null; value?: Uint8Array | null; offset?: number } = {}) {
@@ -174,7 +173,7 @@ describe("record spans", () => {
     expect(ended).toHaveLength(0);
   });
 
-  test("the sample ratio applies to records without a traceparent (roughly, by trace id)", () => {
+  test("the sample ratio applies to records without a traceparent (roughly), decided once per record", () => {
     const { spans, ended } = rig(0.25);
     for (let i = 0; i < 4000; i++) {
       const record = input([], { offset: i });
@@ -183,6 +182,15 @@ describe("record spans", () => {
     }
     expect(ended.length).toBeGreaterThan(800);
     expect(ended.length).toBeLessThan(1200);
+    // a retry's begin neither starts a second span nor samples again
+    let draws = 0;
+    const provider = new TracerProvider({ sampler: new AlwaysOnSampler() });
+    const counted = new RecordSpans(provider.getTracer("test"), "g", 0.5, () => (draws++, 0.9));
+    const record = input([]);
+    counted.begin(record);
+    counted.begin(record);
+    expect(draws).toBe(1);
+    expect(continuedTraceparent(record)).toBeNull();
   });
 
   test("an invalid traceparent counts as none: a new trace replaces it on the outputs", () => {

@@ -43,19 +43,31 @@ const MAX_STATUS_CHARS = 1024;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 export class RecordSpans implements RecordTracing {
-  /** Every record begun and not yet ended, sampled or not (a retry must not start a second span). */
-  private readonly spans = new WeakMap<InputRecord, Span>();
+  /**
+   * Every record begun and not yet ended: its span, or null when it is not sampled (a retry must neither start a
+   * second span nor sample again).
+   */
+  private readonly spans = new WeakMap<InputRecord, Span | null>();
   private readonly names = new Map<string, string>();
 
   constructor(
     private readonly tracer: Tracer,
     /** --group-id: the span's messaging.consumer.group.name. */
     private readonly groupId: string,
+    /** --otel-sample-ratio: share of records without a traceparent that get a span. */
+    private readonly sampleRatio = 1,
+    private readonly random: () => number = Math.random,
   ) {}
 
   begin(input: InputRecord): void {
     if (this.spans.has(input)) return;
     const parent = incomingTraceContext(input);
+    // Parent-based sampling, decided here so that a record without a span costs no SDK work at all (the SDK's
+    // sampler then takes every span it is given): a sampled parent always, an unsampled one never, others at the ratio.
+    if (parent === null ? this.random() >= this.sampleRatio : !parent.sampled) {
+      this.spans.set(input, null);
+      return;
+    }
     let context: Context = ROOT_CONTEXT;
     if (parent !== null) {
       context = trace.setSpanContext(ROOT_CONTEXT, {
@@ -72,15 +84,14 @@ export class RecordSpans implements RecordTracing {
       context,
     );
     this.spans.set(input, span);
-    const { traceId, spanId, traceFlags } = span.spanContext();
+    const { traceId, spanId } = span.spanContext();
     // An input's trace goes on with its own flags (as without export); a sampled new trace is carried by the outputs.
-    if (parent !== null) continueAs(input, traceId, spanId, parent.flags);
-    else if ((traceFlags & TraceFlags.SAMPLED) !== 0) continueAs(input, traceId, spanId, "01");
+    continueAs(input, traceId, spanId, parent?.flags ?? "01");
   }
 
   deadLettered(input: InputRecord, kind: DeadLetterKind, reason: string): void {
     const span = this.spans.get(input);
-    if (span === undefined || !span.isRecording()) return;
+    if (span === undefined || span === null) return;
     span.setAttribute(ATTR_ERROR_TYPE, kind);
     span.setStatus({ code: SpanStatusCode.ERROR, message: logSafeText(reason, MAX_STATUS_CHARS) });
   }
@@ -89,7 +100,7 @@ export class RecordSpans implements RecordTracing {
     const span = this.spans.get(input);
     if (span === undefined) return;
     this.spans.delete(input);
-    if (!span.isRecording()) return;
+    if (span === null) return;
     span.setAttribute(PROCESSOR_ATTEMPTS, input.attempt);
     span.setAttribute(PROCESSOR_OUTCOME, outcome);
     if (outcome === "halted") {

@@ -8,15 +8,7 @@
  */
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  ParentBasedSampler,
-  type Sampler,
-  type SpanExporter,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-} from "@opentelemetry/sdk-trace";
+import { AlwaysOnSampler, type SpanExporter, TracerProvider } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import type { Logger } from "../logger.ts";
 import { RecordSpans } from "./record-spans.ts";
@@ -42,12 +34,6 @@ export interface SpanExport {
   close(timeoutMs: number): Promise<void>;
 }
 
-/** Records with a sampled traceparent always get a span, with an unsampled one never; others at `ratio`. */
-export function recordSampler(ratio: number): Sampler {
-  const root = ratio >= 1 ? new AlwaysOnSampler() : ratio <= 0 ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(ratio);
-  return new ParentBasedSampler({ root });
-}
-
 /** Span export to `settings.endpoint`; `exporter` and `batcher` are for tests. */
 export function startSpanExport(
   settings: SpanExportSettings,
@@ -59,10 +45,11 @@ export function startSpanExport(
   const resource = defaultResource()
     .merge(detectResources({ detectors: [envDetector] }))
     .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName, [ATTR_SERVICE_VERSION]: settings.serviceVersion }));
-  const provider = new TracerProvider({ resource, sampler: recordSampler(settings.sampleRatio), spanProcessors: [spans] });
+  // RecordSpans samples before it starts a span (parent-based, at the ratio): every span it starts is recorded
+  const provider = new TracerProvider({ resource, sampler: new AlwaysOnSampler(), spanProcessors: [spans] });
   const tracer = provider.getTracer("processor", settings.serviceVersion);
   return {
-    tracing: new RecordSpans(tracer, settings.groupId),
+    tracing: new RecordSpans(tracer, settings.groupId, settings.sampleRatio),
     counts: () => spans.counts,
     close: (timeoutMs) => spans.close(timeoutMs),
   };
