@@ -309,6 +309,42 @@ test("token file given by env, replaced while running: the new token is used, re
   expect(JSON.parse(stats.stdout).records).toBe((await idsIn(topics.dlq)).size);
 }, 90_000);
 
+test("a token file not renewed in time: a warning while there is no usable token, and a renewed file brings it back", async () => {
+  const topics = await makeTopics("oauth-lapse");
+  const sub = uniqueName("processor-lapse");
+  const tokenFile = join(dir, "lapsing.jwt");
+  writeFileSync(tokenFile, `${jwt(sub, 20, "lapsing")}\n`);
+  const groupId = uniqueName("g");
+  const started = Date.now();
+  const processor = startProcessor(["--brokers", SASL_SSL, ...topicArgs(topics.input, topics.output, groupId)], {
+    KAFKA_TLS_CA_FILE: caFile,
+    KAFKA_SASL_MECHANISM: "OAUTHBEARER",
+    PROCESSOR_SASL_OAUTH_TOKEN_FILE: tokenFile,
+  });
+  let warned = false;
+  let warnedAfterS = Number.NaN;
+  const arrivals: boolean[] = [];
+  try {
+    arrivals.push(await arrived(topics, await produceWave(topics.input, 30), 20_000));
+    // the token expires at 20 s and the file stays as it is: the next re-authentication has no usable token
+    warned = await eventually(async () => processor.log().includes("no usable OAUTHBEARER token"), 40_000 - (Date.now() - started), 250);
+    warnedAfterS = (Date.now() - started) / 1000;
+    replaceTokenFile(tokenFile, jwt(sub, 300, "renewed"));
+    arrivals.push(await arrived(topics, await produceWave(topics.input, 30), 30_000));
+  } finally {
+    const code = await stop("lapsed token file", processor);
+    if (code !== 0 || !warned || arrivals.some((ok) => !ok)) console.error(processor.log().slice(-4000));
+  }
+  console.log(
+    `lapsed token file: warned after ${((Date.now() - started) / 1000).toFixed(1)} s run, ${connectionsLost(processor.log())} connections lost`,
+  );
+  expect(warned).toBe(true);
+  expect(processor.log()).toContain("expired at");
+  expect(arrivals).toEqual([true, true]);
+  expect(processor.process.exitCode).toBe(0);
+  expect(brokerValidations(sub, "renewed")).toBeGreaterThanOrEqual(1);
+}, 120_000);
+
 test("a bad or expired token: quick exit, one clear line naming the problem", async () => {
   const file = (name: string, contents: string) => {
     writeFileSync(join(dir, name), `${contents}\n`);
