@@ -49,8 +49,8 @@ export function readDeadLetter(record: RawRecord): DeadLetterRecord {
   const originalHeaders: HeaderEntry[] = [];
   for (const [rawName, value] of record.headerEntries) {
     const name = rawName ?? EMPTY;
-    if (name.length > PREFIX.length && name.subarray(0, PREFIX.length).equals(PREFIX)) {
-      const field = name.subarray(PREFIX.length).toString();
+    if (name.length > PREFIX.length && PREFIX.compare(name, 0, PREFIX.length) === 0) {
+      const field = name.toString("utf8", PREFIX.length);
       // the first of a repeated header wins: processor appends its own after the original headers
       if (!why.has(field)) why.set(field, value?.toString() ?? "");
     } else {

@@ -17,8 +17,21 @@ const RULES: ReadonlyArray<readonly [RegExp, string]> = [
   [/: (?!<\w+>$)\S+$/, ": …"],
 ];
 
+/** Reasons repeat: each distinct one is normalised once (up to this many kept). */
+const CACHE_LIMIT = 10_000;
+const cache = new Map<string, string>();
+
 export function normalizeReason(reason: string | null): string {
   if (reason === null) return "(no reason header)";
+  let normal = cache.get(reason);
+  if (normal === undefined) {
+    normal = normalize(reason);
+    if (cache.size < CACHE_LIMIT) cache.set(reason, normal);
+  }
+  return normal;
+}
+
+function normalize(reason: string): string {
   let text = reason.split("\n", 1)[0] ?? "";
   for (const [pattern, replacement] of RULES) text = text.replace(pattern, replacement);
   text = text.replace(/\s+/g, " ").trim();
