@@ -13,7 +13,16 @@ import { join } from "node:path";
 import { Admin, Producer } from "@platformatic/kafka";
 import { uniqueName } from "../support/kafka.ts";
 import { SECURE_RUN_DIR, type SecureBroker, startSecureBroker } from "../support/secure-broker.ts";
-import { BINARY, buildBinary, eventually, type RunningProcessor, startProcessor, topicArgs } from "../support/processor.ts";
+import {
+  buildBinary,
+  eventually,
+  type FinishedRun,
+  oneFailureLine,
+  type RunningProcessor,
+  runToExit as runBinary,
+  startProcessor,
+  topicArgs,
+} from "../support/processor.ts";
 import { type SeedCase, seedCases } from "../support/seed-data.ts";
 
 const BROKER_LOG = join(SECURE_RUN_DIR, "node1/logs/kafka.log");
@@ -158,35 +167,35 @@ async function stop(name: string, processor: RunningProcessor): Promise<number> 
   return code;
 }
 
-/** Runs the binary to its exit, capturing stdout and stderr (a wrong setup must stop on its own, quickly). */
-async function runToExit(name: string, args: string[], env: Record<string, string> = {}) {
-  const started = Date.now();
-  // a subcommand comes first; the log level goes after it
-  const argv = args[0] === "dlq" ? [BINARY, ...args] : [BINARY, "--log-level", "info", ...args];
-  const child = Bun.spawn(argv, {
-    cwd: "/tmp",
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  clearTimeout(timer);
-  transcripts.push({ name, text: stdout + stderr });
-  return { code, stdout, stderr, ms: Date.now() - started };
+/** Runs the binary to its exit; its output is kept for the leak check. */
+async function runToExit(name: string, args: string[], env: Record<string, string> = {}): Promise<FinishedRun> {
+  const result = await runBinary(args, env);
+  transcripts.push({ name, text: result.stdout + result.stderr });
+  return result;
 }
 
 /** A bad token: non-zero exit in under 30 s with exactly one `processor: ` line on stderr; returns that line. */
 async function failsWith(name: string, tokenArgs: string[]): Promise<string> {
   const args = ["--brokers", SASL_SSL, "--tls-ca-file", caFile, "--sasl-mechanism", "oauthbearer", ...tokenArgs];
-  const result = await runToExit(name, ["--input-topics", "oauth-fail-in", "--output-topic", "oauth-fail-out", ...args]);
-  const lines = result.stderr.split("\n").filter((line) => line.startsWith("processor: "));
-  console.log(`${name}: exit ${result.code} after ${result.ms} ms: ${lines.join(" | ")}`);
-  expect(result.code).not.toBe(0);
-  expect(result.ms).toBeLessThan(30_000);
-  expect(lines).toHaveLength(1);
-  return lines[0] ?? "";
+  return oneFailureLine(name, await runToExit(name, ["--input-topics", "oauth-fail-in", "--output-topic", "oauth-fail-out", ...args]));
+}
+
+/**
+ * Fresh topics and a processor on them whose token file (given by env) holds a token living `lifetimeS` from now,
+ * tagged `rev`. Kafka refuses a re-authentication as another principal (KIP-368): a refreshed token must name `sub`.
+ */
+async function startOnTokenFile(prefix: string, lifetimeS: number, rev: string) {
+  const topics = await makeTopics(prefix);
+  const sub = uniqueName(`processor-${prefix}`);
+  const tokenFile = join(dir, `${prefix}.jwt`);
+  writeFileSync(tokenFile, `${jwt(sub, lifetimeS, rev)}\n`);
+  const started = Date.now();
+  const processor = startProcessor(["--brokers", SASL_SSL, ...topicArgs(topics.input, topics.output, uniqueName("g"))], {
+    KAFKA_TLS_CA_FILE: caFile,
+    KAFKA_SASL_MECHANISM: "OAUTHBEARER",
+    PROCESSOR_SASL_OAUTH_TOKEN_FILE: tokenFile,
+  });
+  return { topics, sub, tokenFile, started, processor };
 }
 
 const connectionsLost = (log: string) => log.split('"msg":"lost the connection to a broker').length - 1;
@@ -266,18 +275,7 @@ test("token command minting 20 s tokens, run for 50 s: records produced after ea
 }, 120_000);
 
 test("token file given by env, replaced while running: the new token is used, records after the old one expired arrive", async () => {
-  const topics = await makeTopics("oauth-file");
-  // Kafka refuses a re-authentication as another principal (KIP-368): a refreshed token names the same sub
-  const sub = uniqueName("processor-file");
-  const tokenFile = join(dir, "token.jwt");
-  writeFileSync(tokenFile, `${jwt(sub, 25, "first")}\n`);
-  const groupId = uniqueName("g");
-  const started = Date.now();
-  const processor = startProcessor(["--brokers", SASL_SSL, ...topicArgs(topics.input, topics.output, groupId)], {
-    KAFKA_TLS_CA_FILE: caFile,
-    KAFKA_SASL_MECHANISM: "OAUTHBEARER",
-    PROCESSOR_SASL_OAUTH_TOKEN_FILE: tokenFile,
-  });
+  const { topics, sub, tokenFile, started, processor } = await startOnTokenFile("oauth-file", 25, "first");
   const arrivals: boolean[] = [];
   try {
     arrivals.push(await arrived(topics, await produceWave(topics.input, 30), 30_000));
@@ -310,17 +308,7 @@ test("token file given by env, replaced while running: the new token is used, re
 }, 90_000);
 
 test("a token file not renewed in time: a warning while there is no usable token, and a renewed file brings it back", async () => {
-  const topics = await makeTopics("oauth-lapse");
-  const sub = uniqueName("processor-lapse");
-  const tokenFile = join(dir, "lapsing.jwt");
-  writeFileSync(tokenFile, `${jwt(sub, 20, "lapsing")}\n`);
-  const groupId = uniqueName("g");
-  const started = Date.now();
-  const processor = startProcessor(["--brokers", SASL_SSL, ...topicArgs(topics.input, topics.output, groupId)], {
-    KAFKA_TLS_CA_FILE: caFile,
-    KAFKA_SASL_MECHANISM: "OAUTHBEARER",
-    PROCESSOR_SASL_OAUTH_TOKEN_FILE: tokenFile,
-  });
+  const { topics, sub, tokenFile, started, processor } = await startOnTokenFile("oauth-lapse", 20, "lapsing");
   let warned = false;
   let warnedAfterS = Number.NaN;
   const arrivals: boolean[] = [];

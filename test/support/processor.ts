@@ -1,4 +1,5 @@
 /** Builds the real binary once per test run and drives processor processes the way a user would. */
+import { expect } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -92,4 +93,41 @@ export async function waitCommittedToEnd(processor: RunningProcessor, groupId: s
 /** The arguments every processor run starts with: its input and output topics and its consumer group. */
 export function topicArgs(input: string, output: string, groupId: string): string[] {
   return ["--input-topics", input, "--output-topic", output, "--group-id", groupId];
+}
+
+export interface FinishedRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/**
+ * Runs the binary to its exit, capturing stdout and stderr; killed after `timeoutMs` (a wrong setup must stop on its
+ * own, quickly). `--log-level info` goes first, unless the arguments start with a subcommand (`dlq`, `config`).
+ */
+export async function runToExit(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<FinishedRun> {
+  const started = Date.now();
+  const subcommand = args[0] === "dlq" || args[0] === "config";
+  const child = Bun.spawn(subcommand ? [BINARY, ...args] : [BINARY, "--log-level", "info", ...args], {
+    cwd: "/tmp",
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  clearTimeout(timer);
+  return { code, stdout, stderr, ms: Date.now() - started };
+}
+
+/** A run that must fail fast: non-zero exit in under 30 s with exactly one `processor: ` line on stderr; returns it. */
+export function oneFailureLine(name: string, result: FinishedRun): string {
+  const lines = result.stderr.split("\n").filter((line) => line.startsWith("processor: "));
+  console.log(`${name}: exit ${result.code} after ${result.ms} ms: ${lines.join(" | ")}`);
+  expect(result.code).not.toBe(0);
+  expect(result.ms).toBeLessThan(30_000);
+  expect(lines).toHaveLength(1);
+  return lines[0] ?? "";
 }
