@@ -4,7 +4,7 @@
  * outputs, filtered at once, dead-lettered (with the reason first) when the copy is in.
  */
 import { describe, expect, test } from "bun:test";
-import { Pipeline, type PipelineSettings } from "../../src/pipeline/pipeline.ts";
+import { Pipeline } from "../../src/pipeline/pipeline.ts";
 import { createRing, RingWriter } from "../../src/threads/byte-ring.ts";
 import { RecordEncoder } from "../../src/threads/record-codec.ts";
 import { createLogger } from "../../src/observability/logger.ts";
@@ -14,32 +14,13 @@ import type { DeadLetterKind } from "../../src/pipeline/dead-letter.ts";
 import { assignmentFrame } from "../support/frames.ts";
 import { tick } from "../support/async.ts";
 import { ProducerSide } from "../support/producer-side.ts";
+import { pipelineSettings } from "../support/pipeline-settings.ts";
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 const log = createLogger("silent");
 
-const SETTINGS: PipelineSettings = {
-  concurrency: 4,
-  pickUp: 1,
-  batchSize: 1,
-  batchWaitMs: 0,
-  ordering: "key",
-  guarantee: "at-least-once",
-  retries: 2,
-  retryBackoffMs: 1,
-  retryBackoffMaxMs: 2,
-  handlerTimeoutMs: 10_000,
-  outputTopic: "out",
-  dlqTopic: "out.dlq",
-  autoOffsetStore: false,
-  ringBytes: 64 * 1024,
-  producers: 1,
-  revokeTimeoutMs: 50,
-  dlqWindow: 100,
-  dlqMaxConsecutive: 0,
-  maxUncommitted: 1_000_000,
-};
+const SETTINGS = pipelineSettings();
 
 /** Every call the pipeline makes, as text: "begin 1", "dead-lettered 1 permanent", "end 1 produced attempt=1". */
 class RecordingTracing implements RecordTracing {

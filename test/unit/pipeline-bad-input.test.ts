@@ -17,6 +17,7 @@ import { PermanentError, type Handler, type InputRecord } from "../../src/handle
 import { assignmentFrame } from "../support/frames.ts";
 import { tick, within } from "../support/async.ts";
 import { ProducerSide, type Out } from "../support/producer-side.ts";
+import { pipelineSettings } from "../support/pipeline-settings.ts";
 
 const IN = "in";
 const OUT = "out";
@@ -55,27 +56,7 @@ function fastInternalRetries(): void {
 const includes = (value: Uint8Array | null, part: string): boolean => value !== null && fromUtf8.decode(value).includes(part);
 const startsWith = (value: Uint8Array | null, part: string): boolean => value !== null && fromUtf8.decode(value).startsWith(part);
 
-const BASE: PipelineSettings = {
-  concurrency: 8,
-  pickUp: 1,
-  batchSize: 1,
-  batchWaitMs: 0,
-  ordering: "key",
-  guarantee: "at-least-once",
-  retries: 0,
-  retryBackoffMs: 1,
-  retryBackoffMaxMs: 2,
-  handlerTimeoutMs: 10_000,
-  outputTopic: OUT,
-  dlqTopic: DLQ,
-  autoOffsetStore: false,
-  ringBytes: 64 * 1024,
-  producers: 1,
-  revokeTimeoutMs: 50,
-  dlqWindow: 100,
-  dlqMaxConsecutive: 0,
-  maxUncommitted: 1_000_000,
-};
+const BASE = pipelineSettings({ concurrency: 8, retries: 0 });
 
 interface Rec {
   readonly offset: number;

@@ -24,6 +24,7 @@ import { assignmentFrame } from "../support/frames.ts";
 import { tick, within } from "../support/async.ts";
 import { ProducerSide, type Out } from "../support/producer-side.ts";
 import { prng } from "../support/random.ts";
+import { pipelineSettings } from "../support/pipeline-settings.ts";
 
 const IN = "in";
 const OUT = "out";
@@ -34,27 +35,7 @@ const log = createLogger("silent");
 const bytes = (t: string): Uint8Array => utf8.encode(t);
 const text = (b: Uint8Array | null): string => (b === null ? "<null>" : fromUtf8.decode(b));
 
-const SETTINGS: PipelineSettings = {
-  concurrency: 4,
-  pickUp: 1,
-  batchSize: 16,
-  batchWaitMs: 0,
-  ordering: "key",
-  guarantee: "at-least-once",
-  retries: 3,
-  retryBackoffMs: 1,
-  retryBackoffMaxMs: 2,
-  handlerTimeoutMs: 10_000,
-  outputTopic: OUT,
-  dlqTopic: DLQ,
-  autoOffsetStore: false,
-  ringBytes: 64 * 1024,
-  producers: 1,
-  revokeTimeoutMs: 50,
-  dlqWindow: 100,
-  dlqMaxConsecutive: 0,
-  maxUncommitted: 1_000_000,
-};
+const SETTINGS = pipelineSettings({ batchSize: 16, retries: 3 });
 
 interface Rec {
   readonly offset: number;

@@ -19,36 +19,16 @@ import { createLogger } from "../../src/observability/logger.ts";
 import { PermanentError, type Handler, type HandlerResult, type InputRecord } from "../../src/handlers/types.ts";
 import { tick, within } from "../support/async.ts";
 import { prng } from "../support/random.ts";
+import { pipelineSettings } from "../support/pipeline-settings.ts";
 
 const IN = "in";
-const OUT = "out";
 const DLQ = "out.dlq";
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 const log = createLogger("silent");
 const MEMBER: GroupMember = { groupId: "g", generationId: 1, memberId: "m", groupInstanceId: null, coordinatorId: 1 };
 
-const BASE: PipelineSettings = {
-  concurrency: 8,
-  pickUp: 1,
-  batchSize: 1,
-  batchWaitMs: 0,
-  ordering: "key",
-  guarantee: "exactly-once",
-  retries: 0,
-  retryBackoffMs: 1,
-  retryBackoffMaxMs: 2,
-  handlerTimeoutMs: 10_000,
-  outputTopic: OUT,
-  dlqTopic: DLQ,
-  autoOffsetStore: false,
-  ringBytes: 64 * 1024,
-  producers: 2,
-  revokeTimeoutMs: 50,
-  dlqWindow: 100,
-  dlqMaxConsecutive: 0,
-  maxUncommitted: 1_000_000,
-};
+const BASE = pipelineSettings({ concurrency: 8, guarantee: "exactly-once", retries: 0, producers: 2 });
 
 /** The outbox's routing hash (FNV-1a), only to pick two input partitions that go to different producers. */
 function producerOf(partition: number, producers = 2): number {

@@ -13,6 +13,7 @@ import type { Task, TaskOutcome } from "../../src/scheduler/scheduler.ts";
 import type { CommitOffset } from "../../src/threads/messages.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { tick, within } from "../support/async.ts";
+import { pipelineSettings } from "../support/pipeline-settings.ts";
 
 const T = "in";
 const A = 0;
@@ -20,27 +21,14 @@ const B = 1;
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
-const SETTINGS: PipelineSettings = {
+const SETTINGS = pipelineSettings({
   concurrency: 1,
-  pickUp: 1,
-  batchSize: 1,
-  batchWaitMs: 0,
   ordering: "partition",
-  guarantee: "at-least-once",
   retries: 0,
-  retryBackoffMs: 1,
   retryBackoffMaxMs: 1,
   handlerTimeoutMs: 1000,
-  outputTopic: "out",
-  dlqTopic: "out.dlq",
-  autoOffsetStore: false,
-  ringBytes: 64 * 1024,
-  producers: 1,
   revokeTimeoutMs: 200,
-  dlqWindow: 100,
-  dlqMaxConsecutive: 0,
-  maxUncommitted: 1_000_000,
-};
+});
 
 class Rig {
   readonly stats = newStats();
