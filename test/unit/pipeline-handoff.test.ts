@@ -17,6 +17,7 @@ import type { Handler, OutputRecord } from "../../src/handlers/types.ts";
 import { assignmentFrame } from "../support/frames.ts";
 import { tick, within } from "../support/async.ts";
 import { prng } from "../support/random.ts";
+import { pipelineSettings } from "../support/pipeline-settings.ts";
 
 const TOPIC = "in";
 const P = 0; // the partition that moves
@@ -60,27 +61,7 @@ interface CommitCall {
 }
 
 function settingsFor(ordering: Ordering, revokeTimeoutMs: number): PipelineSettings {
-  return {
-    concurrency: 8,
-    pickUp: 1,
-    batchSize: 1,
-    batchWaitMs: 0,
-    ordering,
-    guarantee: "at-least-once",
-    retries: 0,
-    retryBackoffMs: 1,
-    retryBackoffMaxMs: 1,
-    handlerTimeoutMs: 10_000,
-    outputTopic: "out",
-    dlqTopic: "out.dlq",
-    autoOffsetStore: false,
-    ringBytes: 64 * 1024,
-    producers: 1,
-    revokeTimeoutMs,
-    dlqWindow: 100,
-    dlqMaxConsecutive: 0,
-    maxUncommitted: 1_000_000,
-  };
+  return pipelineSettings({ concurrency: 8, ordering, retries: 0, retryBackoffMaxMs: 1, revokeTimeoutMs });
 }
 
 /** A Pipeline with consumer rings, a fake producer and recording commit ports. */
