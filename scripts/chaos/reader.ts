@@ -9,7 +9,7 @@
  * consumer's fetch position reaches it, not when a record at end - 1 arrives: the last offsets of a transactional
  * topic are commit/abort markers, which are never delivered.
  */
-import { Consumer, FetchIsolationLevels, MessagesStreamModes, type Admin, type Message } from "@platformatic/kafka";
+import { Consumer, FetchIsolationLevels, MessagesStreamModes, type Message } from "@platformatic/kafka";
 import { withAdmin, type KafkaAdmin } from "../lib/kafka-admin.ts";
 import { appendTimes } from "./append-times.ts";
 import { recordId } from "./record-id.ts";
@@ -42,21 +42,8 @@ export interface ReadOptions {
 
 /** Per partition: the high watermark and the last stable offset (read_committed end). */
 async function listEnds(admin: KafkaAdmin, topic: string): Promise<{ high: number[]; stable: number[] }> {
-  return admin.use(async (a: Admin) => {
-    const meta = await a.metadata({ topics: [topic] });
-    const count = meta.topics.get(topic)?.partitionsCount ?? 0;
-    const at = async (isolationLevel: number) => {
-      const result = await a.listOffsets({
-        isolationLevel: isolationLevel as 0 | 1,
-        topics: [{ name: topic, partitions: Array.from({ length: count }, (_, p) => ({ partitionIndex: p, timestamp: -1n })) }],
-      });
-      const offsets = new Array<number>(count).fill(0);
-      for (const p of result[0]?.partitions ?? []) offsets[p.partitionIndex] = Number(p.offset);
-      return offsets;
-    };
-    const [high, stable] = await Promise.all([at(FetchIsolationLevels.READ_UNCOMMITTED), at(FetchIsolationLevels.READ_COMMITTED)]);
-    return { high, stable };
-  });
+  const [high, stable] = await Promise.all([admin.endOffsets(topic), admin.endOffsets(topic, "read_committed")]);
+  return { high, stable };
 }
 
 /** The read_committed end offsets, once no transaction is open or after `waitMs`. */

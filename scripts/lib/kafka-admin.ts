@@ -4,7 +4,10 @@
  * groups, committed and end offsets, leaders, topic configs. The underlying Admin is created on first use and
  * rebuilt after an error, because a broker restart can leave it unusable.
  */
-import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from "@platformatic/kafka";
+import { Admin, ConfigResourceTypes, FetchIsolationLevels, IncrementalAlterConfigOperationTypes } from "@platformatic/kafka";
+
+/** Which end of a partition: the high watermark, or the last stable offset (below the first open transaction). */
+export type Isolation = "read_uncommitted" | "read_committed";
 
 export interface AdminOptions {
   /** Request time-out, ms (the client's default when absent). */
@@ -63,9 +66,9 @@ export class KafkaAdmin {
     }
   }
 
-  /** End offset (high watermark) of every partition of `topic`. */
-  endOffsets(topic: string): Promise<number[]> {
-    return this.use((admin) => endOffsets(admin, topic));
+  /** End offset of every partition of `topic`: the high watermark, or read_committed the last stable offset. */
+  endOffsets(topic: string, isolation: Isolation = "read_uncommitted"): Promise<number[]> {
+    return this.use((admin) => endOffsets(admin, topic, isolation));
   }
 
   /** Committed offset per partition of `topic` (partitions without a commit are absent). */
@@ -129,11 +132,12 @@ export async function withAdmin<T>(
   }
 }
 
-/** End offsets (high watermarks) of every partition of a topic, with a plain Admin. */
-export async function endOffsets(admin: Admin, topic: string): Promise<number[]> {
+/** End offsets of every partition of a topic (high watermarks, or last stable offsets), with a plain Admin. */
+export async function endOffsets(admin: Admin, topic: string, isolation: Isolation = "read_uncommitted"): Promise<number[]> {
   const meta = await admin.metadata({ topics: [topic] });
   const partitions = meta.topics.get(topic)?.partitionsCount ?? 0;
   const result = await admin.listOffsets({
+    isolationLevel: isolation === "read_committed" ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED,
     topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, timestamp: -1n })) }],
   });
   const offsets = new Array<number>(partitions).fill(0);

@@ -1,6 +1,6 @@
 /** Test helpers against the real broker: unique topics, producing seed data, reading topics to their end. */
 import { Consumer, MessagesStreamModes, Producer, type Message, type MessageToProduce } from "@platformatic/kafka";
-import { withAdmin as withAdminOf, type KafkaAdmin } from "../../scripts/lib/kafka-admin.ts";
+import { withAdmin as withAdminOf, type Isolation, type KafkaAdmin } from "../../scripts/lib/kafka-admin.ts";
 import { sum } from "../../scripts/lib/stats.ts";
 
 export const BROKERS = (process.env.PROCESSOR_TEST_BROKERS ?? "127.0.0.1:9092").split(",");
@@ -88,9 +88,9 @@ export interface ReadRecord {
   headerCount: number;
 }
 
-/** End offsets per partition (high watermark). */
-export function endOffsets(topic: string): Promise<number[]> {
-  return withAdmin((admin) => admin.endOffsets(topic));
+/** End offsets per partition: high watermarks, or read_committed the last stable offsets. */
+export function endOffsets(topic: string, isolation: Isolation = "read_uncommitted"): Promise<number[]> {
+  return withAdmin((admin) => admin.endOffsets(topic, isolation));
 }
 
 /** Committed offsets indexed by partition (a partition without a commit is a hole). */

@@ -185,7 +185,10 @@ describe("record spans", () => {
     // a retry's begin neither starts a second span nor samples again
     let draws = 0;
     const provider = new TracerProvider({ sampler: new AlwaysOnSampler() });
-    const counted = new RecordSpans(provider.getTracer("test"), "g", 0.5, () => (draws++, 0.9));
+    const counted = new RecordSpans(provider.getTracer("test"), "g", 0.5, () => {
+      draws++;
+      return 0.9;
+    });
     const record = input([]);
     counted.begin(record);
     counted.begin(record);
