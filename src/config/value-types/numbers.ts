@@ -13,15 +13,20 @@ export function integer(min: number, max?: number): ValueType<number> {
   };
 }
 
+/** "0.2" or "20%" as a number (NaN when it is neither); the range is the caller's. */
+function parseShare(raw: string): number {
+  const text = raw.trim();
+  if (text === "" || text === "%") return Number.NaN;
+  const percent = text.endsWith("%");
+  return Number(percent ? text.slice(0, -1) : text) / (percent ? 100 : 1);
+}
+
 /** A share: "0.2", "20%"; strictly above 0 and at most 1. */
 export function ratio(): ValueType<number> {
   return {
     schema: custom((raw) => {
-      const text = raw.trim();
-      const percent = text.endsWith("%");
-      const n = Number(percent ? text.slice(0, -1) : text) / (percent ? 100 : 1);
-      if (text === "" || text === "%" || !Number.isFinite(n) || n <= 0 || n > 1)
-        return fail("expected a share above 0 and at most 1, like 0.2 or 20%");
+      const n = parseShare(raw);
+      if (!Number.isFinite(n) || n <= 0 || n > 1) return fail("expected a share above 0 and at most 1, like 0.2 or 20%");
       return ok(n);
     }),
   };
@@ -31,11 +36,8 @@ export function ratio(): ValueType<number> {
 export function fraction(): ValueType<number> {
   return {
     schema: custom((raw) => {
-      const text = raw.trim();
-      const percent = text.endsWith("%");
-      const n = Number(percent ? text.slice(0, -1) : text) / (percent ? 100 : 1);
-      if (text === "" || text === "%" || !Number.isFinite(n) || n < 0 || n > 1)
-        return fail("expected a share from 0 to 1, like 0.1 or 10%");
+      const n = parseShare(raw);
+      if (!Number.isFinite(n) || n < 0 || n > 1) return fail("expected a share from 0 to 1, like 0.1 or 10%");
       return ok(n);
     }),
   };
