@@ -26,7 +26,7 @@ export function consumerCommands(): (message: ToConsumer, post: Post<FromConsume
         loop?.setPaused(message.partitions, message.paused);
         break;
       case "refetch":
-        loop?.refetch();
+        loop?.refetch(message.round);
         break;
       case "go":
         loop?.go();

@@ -47,8 +47,11 @@ export class ConsumerLoop {
   /** A stream whose buffered records are stale (fetched before an expulsion): read no more of it. */
   private discarded: Stream | null = null;
   private epoch = 0;
-  /** Exactly-once mode: the main thread aborted a transaction; the next stream's first frame says `refetched`. */
-  private refetchPending = false;
+  /**
+   * Exactly-once mode: the main thread aborted a transaction; the next stream's first frame says `refetched` with
+   * the latest round asked for (null: none pending).
+   */
+  private refetchPending: number | null = null;
   /**
    * Since when the client has been rejoining its group (a rebalance event, until the join event), or null. A stream
    * closed meanwhile takes the connection the JoinGroup is waiting on with it, and a new one starts a second
@@ -182,8 +185,8 @@ export class ConsumerLoop {
    * Exactly-once mode: the main thread aborted a transaction, so every owned partition is read again from the
    * group's committed offsets: the current stream is dropped and the next one starts with a `refetched` frame.
    */
-  refetch(): void {
-    this.refetchPending = true;
+  refetch(round: number): void {
+    this.refetchPending = Math.max(round, this.refetchPending ?? round);
     this.log.info("reading the assigned partitions again from their committed offsets (a transaction was aborted)");
     if (this.rebalancingSince === null) {
       this.discardStream();
@@ -285,9 +288,10 @@ export class ConsumerLoop {
         this.stream = stream;
         this.paused.applyTo(stream);
         this.postMember();
-        if (this.refetchPending) {
-          this.refetchPending = false;
-          this.writeAssignment(this.assignment.owned(), true);
+        if (this.refetchPending !== null) {
+          const round = this.refetchPending;
+          this.refetchPending = null;
+          this.writeAssignment(this.assignment.owned(), round);
         }
         if (!this.joined) {
           this.joined = true;
@@ -391,16 +395,17 @@ export class ConsumerLoop {
   private onAssignment(current: Assignments): void {
     this.loadFloor();
     this.paused.keepOnly((topic, partition) => this.assignment.owns(topic, partition), this.stream);
-    this.writeAssignment(partitionsOf(current), false);
+    this.writeAssignment(partitionsOf(current), null);
   }
 
-  private writeAssignment(partitions: PartitionRef[], refetched: boolean): void {
+  /** `refetched`: the refetch round this frame starts the re-read for, or null. */
+  private writeAssignment(partitions: PartitionRef[], refetched: number | null): void {
     this.epoch++;
     this.log.info("partitions assigned", {
       epoch: this.epoch,
       partitions: describePartitions(partitions),
-      ...(refetched && { refetched }),
+      ...(refetched !== null && { refetched }),
     });
-    this.output.writeAssignment(this.epoch, refetched ? { partitions, refetched } : { partitions });
+    this.output.writeAssignment(this.epoch, refetched !== null ? { partitions, refetched } : { partitions });
   }
 }

@@ -81,6 +81,13 @@ export class OffsetTracker {
    * Their outputs are in an open transaction that must not commit (see takeDirty).
    */
   private dirty: string[] = [];
+  /**
+   * Exactly-once mode: per consumer, the refetch round it was last asked for while its `refetched` frame for that
+   * round is not read yet. Its partitions are stale until then, also those in frames read before it: they were
+   * fetched before the refetch, from offsets the replay may already have committed past.
+   */
+  private readonly awaitingRefetch = new Map<number, number>();
+  private refetchRounds = 0;
 
   constructor(private readonly exactlyOnce = false) {}
 
@@ -108,8 +115,13 @@ export class OffsetTracker {
   /**
    * An assignment frame: `owner` owns exactly `partitions` from `claimedAt` on. A partition another consumer
    * claimed later stays with that consumer; one claimed earlier by another consumer moves to this one.
+   * `refetchRound`: the frame starts the re-read asked for by that round of beginRefetch.
    */
-  assign(owner: number, partitions: readonly PartitionRef[], claimedAt: number, refetched = false): AssignResult {
+  assign(owner: number, partitions: readonly PartitionRef[], claimedAt: number, refetchRound: number | null = null): AssignResult {
+    // a frame for an older round than the one asked for last is one more frame read before the refetch
+    const awaited = this.awaitingRefetch.get(owner);
+    const refetched = refetchRound !== null && (awaited === undefined || refetchRound >= awaited);
+    if (refetched) this.awaitingRefetch.delete(owner);
     const moved: string[] = [];
     const keep = new Set<string>();
     for (const { topic, partition } of partitions) {
@@ -126,7 +138,7 @@ export class OffsetTracker {
       }
       if (entry !== undefined && entry.owner !== owner) moved.push(key);
       if (entry !== undefined) this.leaving(key, entry);
-      this.partitions.set(key, this.newEntry(topic, partition, owner));
+      this.partitions.set(key, this.newEntry(topic, partition, owner, this.awaitingRefetch.has(owner)));
       keep.add(key);
     }
     const dropped = this.dropOwned(owner, keep);
@@ -185,17 +197,20 @@ export class OffsetTracker {
 
   /**
    * Exactly-once mode, a transaction was aborted: every partition is read again from its committed offset. Until
-   * its owner's `refetched` frame, its records are stale, and nothing of it is in flight or committable (results
-   * still on their way carry an old generation). Returns the keys.
+   * its owner's `refetched` frame of this round, its records are stale, and nothing of it is in flight or
+   * committable (results still on their way carry an old generation). `owners` are the consumers asked to re-read;
+   * a partition one of them claims before that frame is stale too. Returns the keys and the round.
    */
-  beginRefetch(): string[] {
+  beginRefetch(owners: Iterable<number>): { keys: string[]; round: number } {
     this.dirty = [];
+    const round = ++this.refetchRounds;
+    for (const owner of owners) this.awaitingRefetch.set(owner, round);
     for (const entry of this.partitions.values()) {
       entry.refetching = true;
       entry.offsets = new PartitionOffsets(++this.generations);
       entry.requested = null;
     }
-    return [...this.partitions.keys()];
+    return { keys: [...this.partitions.keys()], round };
   }
 
   /** Records of these partitions still in flight (tracked, not completed). */
@@ -232,6 +247,7 @@ export class OffsetTracker {
 
   /** Forgets every partition owned by `owner` (its consumer is gone); returns their keys. */
   forgetOwner(owner: number): string[] {
+    this.awaitingRefetch.delete(owner);
     return this.dropOwned(owner, new Set());
   }
 
@@ -316,13 +332,13 @@ export class OffsetTracker {
     return total;
   }
 
-  private newEntry(topic: string, partition: number, owner: number): PartitionEntry {
+  private newEntry(topic: string, partition: number, owner: number, refetching: boolean): PartitionEntry {
     return {
       topic,
       partition,
       owner,
       revoking: false,
-      refetching: false,
+      refetching,
       offsets: new PartitionOffsets(++this.generations),
       requested: null,
       confirmed: null,

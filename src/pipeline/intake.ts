@@ -229,8 +229,8 @@ export class Intake {
     const change = JSON.parse(utf8.decode(record.value ?? new Uint8Array(0))) as AssignmentChange;
     // the frame's timestamp is when the consumer was given these partitions
     this.epochs.set(owner, record.ref);
-    const refetched = change.refetched === true;
-    const { moved, dropped } = this.tracker.assign(owner, change.partitions, record.timestamp, refetched);
+    const refetched = change.refetched !== undefined;
+    const { moved, dropped } = this.tracker.assign(owner, change.partitions, record.timestamp, change.refetched ?? null);
     let removed = 0;
     for (const key of [...moved, ...dropped]) removed += this.removePartition(key);
     if (refetched) for (const { topic, partition } of change.partitions) this.gate?.forget(partitionKey(topic, partition));

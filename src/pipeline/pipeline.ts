@@ -258,7 +258,7 @@ export class Pipeline {
    */
   private async abortAndReplay(reason: string): Promise<void> {
     this.stats.transactionsAborted++;
-    const keys = this.tracker.beginRefetch();
+    const { keys, round } = this.tracker.beginRefetch(this.intake.owners);
     const dropped = this.intake.dropWork(keys);
     this.gate?.clear();
     this.outbox.forgetDeliveries();
@@ -270,7 +270,7 @@ export class Pipeline {
     const aborts = await Promise.all(this.producerRings.map((_, index) => this.outbox.endTransaction(index, { type: "abort" })));
     const failed = aborts.find((outcome) => !outcome.committed && outcome.failure.kind !== "transaction");
     if (failed !== undefined && !failed.committed) this.observer.fatal(`could not abort a transaction: ${failed.failure.message}`);
-    for (const owner of this.intake.owners) this.observer.refetch(owner);
+    for (const owner of this.intake.owners) this.observer.refetch(owner, round);
   }
 
   private onInternalError(task: Task<RecordWork>, error: unknown): TaskOutcome {

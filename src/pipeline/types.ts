@@ -44,8 +44,11 @@ export interface PipelineObserver {
   fatal(reason: string): void;
   /** Flow control: stop (or start again) fetching these partitions of consumer `owner`. */
   partitionFlow(owner: number, partitions: ReadonlyArray<{ topic: string; partition: number }>, paused: boolean): void;
-  /** Exactly-once mode, after an abort: consumer `owner` reads its partitions again from the committed offsets. */
-  refetch(owner: number): void;
+  /**
+   * Exactly-once mode, after an abort: consumer `owner` reads its partitions again from the committed offsets; its
+   * `refetched` frame names `round` (or a later one).
+   */
+  refetch(owner: number, round: number): void;
 }
 
 export const NO_OBSERVER: PipelineObserver = {

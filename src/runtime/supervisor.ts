@@ -89,7 +89,7 @@ export class Supervisor implements HealthState {
         halted: (reason) => this.halt(reason),
         fatal: (reason) => this.fatal({ kind: "internal", message: reason, retriable: false }),
         partitionFlow: (owner, partitions, paused) => this.consumers.get(owner)?.worker.flow(partitions, paused),
-        refetch: (owner) => this.consumers.get(owner)?.worker.refetch(),
+        refetch: (owner, round) => this.consumers.get(owner)?.worker.refetch(round),
       },
       spanExport?.tracing ?? null,
     );

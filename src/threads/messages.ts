@@ -121,7 +121,7 @@ export type ToConsumer =
    * Exactly-once mode, after an aborted transaction: read every owned partition again from the group's committed
    * offsets. An assignment frame marked `refetched` goes into the ring before the first record read again.
    */
-  | { readonly type: "refetch" }
+  | { readonly type: "refetch"; readonly round: number }
   /** Stop fetching but stay in the group, so the last commits still count. */
   | { readonly type: "stop" }
   /** Leave the group and exit. */
@@ -189,6 +189,9 @@ export type FromProducer =
  */
 export interface AssignmentChange {
   readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>;
-  /** Exactly-once mode: the partitions are read again from their committed offsets (see `refetch`). */
-  readonly refetched?: boolean;
+  /**
+   * Exactly-once mode: the partitions are read again from their committed offsets, for this refetch round (the
+   * latest one the consumer had been asked for; see `refetch`).
+   */
+  readonly refetched?: number;
 }

@@ -121,8 +121,8 @@ export class ConsumerWorker extends TypedWorker<ToConsumer, FromConsumer> {
   }
 
   /** Exactly-once mode, after an abort: read every owned partition again from its committed offset. */
-  refetch(): void {
-    this.send({ type: "refetch" });
+  refetch(round: number): void {
+    this.send({ type: "refetch", round });
   }
 
   /** Stops or restarts fetching of partitions (flow control). */

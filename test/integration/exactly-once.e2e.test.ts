@@ -68,6 +68,15 @@ function expectWithLogs(ok: boolean, ...processors: RunningProcessor[]): void {
   expect(ok).toBe(true);
 }
 
+/** A run's topics and group in exactly-once mode, with a fresh transactional id (every run built from it shares it). */
+const exactlyOnce = (t: { input: string; output: string }, groupId: string) => [
+  ...topicArgs(t.input, t.output, groupId),
+  "--guarantee",
+  "exactly-once",
+  "--transactional-id",
+  uniqueName("tx"),
+];
+
 async function stop(processor: RunningProcessor): Promise<number> {
   processor.process.kill("SIGTERM");
   return processor.exited();
@@ -75,16 +84,12 @@ async function stop(processor: RunningProcessor): Promise<number> {
 
 test("exactly-once: SIGKILL twice mid-stream (2 consumers, 2 producers), restart with the same transactional id: 0 lost, 0 duplicates read_committed", async () => {
   const t = await topics("eos-kill", 6);
-  // enough input that the second run is still going when its kill condition is seen (kcat reads take a while); at
-  // 200,000 the optimised processor once drained it all before the second kill, so that run never held a transaction
+  // enough input that the second run is still going when its kill condition is seen; at 200,000 the optimised
+  // processor once drained it all before the second kill, so that run never held a transaction
   const cases = await produceSeedCases(t.input, 400_000, 400, 5000);
   const groupId = uniqueName("g");
   const args = [
-    ...topicArgs(t.input, t.output, groupId),
-    "--guarantee",
-    "exactly-once",
-    "--transactional-id",
-    uniqueName("tx"),
+    ...exactlyOnce(t, groupId),
     "--consumers",
     "2",
     "--producers",
@@ -141,8 +146,7 @@ test("exactly-once: outputs of a transaction that never commits are in the log b
   const t = await topics("eos-abort", 3);
   const cases = await produceSeedCases(t.input, 5000, 100, 5000);
   const groupId = uniqueName("g");
-  const transactionalId = uniqueName("tx");
-  const base = [...topicArgs(t.input, t.output, groupId), "--guarantee", "exactly-once", "--transactional-id", transactionalId];
+  const base = exactlyOnce(t, groupId);
   // a commit interval far beyond the test: everything is written into one open transaction
   const open = startProcessor([...base, "--commit-interval", "5m", "--transaction-timeout", "10m"]);
   const written = await eventually(
@@ -220,15 +224,7 @@ test("exactly-once: the broker is stopped mid-stream and started again: 0 lost, 
   const t = await topics("eos-broker", 3);
   const cases = await produceSeedCases(t.input, 60_000, 300, 5000);
   const groupId = uniqueName("g");
-  const processor = startProcessor([
-    ...topicArgs(t.input, t.output, groupId),
-    "--guarantee",
-    "exactly-once",
-    "--transactional-id",
-    uniqueName("tx"),
-    "--producers",
-    "2",
-  ]);
+  const processor = startProcessor([...exactlyOnce(t, groupId), "--producers", "2"]);
   // stopped while outputs are being written: a produce, an offset commit or an EndTxn is in flight (the high
   // watermark, not a kcat read of the topic, so the stop is not seconds late)
   expectWithLogs(await eventually(async () => sum(await endOffsets(t.output)) >= 15_000, 90_000, 50), processor);
@@ -247,19 +243,7 @@ test("exactly-once in batch mode (--batch-size 32, 2 consumers, 2 producers): ev
   const t = await topics("eos-batch", 4);
   const cases = await produceSeedCases(t.input, 6000, 60);
   const groupId = uniqueName("g");
-  const processor = startProcessor([
-    ...topicArgs(t.input, t.output, groupId),
-    "--guarantee",
-    "exactly-once",
-    "--transactional-id",
-    uniqueName("tx"),
-    "--batch-size",
-    "32",
-    "--consumers",
-    "2",
-    "--producers",
-    "2",
-  ]);
+  const processor = startProcessor([...exactlyOnce(t, groupId), "--batch-size", "32", "--consumers", "2", "--producers", "2"]);
   expectWithLogs(await waitCommittedToEnd(groupId, t.input), processor);
   expect(await stop(processor)).toBe(0);
   expect(await landingsByKcat(t, cases, "read_committed")).toEqual({

@@ -156,3 +156,50 @@ describe("offset tracker", () => {
     expect(tracker.takeCommits()[0]!.offset).toBe(20_000);
   });
 });
+
+describe("offset tracker: refetch rounds (exactly-once)", () => {
+  const tracks = (tracker: OffsetTracker, owner: number, partition: number, offset: number) =>
+    tracker.track("t", partition, offset, owner) !== null;
+
+  test("until its refetched frame of the round, an owner's partitions are stale, also those claimed in between", () => {
+    const tracker = new OffsetTracker(true);
+    tracker.assign(0, [P0], 1);
+    expect(tracks(tracker, 0, 0, 0)).toBe(true);
+    const { keys, round } = tracker.beginRefetch([0]);
+    expect(keys).toEqual([partitionKey("t", 0)]);
+    expect(tracks(tracker, 0, 0, 1)).toBe(false);
+    tracker.assign(0, [P0, P1], 2); // a rebalance's frame, read before the refetched one
+    expect(tracks(tracker, 0, 1, 0)).toBe(false);
+    expect(tracker.takeCommits()).toEqual([]);
+    tracker.assign(0, [P0, P1], 3, round);
+    expect(tracks(tracker, 0, 0, 0)).toBe(true);
+    expect(tracks(tracker, 0, 1, 0)).toBe(true);
+  });
+
+  test("two aborts before an owner's refetched frame: the frame for the first round does not end the second", () => {
+    const tracker = new OffsetTracker(true);
+    tracker.assign(0, [P0], 1);
+    tracker.assign(1, [P1], 1);
+    const first = tracker.beginRefetch([0, 1]).round;
+    tracker.assign(1, [P1], 2, first);
+    expect(tracks(tracker, 1, 1, 0)).toBe(true);
+    const second = tracker.beginRefetch([0, 1]).round;
+    expect(second).toBeGreaterThan(first);
+    tracker.assign(0, [P0], 2, first); // consumer 0 had taken in only the first refetch when it wrote this frame
+    expect(tracks(tracker, 0, 0, 0)).toBe(false);
+    expect(tracks(tracker, 1, 1, 1)).toBe(false);
+    tracker.assign(0, [P0], 3, second);
+    tracker.assign(1, [P1], 3, second);
+    expect(tracks(tracker, 0, 0, 0)).toBe(true);
+    expect(tracks(tracker, 1, 1, 0)).toBe(true);
+  });
+
+  test("a consumer that is gone is not waited for: its next life starts fresh", () => {
+    const tracker = new OffsetTracker(true);
+    tracker.assign(0, [P0], 1);
+    tracker.beginRefetch([0]);
+    tracker.forgetOwner(0);
+    tracker.assign(0, [P0], 2);
+    expect(tracks(tracker, 0, 0, 0)).toBe(true);
+  });
+});

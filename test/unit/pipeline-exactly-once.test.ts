@@ -87,7 +87,9 @@ class Rig {
   readonly controls: Control[] = [];
   /** What a read_committed reader of the output topics sees, in ring order per producer. */
   readonly visible: string[][] = [];
+  /** The consumers asked to read again (consumer 0 only here), and the round each was asked for. */
   readonly refetches: number[] = [];
+  refetchRound: number | null = null;
   readonly fatal: string[] = [];
   readonly halts: string[] = [];
   readonly handled: string[] = [];
@@ -111,7 +113,10 @@ class Rig {
       commitSeconds: () => undefined,
       halted: (reason) => this.halts.push(reason),
       fatal: (reason) => this.fatal.push(reason),
-      refetch: (owner) => this.refetches.push(owner),
+      refetch: (owner, round) => {
+        this.refetches.push(owner);
+        this.refetchRound = round;
+      },
       partitionFlow: () => undefined,
     };
     const counting: Handler = (record) => {
@@ -135,11 +140,11 @@ class Rig {
     this.pipeline.setMember(0, MEMBER, 0);
   }
 
-  /** An assignment frame: consumer 0 owns exactly these partitions (`refetched`: read again after an abort). */
-  claim(partitions: readonly number[], refetched = false): Promise<void> {
+  /** An assignment frame: consumer 0 owns exactly these partitions (`refetched`: read again for that refetch round). */
+  claim(partitions: readonly number[], refetched: number | null = null): Promise<void> {
     const change: AssignmentChange = {
       partitions: partitions.map((partition) => ({ topic: IN, partition })),
-      ...(refetched && { refetched }),
+      ...(refetched !== null && { refetched }),
     };
     return this.write([
       {
@@ -510,7 +515,7 @@ describe("exactly-once: abort and replay", () => {
     expect(r.handled.length).toBe(handledBefore);
 
     // the consumer re-reads from the committed offsets
-    await r.claim([PA, PB], true);
+    await r.claim([PA, PB], r.refetchRound);
     await r.send(PA, r.committed(PA), 12);
     await r.send(PB, committedB, 9);
     await r.until(() => r.pipeline.inFlight === 0 && r.handled.includes(`${PA}@11`) && r.handled.includes(`${PB}@8`), "replayed");
@@ -521,6 +526,53 @@ describe("exactly-once: abort and replay", () => {
     checkTransactions(r, outputsOf);
     // every record's outputs visible exactly once
     expect(sorted(visible(r))).toEqual(sorted([...allOutputs(PA, 0, 12), ...allOutputs(PB, 0, 9)]));
+  });
+
+  test("a partition claimed after the abort but before the refetched frame is stale too: the re-read from the older committed offset duplicates nothing", async () => {
+    const r = new Rig(handlerResult);
+    rig = r;
+    r.member();
+    await r.claim([PA]);
+    await r.send(PA, 0, 4);
+    await r.until(() => r.outputs.length === allOutputs(PA, 0, 4).length, "first outputs");
+    await r.commit();
+    expect(r.committed(PA)).toBe(4);
+    await r.send(PA, 4, 6);
+    await r.until(() => r.outputs.length === allOutputs(PA, 0, 6).length, "second outputs");
+    r.answerCommit = () => DOOMED;
+    await r.commit();
+    r.answerCommit = () => ({ committed: true });
+    expect(r.refetches).toEqual([0]);
+    const round = r.refetchRound;
+    expect(round).not.toBeNull();
+
+    // The consumer was given PB in a rebalance before it took the refetch in: that frame and what it fetched come
+    // first. PB has no committed offset, so the re-read starts it at 0 again whatever is committed meanwhile.
+    const handledBefore = r.handled.length;
+    const staleBefore = r.pipeline.stats.staleDropped;
+    await r.claim([PA, PB]);
+    await r.send(PB, 0, 5);
+    await r.send(PA, 6, 8);
+    await r.until(() => r.pipeline.stats.staleDropped === staleBefore + 7, "records before the refetched frame dropped");
+    await r.commit();
+    expect(r.handled.length).toBe(handledBefore);
+    expect(r.committed(PB)).toBe(0);
+
+    // an outdated refetched frame (an earlier round) does not end it either
+    await r.claim([PA, PB], round! - 1);
+    await r.send(PB, 0, 2);
+    await r.until(() => r.pipeline.stats.staleDropped === staleBefore + 9, "records after an outdated refetched frame dropped");
+    expect(r.handled.length).toBe(handledBefore);
+
+    await r.claim([PA, PB], round);
+    await r.send(PA, r.committed(PA), 8);
+    await r.send(PB, 0, 5);
+    await r.until(() => r.pipeline.inFlight === 0 && r.handled.includes(`${PA}@7`) && r.handled.includes(`${PB}@4`), "replayed");
+    await r.commit();
+    expect(r.committed(PA)).toBe(8);
+    expect(r.committed(PB)).toBe(5);
+    checkTransactions(r, outputsOf);
+    expect(sorted(visible(r))).toEqual(sorted([...allOutputs(PA, 0, 8), ...allOutputs(PB, 0, 5)]));
   });
 
   test("an output Kafka refuses: the doomed commit aborts, and the replay writes the record's dead-letter copy instead", async () => {
@@ -541,7 +593,7 @@ describe("exactly-once: abort and replay", () => {
 
     const firstReplayOutput = r.outputs.length;
     r.refuse = () => null;
-    await r.claim([PA, PB], true);
+    await r.claim([PA, PB], r.refetchRound);
     await r.send(PA, 0, 8);
     await r.send(PB, committedB, 5);
     await r.until(() => r.pipeline.inFlight === 0 && r.handled.filter((h) => h === `${PA}@7`).length === 2, "replayed");
